@@ -1,0 +1,51 @@
+# Two commands for a fresh machine: `make lab` and `make test`.
+# Each sets up what is missing first: a virtual environment with the kit and
+# its dependencies, and (as root on Debian/Ubuntu) Chromium for the browser test.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: lab test setup chromium lint format bench voila screenshots toc clean
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+test: setup chromium
+	$(BIN)/ruff check widgets tests bench
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian's Chromium for the browser test; Playwright never downloads a browser.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser test..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "No chromium and no root apt-get: the browser test will be skipped."; fi
+
+lint: setup
+	$(BIN)/ruff check widgets tests bench
+	$(BIN)/ruff format --check widgets tests bench
+
+format: setup
+	$(BIN)/ruff format widgets tests bench
+	$(BIN)/ruff check --fix widgets tests bench
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+voila: setup
+	$(BIN)/voila notebooks/05-rollback-playground.ipynb
+
+clean:
+	rm -rf workspace test-artifacts .pytest_cache

@@ -1,0 +1,25 @@
+"""Errors the kit raises: each carries one plain sentence that says the fix."""
+
+from __future__ import annotations
+
+__all__ = ["KitError", "SandboxNameError", "SandboxPathError", "EditError", "StateError"]
+
+
+class KitError(Exception):
+    """Report a learner-facing problem in one plain sentence with its fix."""
+
+
+class SandboxNameError(KitError, ValueError):
+    """Refuse a sandbox name that could escape the workspace or confuse a shell."""
+
+
+class SandboxPathError(KitError, ValueError):
+    """Refuse a file path that points outside the sandbox."""
+
+
+class EditError(KitError, ValueError):
+    """Refuse an edit whose text to replace is missing or ambiguous."""
+
+
+class StateError(KitError, RuntimeError):
+    """Report that Django could not load the sandbox to read its migration state."""

@@ -1,0 +1,86 @@
+"""Recognise the questions Django asks on stdin, so the kit can ask them instead.
+
+Django's ``makemigrations`` asks with ``input()``. The kit runs it with no
+stdin, so an unanswered question ends in ``EOFError``; the question text is
+what Django printed just before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Prompt", "find_prompt"]
+
+_NUMBERED_CHOICE = re.compile(r"^\s*(\d+)\) (.+)$", re.MULTILINE)
+
+# (kind, pattern that identifies the question, what the learner is asked for)
+_KINDS = (
+    ("not_null_addition", r"It is impossible to add a non-nullable field '(?P<field>\w+)' to (?P<model>\w+)"),
+    (
+        "not_null_alteration",
+        r"It is impossible to change a nullable field '(?P<field>\w+)' on (?P<model>\w+) to non-nullable",
+    ),
+    (
+        "auto_now_add_addition",
+        r"It is impossible to add the field '(?P<field>\w+)' with 'auto_now_add=True' to (?P<model>\w+)",
+    ),
+    ("unique_callable_default", r"Callable default on unique field (?P<model>\w+)\.(?P<field>\w+)"),
+    ("rename_field", r"Was (?P<model>\w+)\.(?P<old>\w+) renamed to \w+\.(?P<field>\w+) \(a \w+\)\? \[y/N\]"),
+    ("rename_model", r"Was the model (?P<app>\w+)\.(?P<old>\w+) renamed to (?P<model>\w+)\? \[y/N\]"),
+    ("merge", r"Do you want to merge these migrations\? \[y/N\]"),
+)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A question Django asked on stdin, with the choices it offered."""
+
+    kind: str
+    question: str
+    choices: tuple[str, ...]
+    model: str = ""
+    field: str = ""
+
+    @property
+    def is_yes_no(self) -> bool:
+        """Return True when Django expects ``y`` or ``n``."""
+        return self.question.rstrip().endswith("[y/N]")
+
+    def answer(self, choice: int | str, value: str | None = None) -> list[str]:
+        """Return the lines to feed on stdin: the choice, then a typed default if any."""
+        lines = [str(choice)]
+        if value is not None:
+            lines.append(value)
+        return lines
+
+    def __str__(self) -> str:
+        return self.question
+
+
+def find_prompt(stdout: str, stderr: str) -> Prompt | None:
+    """Return the question Django was waiting on when stdin ran out, if any."""
+    if "EOFError" not in stderr:
+        return None
+    question = _last_question(stdout)
+    for kind, pattern in _KINDS:
+        match = re.search(pattern, question)
+        if match:
+            parts = match.groupdict()
+            return Prompt(kind, question, _choices(question), parts.get("model", ""), parts.get("field", ""))
+    return Prompt("unknown", question, _choices(question))
+
+
+def _last_question(stdout: str) -> str:
+    """Return the text Django printed after its last complete report line."""
+    marker = max(stdout.rfind("It is impossible"), stdout.rfind("Was "), stdout.rfind("Callable default"))
+    marker = max(marker, stdout.rfind("Do you want to merge"))
+    return stdout[marker:].strip() if marker >= 0 else stdout.strip()
+
+
+def _choices(question: str) -> tuple[str, ...]:
+    """Return the numbered options of a question, or yes/no for a [y/N] one."""
+    numbered = tuple(text.strip() for _, text in _NUMBERED_CHOICE.findall(question))
+    if numbered:
+        return numbered
+    return ("y", "n") if "[y/N]" in question else ()

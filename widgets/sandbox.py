@@ -1,0 +1,505 @@
+"""Disposable copies of a Django project: make, reset, snapshot, restore, edit.
+
+A sandbox is a folder under the workspace holding a whole Django project and
+its SQLite database. The kit's own bookkeeping (origin, snapshots, the cached
+migrated template database) lives beside it in ``.kit/`` so that the project
+folder stays exactly what the learner would have on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pandas as pd
+
+from . import state as _state
+from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
+from .errors import EditError, KitError, SandboxNameError, SandboxPathError
+from .paths import TEMPLATE_DIR, workspace_root
+
+__all__ = ["Sandbox", "PageResult", "validate_name"]
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_KIT = ".kit"
+_SKIP_ALWAYS = ("__pycache__", "*.pyc", ".git", ".venv", "venv", "node_modules", ".pytest_cache", ".ipynb_checkpoints")
+# Commands that only read: no guard snapshot is needed before them.
+_READ_ONLY_COMMANDS = {
+    "showmigrations",
+    "sqlmigrate",
+    "check",
+    "diffsettings",
+    "sqlflush",
+    "sqlsequencereset",
+    "inspectdb",
+}
+_DATABASE_FILES = ("*.sqlite3", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm")
+_LOCKS: dict[Path, threading.RLock] = {}
+
+
+def validate_name(name: str, what: str = "Sandbox name") -> str:
+    """Return the name if it is safe as one folder name; raise SandboxNameError otherwise."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        shown = repr(name) if isinstance(name, str) and name else "an empty name"
+        raise SandboxNameError(
+            f"{what} {shown} is not allowed. Fix: use 1 to 64 letters, digits, '-' or '_', "
+            "starting with a letter or digit (for example 'views-lesson')."
+        )
+    return name
+
+
+def _source_hash(folder: Path) -> str:
+    """Hash every file of a template (names and bytes), skipping databases and caches."""
+    digest = hashlib.sha256()
+    for path in sorted(_files(folder, skip_databases=True)):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _files(folder: Path, *, skip_databases: bool) -> Iterator[Path]:
+    patterns = _patterns(skip_databases)
+    for path in folder.rglob("*"):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(fnmatch(part, pattern) for part in parts for pattern in patterns):
+            yield path
+
+
+def _patterns(skip_databases: bool) -> tuple[str, ...]:
+    return _SKIP_ALWAYS + (_DATABASE_FILES if skip_databases else ())
+
+
+def _ignore(skip_databases: bool):
+    return shutil.ignore_patterns(*_patterns(skip_databases))
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """A page requested through Django's test client inside the sandbox."""
+
+    url: str
+    status: int
+    html: str
+    result: CommandResult
+
+    @property
+    def ok(self) -> bool:
+        """Return True for a 2xx answer."""
+        return 200 <= self.status < 300
+
+
+class Sandbox:
+    """A disposable copy of a Django project with its own SQLite database."""
+
+    def __init__(self, name: str, workspace: Path) -> None:
+        self.name = validate_name(name)
+        self.workspace = Path(workspace).resolve()
+        self.path = self.workspace / name
+        self._kit = self.workspace / _KIT / name
+
+    # ----- making and finding sandboxes -------------------------------------
+
+    @classmethod
+    def fresh(cls, name: str, *, migrated: bool = True, workspace: Path | str | None = None) -> Sandbox:
+        """Make (or remake) a sandbox from the template; migrated unless told otherwise."""
+        sandbox = cls(name, _workspace(workspace))
+        sandbox._write_meta(
+            {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
+        )
+        sandbox.reset()
+        return sandbox
+
+    @classmethod
+    def open(cls, name: str, *, workspace: Path | str | None = None) -> Sandbox:
+        """Return an existing sandbox; raise KitError if there is none by that name."""
+        sandbox = cls(name, _workspace(workspace))
+        if not (sandbox.path / "manage.py").is_file() or not sandbox._meta_file.is_file():
+            raise KitError(
+                f"There is no sandbox called '{name}' in this workspace. Fix: make it with Sandbox.fresh('{name}')."
+            )
+        return sandbox
+
+    @classmethod
+    def copy_of(cls, project: Path | str, name: str | None = None, *, workspace: Path | str | None = None) -> Sandbox:
+        """Copy an existing Django project, database included, into a new sandbox."""
+        source = Path(project).expanduser().resolve()
+        if not (source / "manage.py").is_file():
+            raise KitError(f"There is no manage.py in '{source.name}'. Fix: pass the folder that holds manage.py.")
+        name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name).strip("-_") or "copy"
+        sandbox = cls(name, _workspace(workspace))
+        if sandbox.path.resolve() == source or source in sandbox.path.resolve().parents:
+            raise KitError("That project is this sandbox itself. Fix: copy a project from outside the workspace.")
+        meta = {"origin": str(source), "migrated": False, "settings": _settings_module(source), "database": None}
+        sandbox._write_meta(meta)
+        sandbox.reset()
+        try:
+            meta["database"] = sandbox._database_inside()
+        except KitError:
+            sandbox.delete()
+            raise
+        sandbox._write_meta(meta)
+        return sandbox
+
+    @classmethod
+    def names(cls, *, workspace: Path | str | None = None) -> list[str]:
+        """Return the names of the sandboxes in the workspace."""
+        root = _workspace(workspace)
+        return sorted(
+            p.parent.name for p in root.glob(f"{_KIT}/*/sandbox.json") if (root / p.parent.name / "manage.py").is_file()
+        )
+
+    def reset(self) -> Sandbox:
+        """Put the sandbox back to its origin: the template or the copied project."""
+        meta = self._meta()
+        with self._lock():
+            if meta["origin"] == "template":
+                database = _migrated_template_db(self.workspace) if meta["migrated"] else None
+                self._replace_project(TEMPLATE_DIR, skip_databases=True, database=database)
+            else:
+                origin = Path(meta["origin"])
+                if not (origin / "manage.py").is_file():
+                    raise KitError(
+                        f"The project this sandbox was copied from is gone ({origin.name}). Fix: make a new sandbox."
+                    )
+                self._replace_project(origin, skip_databases=False)
+        return self
+
+    def delete(self) -> None:
+        """Remove the sandbox, its snapshots and its bookkeeping."""
+        with self._lock():
+            shutil.rmtree(self.path, ignore_errors=True)
+            shutil.rmtree(self._kit, ignore_errors=True)
+
+    # ----- snapshots ---------------------------------------------------------
+
+    def snapshot(self, label: str) -> str:
+        """Save the project files and database together under a label (replacing one of that label)."""
+        validate_name(label, "Snapshot label")
+        self._save(self._snapshots / label)
+        return label
+
+    def _save(self, target: Path) -> None:
+        """Copy the project folder to target through a staging folder."""
+        with self._lock():
+            staging = self._staging()
+            shutil.copytree(self.path, staging, ignore=_ignore(False))
+            if target.exists():
+                shutil.rmtree(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(target)
+
+    def restore(self, label: str) -> Sandbox:
+        """Put the project files and database back as they were at a snapshot."""
+        validate_name(label, "Snapshot label")
+        source = self._snapshots / label
+        if not source.is_dir():
+            known = ", ".join(self.snapshots()) or "none yet"
+            raise KitError(
+                f"There is no snapshot called '{label}' (snapshots: {known}). Fix: take one with sandbox.snapshot('{label}')."
+            )
+        with self._lock():
+            self._replace_project(source, skip_databases=False)
+        return self
+
+    def snapshots(self) -> list[str]:
+        """Return the labels of the saved snapshots."""
+        return sorted(p.name for p in self._snapshots.glob("*") if p.is_dir()) if self._snapshots.is_dir() else []
+
+    # ----- files ---------------------------------------------------------------
+
+    def file(self, relative: str | Path) -> Path:
+        """Return the absolute path of a file inside the sandbox; refuse any path outside it."""
+        candidate = (self.path / relative).resolve()
+        root = self.path.resolve()
+        if candidate != root and root not in candidate.parents:
+            raise SandboxPathError(
+                f"'{relative}' is outside the sandbox. Fix: use a path inside it, such as 'boards/models.py'."
+            )
+        return candidate
+
+    def read(self, relative: str | Path) -> str:
+        """Return the text of a file inside the sandbox."""
+        path = self.file(relative)
+        if not path.is_file():
+            raise KitError(
+                f"There is no file '{relative}' in the sandbox. Fix: check the path (for example 'boards/models.py')."
+            )
+        return path.read_text(encoding="utf-8")
+
+    def write(self, relative: str | Path, text: str) -> Path:
+        """Write a whole file inside the sandbox, creating folders as needed."""
+        path = self.file(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def edit(self, relative: str | Path, old: str, new: str) -> Path:
+        """Replace the one occurrence of ``old`` with ``new``; refuse if it is missing or repeated."""
+        text = self.read(relative)
+        count = text.count(old)
+        if count != 1:
+            problem = "was not found" if count == 0 else f"was found {count} times"
+            advice = (
+                "copy it exactly from sandbox.read(...), spaces included"
+                if count == 0
+                else "include more of the surrounding lines so it is unique"
+            )
+            raise EditError(f"The text to replace {problem} in {relative}. Fix: {advice}.")
+        return self.write(relative, text.replace(old, new, 1))
+
+    def add_installed_app(self, label: str) -> bool:
+        """Add an app label to INSTALLED_APPS in settings.py; return False if it was there."""
+        if not label.isidentifier():
+            raise KitError(
+                f"'{label}' is not a valid app label. Fix: use the app's folder name, a Python identifier such as 'app'."
+            )
+        settings = self.settings_file
+        text = self.read(settings)
+        match = re.search(r"INSTALLED_APPS\s*=\s*\[(.*?)\]", text, re.DOTALL)
+        if match is None:
+            raise KitError(f'INSTALLED_APPS is not a plain list in {settings}. Fix: add "{label}" to it by hand.')
+        if re.search(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""", match.group(1)):
+            return False
+        body = match.group(1).rstrip()
+        separator = "" if body.endswith(",") or not body.strip() else ","
+        replacement = f'INSTALLED_APPS = [{body}{separator}\n    "{label}",\n]'
+        self.write(settings, text[: match.start()] + replacement + text[match.end() :])
+        return True
+
+    # ----- commands ------------------------------------------------------------
+
+    def manage(self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        """Run ``python manage.py *args`` in the sandbox; on timeout, put the sandbox back as it was."""
+        guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
+        with self._lock():
+            if guarded:
+                self._save(self._guard)
+            result = run_manage(self.path, args, input=input, timeout=timeout)
+            if result.timed_out and guarded:
+                self._replace_project(self._guard, skip_databases=False)
+        return result
+
+    def makemigrations(
+        self,
+        *app_labels: str,
+        name: str | None = None,
+        dry_run: bool = False,
+        merge: bool = False,
+        empty: bool = False,
+        answers: list[str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> CommandResult:
+        """Run makemigrations; ``answers`` are fed to Django's questions, one per line."""
+        args = ["makemigrations", *app_labels]
+        args += ["--name", name] if name else []
+        args += ["--dry-run"] if dry_run else []
+        args += ["--merge"] if merge else []
+        args += ["--empty"] if empty else []
+        return self.manage(*args, input=_stdin(answers), timeout=timeout)
+
+    def migrate(
+        self,
+        app_label: str | None = None,
+        target: str | None = None,
+        *,
+        fake: bool = False,
+        plan: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> CommandResult:
+        """Run migrate, for every app, one app, or one app to a target (``zero`` included)."""
+        if target is not None and app_label is None:
+            raise KitError("A target needs an app label. Fix: call sandbox.migrate('boards', '0002').")
+        args = ["migrate", *([app_label] if app_label else []), *([target] if target else [])]
+        args += ["--fake"] if fake else []
+        args += ["--plan"] if plan else []
+        return self.manage(*args, timeout=timeout)
+
+    def showmigrations(self, *app_labels: str) -> CommandResult:
+        """Run showmigrations for every app or the ones named."""
+        return self.manage("showmigrations", *app_labels)
+
+    def sqlmigrate(self, app_label: str, name: str, *, backwards: bool = False) -> CommandResult:
+        """Run sqlmigrate to show the SQL of one migration, forwards or backwards."""
+        return self.manage("sqlmigrate", *(["--backwards"] if backwards else []), app_label, name)
+
+    def startapp(self, label: str) -> CommandResult:
+        """Run startapp to create a new app folder inside the sandbox."""
+        if not label.isidentifier():
+            raise KitError(f"'{label}' is not a valid app name. Fix: use a Python identifier such as 'app'.")
+        return self.manage("startapp", label)
+
+    def shell(self, code: str, *, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        """Run Python code in ``manage.py shell`` (Django set up, models importable)."""
+        return self.manage("shell", "--no-imports", "-c", code, timeout=timeout)
+
+    def get(self, url: str) -> PageResult:
+        """Request a page with Django's test client inside the sandbox and return status and HTML."""
+        code = (
+            "import json\nfrom django.test import Client\n"
+            f"response = Client().get({url!r})\n"
+            "print('@@page@@' + json.dumps({'status': response.status_code, 'html': response.content.decode()}))"
+        )
+        result = self.shell(code)
+        line = next((line for line in result.stdout.splitlines() if line.startswith("@@page@@")), None)
+        if line is None:
+            raise KitError(f"The page {url} could not be rendered. {result.message}")
+        page = json.loads(line[len("@@page@@") :])
+        return PageResult(url, page["status"], page["html"], result)
+
+    # ----- read-only state -------------------------------------------------------
+
+    @property
+    def settings_module(self) -> str:
+        """Return the dotted settings module the project uses."""
+        return self._meta()["settings"]
+
+    @property
+    def settings_file(self) -> str:
+        """Return the settings module's path relative to the sandbox."""
+        return self.settings_module.replace(".", "/") + ".py"
+
+    @property
+    def db_path(self) -> Path:
+        """Return the path of the SQLite database file (it may not exist yet)."""
+        return self.file(self._meta().get("database") or "db.sqlite3")
+
+    def applied_migrations(self) -> pd.DataFrame:
+        """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
+        return _state.applied_migrations(self.db_path)
+
+    def schema(self) -> pd.DataFrame:
+        """Return one row per column of every table, foreign keys included; read-only."""
+        return _state.schema(self.db_path)
+
+    def tables(self) -> pd.DataFrame:
+        """Return every table with its row count; read-only."""
+        return _state.tables(self.db_path)
+
+    def state(self) -> _state.State:
+        """Return applied migrations, schema and row counts together; read-only."""
+        return _state.read_state(self.db_path)
+
+    def query(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        """Run one SELECT on a read-only connection to the sandbox database."""
+        return _state.query(self.db_path, sql, params)
+
+    def migration_graph(self) -> _state.MigrationGraph:
+        """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only."""
+        return _state.migration_graph(self.path, self.settings_module)
+
+    def plan(self, app_label: str, target: str) -> _state.Plan:
+        """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
+        return _state.plan(self.path, self.settings_module, app_label, target)
+
+    def __repr__(self) -> str:
+        return f"Sandbox({self.name!r})"
+
+    # ----- internals ---------------------------------------------------------------
+
+    @property
+    def _meta_file(self) -> Path:
+        return self._kit / "sandbox.json"
+
+    @property
+    def _guard(self) -> Path:
+        return self._kit / "before-command"
+
+    @property
+    def _snapshots(self) -> Path:
+        return self._kit / "snapshots"
+
+    def _meta(self) -> dict:
+        if not self._meta_file.is_file():
+            raise KitError(f"The sandbox '{self.name}' is gone. Fix: make it again with Sandbox.fresh('{self.name}').")
+        return json.loads(self._meta_file.read_text(encoding="utf-8"))
+
+    def _write_meta(self, meta: dict) -> None:
+        self._kit.mkdir(parents=True, exist_ok=True)
+        self._meta_file.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    def _lock(self) -> threading.RLock:
+        return _LOCKS.setdefault(self.path, threading.RLock())
+
+    def _staging(self) -> Path:
+        staging = self.workspace / _KIT / "staging" / f"{self.name}-{uuid.uuid4().hex[:8]}"
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        return staging
+
+    def _replace_project(self, source: Path, *, skip_databases: bool, database: Path | None = None) -> None:
+        """Copy source into a staging folder, then swap it in, so no half copy is ever the sandbox."""
+        staging = self._staging()
+        shutil.copytree(source, staging, ignore=_ignore(skip_databases))
+        if database is not None:
+            shutil.copyfile(database, staging / "db.sqlite3")
+        if self.path.exists():
+            trash = self._staging()
+            self.path.rename(trash)
+            staging.rename(self.path)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            staging.rename(self.path)
+
+    def _database_inside(self) -> str:
+        """Return the copied project's SQLite file relative to it; refuse one that lives elsewhere."""
+        answer = _state.run_probe(self.path, self.settings_module, "database")
+        if "sqlite3" not in answer["engine"]:
+            raise KitError(
+                "This project does not use SQLite. Fix: the kit explores SQLite projects only; point it at a copy that does."
+            )
+        database = Path(answer["name"])
+        database = database if database.is_absolute() else self.path / database
+        try:
+            return database.resolve().relative_to(self.path.resolve()).as_posix()
+        except ValueError:
+            raise KitError(
+                "This project's SQLite database lives outside its folder, so a copy would still write to the original. "
+                "Fix: copy a project whose DATABASES NAME is inside the project folder (e.g. BASE_DIR / 'db.sqlite3')."
+            ) from None
+
+
+def _workspace(workspace: Path | str | None) -> Path:
+    root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _stdin(answers: list[str] | None) -> str | None:
+    return None if answers is None else "".join(f"{line}\n" for line in answers)
+
+
+def _settings_module(project: Path) -> str:
+    """Return the settings module manage.py sets, e.g. 'djsandbox.settings'."""
+    text = (project / "manage.py").read_text(encoding="utf-8", errors="replace")
+    match = re.search(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""", text)
+    if match is None:
+        raise KitError(
+            "manage.py does not say which settings module to use. Fix: copy a project made by django-admin startproject."
+        )
+    return match.group(1)
+
+
+def _migrated_template_db(workspace: Path) -> Path:
+    """Return a database with every template migration applied, built once per template version."""
+    cache = workspace / _KIT / "cache" / f"template-{_source_hash(TEMPLATE_DIR)}.sqlite3"
+    if cache.is_file():
+        return cache
+    build = workspace / _KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(TEMPLATE_DIR, build, ignore=_ignore(True))
+    try:
+        result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT)
+        if not result.ok:
+            raise KitError(f"The template project does not migrate cleanly. {result.message}")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        staged = build / "db.sqlite3"
+        staged.rename(cache)  # same filesystem: atomic, so a reader never sees half a file
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return cache

@@ -1,0 +1,161 @@
+"""Build the situations the lessons teach, in a sandbox, with real commands.
+
+Each function changes one sandbox the way a learner would (edit a file, run
+makemigrations or migrate) and returns the last command's result. Tests,
+notebooks and benchmarks share them so the lessons and their checks agree.
+"""
+
+from __future__ import annotations
+
+from .commands import CommandResult
+from .errors import KitError
+from .sandbox import Sandbox
+
+__all__ = [
+    "STARTER_LINE",
+    "VIEWS_LINE",
+    "add_views_field",
+    "create_author_book",
+    "populate_author_book",
+    "make_conflicting_migrations",
+    "make_cross_app_dependency",
+    "make_irreversible_migration",
+    "make_squashed_migration",
+]
+
+STARTER_LINE = '    starter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="topics")\n'
+VIEWS_LINE = "    views = models.PositiveIntegerField(default=0)\n"
+
+AUTHOR_MODEL = """from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=512)
+
+    def __str__(self):
+        return self.name
+"""
+
+BOOK_MODEL = """
+
+class Book(models.Model):
+    title = models.CharField(max_length=512)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return self.title
+"""
+
+
+def _checked(result: CommandResult) -> CommandResult:
+    """Return the result, or raise with its diagnosis if the step failed."""
+    if not result.ok:
+        raise KitError(f"Step failed: {result.command}. {result.message}")
+    return result
+
+
+def add_views_field(sandbox: Sandbox, *, migrate: bool = True) -> CommandResult:
+    """Add ``views`` to Topic, make 0003_topic_views and (by default) apply it."""
+    sandbox.edit("boards/models.py", STARTER_LINE, STARTER_LINE + VIEWS_LINE)
+    result = _checked(sandbox.makemigrations("boards"))
+    return _checked(sandbox.migrate()) if migrate else result
+
+
+def create_author_book(sandbox: Sandbox, *, migrate: bool = True) -> CommandResult:
+    """Create the ``app`` app with Author (0001_initial) and Book (0002_added_Book_model)."""
+    _checked(sandbox.startapp("app"))
+    sandbox.write("app/models.py", AUTHOR_MODEL)
+    sandbox.add_installed_app("app")
+    _checked(sandbox.makemigrations("app"))
+    if migrate:
+        _checked(sandbox.migrate())
+    sandbox.write("app/models.py", AUTHOR_MODEL + BOOK_MODEL)
+    result = _checked(sandbox.makemigrations("app", name="added_Book_model"))
+    return _checked(sandbox.migrate()) if migrate else result
+
+
+def populate_author_book(sandbox: Sandbox) -> CommandResult:
+    """Save one author and one book through the ORM, in ``manage.py shell``."""
+    code = (
+        "from app.models import Author, Book\n"
+        'author = Author(name="JK Rowling")\nauthor.save()\n'
+        'book = Book(title="Harry Potter", author=author)\nbook.save()\n'
+        'print(Author.objects.count(), "author,", Book.objects.count(), "book")'
+    )
+    return _checked(sandbox.shell(code))
+
+
+_BRANCH_MIGRATION = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    # Written on branch "{branch}", which also started from 0002_post.
+    dependencies = [("boards", "0002_post")]
+
+    operations = [
+        migrations.AddField(model_name="topic", name="{field}", field=models.{field_type}),
+    ]
+"""
+
+
+def make_conflicting_migrations(sandbox: Sandbox) -> list[str]:
+    """Write two 0003 migrations that both follow 0002_post, as two merged branches would."""
+    branches = [
+        ("views", "views", "PositiveIntegerField(default=0)"),
+        ("pinned", "pinned", "BooleanField(default=False)"),
+    ]
+    names = []
+    for branch, field, field_type in branches:
+        name = f"0003_topic_{field}"
+        sandbox.write(
+            f"boards/migrations/{name}.py", _BRANCH_MIGRATION.format(branch=branch, field=field, field_type=field_type)
+        )
+        line = f"    {field} = models.{field_type}\n"
+        sandbox.edit("boards/models.py", STARTER_LINE, STARTER_LINE + line)
+        names.append(name)
+    return names
+
+
+def make_squashed_migration(sandbox: Sandbox) -> CommandResult:
+    """Squash boards 0001 and 0002 into one migration that replaces them."""
+    return _checked(sandbox.manage("squashmigrations", "--noinput", "boards", "0002"))
+
+
+def make_cross_app_dependency(sandbox: Sandbox, *, migrate: bool = True) -> CommandResult:
+    """Point tracker's Transaction at boards' Board: tracker 0002 then depends on boards."""
+    sandbox.edit(
+        "tracker/models.py",
+        "    user = models.ForeignKey(User, on_delete=models.CASCADE)\n",
+        "    user = models.ForeignKey(User, on_delete=models.CASCADE)\n"
+        '    board = models.ForeignKey("boards.Board", on_delete=models.SET_NULL, null=True)\n',
+    )
+    result = _checked(sandbox.makemigrations("tracker", name="transaction_board"))
+    return _checked(sandbox.migrate()) if migrate else result
+
+
+_IRREVERSIBLE = """from django.db import migrations
+
+
+def uppercase_subjects(apps, schema_editor):
+    Topic = apps.get_model("boards", "Topic")
+    Topic.objects.update(subject=models_upper("subject"))
+
+
+def models_upper(field):
+    from django.db.models.functions import Upper
+
+    return Upper(field)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("boards", "0002_post")]
+
+    # No reverse_code: Django cannot undo this step.
+    operations = [migrations.RunPython(uppercase_subjects)]
+"""
+
+
+def make_irreversible_migration(sandbox: Sandbox, *, migrate: bool = True) -> CommandResult | None:
+    """Add a data migration with no reverse function: it can be applied but not unapplied."""
+    sandbox.write("boards/migrations/0003_uppercase_subjects.py", _IRREVERSIBLE)
+    return _checked(sandbox.migrate("boards")) if migrate else None

@@ -1,0 +1,313 @@
+"""Read a sandbox's state, read-only: the database file and Django's migration loader.
+
+The ``django_migrations`` table and the schema come straight from the SQLite
+file through a read-only connection. The migration graph and plans come from
+Django's own ``MigrationLoader`` in a short-lived subprocess (``_probe.py``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .commands import DEFAULT_TIMEOUT, child_env, run_process
+from .diagnose import diagnose
+from .errors import KitError, StateError
+
+__all__ = [
+    "APPLIED_COLUMNS",
+    "SCHEMA_COLUMNS",
+    "MigrationGraph",
+    "Plan",
+    "PlanStep",
+    "State",
+    "applied_migrations",
+    "migration_graph",
+    "plan",
+    "read_state",
+    "schema",
+    "tables",
+    "query",
+]
+
+PROBE = Path(__file__).with_name("_probe.py")
+_MARKER = "@@migration-kit@@"
+APPLIED_COLUMNS = ["id", "app", "name", "applied"]
+SCHEMA_COLUMNS = ["table", "column", "type", "null", "default", "primary_key", "references_table", "references_column"]
+TABLE_COLUMNS = ["table", "rows"]
+
+
+@contextmanager
+def _read_only(db_path: Path) -> Iterator[sqlite3.Connection | None]:
+    """Open the SQLite file read-only; yield None when there is no database yet."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        yield None
+        return
+    connection = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _table_names(db: sqlite3.Connection) -> list[str]:
+    rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    return [name for (name,) in rows]
+
+
+def applied_migrations(db_path: Path) -> pd.DataFrame:
+    """Return the ``django_migrations`` rows (id, app, name, applied) ordered by id; read-only."""
+    with _read_only(db_path) as db:
+        if db is None or "django_migrations" not in _table_names(db):
+            return pd.DataFrame(columns=APPLIED_COLUMNS)
+        rows = db.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id").fetchall()
+    frame = pd.DataFrame(rows, columns=APPLIED_COLUMNS)
+    frame["applied"] = pd.to_datetime(frame["applied"], format="ISO8601")
+    return frame
+
+
+def schema(db_path: Path) -> pd.DataFrame:
+    """Return one row per column of every table, with its foreign key if any; read-only."""
+    records = []
+    with _read_only(db_path) as db:
+        if db is not None:
+            for table in _table_names(db):
+                records.extend(_columns_of(db, table))
+    return pd.DataFrame(records, columns=SCHEMA_COLUMNS)
+
+
+def _columns_of(db: sqlite3.Connection, table: str) -> list[dict]:
+    quoted = table.replace('"', '""')
+    references = {row[3]: (row[2], row[4]) for row in db.execute(f'PRAGMA foreign_key_list("{quoted}")')}
+    columns = []
+    for _cid, name, type_, notnull, default, pk in db.execute(f'PRAGMA table_info("{quoted}")'):
+        ref_table, ref_column = references.get(name, (None, None))
+        columns.append(
+            {
+                "table": table,
+                "column": name,
+                "type": type_,
+                "null": not notnull and not pk,
+                "default": default,
+                "primary_key": bool(pk),
+                "references_table": ref_table,
+                "references_column": ref_column,
+            }
+        )
+    return columns
+
+
+def tables(db_path: Path) -> pd.DataFrame:
+    """Return every table with its number of rows, sorted by name; read-only."""
+    with _read_only(db_path) as db:
+        if db is None:
+            return pd.DataFrame(columns=TABLE_COLUMNS)
+        counts = [
+            (t, db.execute(f'SELECT COUNT(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0])
+            for t in _table_names(db)
+        ]
+    return pd.DataFrame(counts, columns=TABLE_COLUMNS).astype({"rows": "int64"})
+
+
+def query(db_path: Path, sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Run one SELECT on a read-only connection and return the rows."""
+    with _read_only(db_path) as db:
+        if db is None:
+            raise KitError("There is no database yet. Fix: run migrate first (sandbox.migrate()).")
+        try:
+            cursor = db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise KitError(
+                f"SQLite refused the query ({exc}). Fix: check the table and column names in sandbox.tables()."
+            ) from exc
+        columns = [d[0] for d in cursor.description or ()]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+@dataclass(frozen=True)
+class State:
+    """What the database holds at one moment: applied migrations, schema, row counts."""
+
+    applied: pd.DataFrame
+    schema: pd.DataFrame
+    tables: pd.DataFrame
+
+
+def read_state(db_path: Path) -> State:
+    """Read the applied migrations, schema and row counts at once; read-only."""
+    return State(applied_migrations(db_path), schema(db_path), tables(db_path))
+
+
+@dataclass(frozen=True)
+class MigrationGraph:
+    """Django's migration graph of a project: nodes, dependency edges, leaf nodes, conflicts."""
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    leaf_nodes: dict[str, list[str]]
+    conflicts: dict[str, list[str]]
+    apps: dict[str, dict] = field(default_factory=dict)
+    recorded_unknown: list[tuple[str, str]] = field(default_factory=list)
+
+    def app_labels(self, *, include_contrib: bool = True) -> list[str]:
+        """Return the app labels that have migrations, Django's own included or not."""
+        labels = sorted(set(self.nodes["app_label"]))
+        return [a for a in labels if include_contrib or not self.apps.get(a, {}).get("contrib", False)]
+
+    def migrations_of(self, app_label: str) -> list[str]:
+        """Return the names of an app's migrations, in name order."""
+        return sorted(self.nodes.loc[self.nodes["app_label"] == app_label, "name"])
+
+
+def run_probe(project: Path, settings_module: str, *args: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Run ``_probe.py`` in the project and return its JSON answer; raise StateError on failure."""
+    env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module}
+    stdout, stderr, exit_code, timed_out = run_process(
+        [sys.executable, str(PROBE), *args], Path(project), None, timeout, env
+    )
+    if timed_out:
+        raise StateError(
+            f"Reading the migration state took longer than {timeout:g} s. Fix: try again; if it repeats, check models.py for slow code."
+        )
+    line = next((line for line in stdout.splitlines() if line.startswith(_MARKER)), None)
+    if line is None:
+        raise StateError(
+            f"Django could not start to read the migration state: {stderr.strip().splitlines()[-1:] or exit_code}."
+        )
+    answer = json.loads(line[len(_MARKER) :])
+    if "error" in answer:
+        raise _probe_error(answer["error"], Path(project), args)
+    return answer
+
+
+def _probe_error(error: dict, project: Path, args: tuple[str, ...]) -> StateError:
+    """Turn a probe failure into one plain sentence, using the same diagnoses as commands."""
+    if error["type"] == "UnknownApp":
+        return unknown_app_error(error["message"], error["known"])
+    if error["type"] in ("UnknownTarget", "AmbiguousTarget"):
+        app, target = args[1], error["message"]
+        problem = (
+            "has no migration called"
+            if error["type"] == "UnknownTarget"
+            else "has more than one migration starting with"
+        )
+        choices = ", ".join(["zero", *error["known"]])
+        return StateError(
+            f"App '{app}' {problem} '{target}'. Fix: choose one of {choices} (a unique prefix such as 0001 works)."
+        )
+    found = diagnose(args, "", error["traceback"], 1, project)
+    if found:
+        return StateError(str(found))
+    return StateError(
+        f"Django could not load the project ({error['type']}: {error['message']}). Fix: run python manage.py check to see the full error."
+    )
+
+
+def migration_graph(project: Path, settings_module: str) -> MigrationGraph:
+    """Return the migration graph from Django's MigrationLoader; read-only."""
+    answer = run_probe(project, settings_module, "graph")
+    nodes = pd.DataFrame(answer["nodes"], columns=["app_label", "name", "applied", "recorded", "replaces", "initial"])
+    nodes["replaces"] = nodes["replaces"].map(lambda pairs: [tuple(p) for p in pairs])
+    edges = pd.DataFrame(
+        [(p[0], p[1], c[0], c[1]) for p, c in answer["edges"]],
+        columns=["from_app", "from_name", "to_app", "to_name"],
+    )
+    return MigrationGraph(
+        nodes=nodes.astype({"applied": bool, "recorded": bool, "initial": bool}),
+        edges=edges,
+        leaf_nodes={app: sorted(names) for app, names in sorted(answer["leaf_nodes"].items())},
+        conflicts=answer["conflicts"],
+        apps=answer["apps"],
+        recorded_unknown=[tuple(k) for k in answer["recorded_unknown"]],
+    )
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One migration the plan applies (forwards) or unapplies (backwards)."""
+
+    app_label: str
+    name: str
+    backwards: bool
+    operations: list[dict]
+
+    @property
+    def irreversible(self) -> list[str]:
+        """Return the operations that cannot run in this step's direction."""
+        return [op["description"] for op in self.operations if self.backwards and not op["reversible"]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan ``migrate app_label target`` would run, in order."""
+
+    app_label: str
+    target: str
+    steps: list[PlanStep]
+
+    @property
+    def direction(self) -> str:
+        """Return 'forwards', 'backwards' or 'nothing'."""
+        if not self.steps:
+            return "nothing"
+        return "backwards" if self.steps[0].backwards else "forwards"
+
+    @property
+    def irreversible(self) -> list[tuple[str, str, str]]:
+        """Return (app_label, name, operation) for every step that cannot be unapplied."""
+        return [(s.app_label, s.name, op) for s in self.steps for op in s.irreversible]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per operation: step, migration, direction, description, reversible."""
+        rows = [
+            {
+                "step": i,
+                "app": s.app_label,
+                "migration": s.name,
+                "direction": "unapply" if s.backwards else "apply",
+                "operation": op["description"],
+                "reversible": op["reversible"],
+            }
+            for i, s in enumerate(self.steps, 1)
+            for op in s.operations
+        ]
+        return pd.DataFrame(rows, columns=["step", "app", "migration", "direction", "operation", "reversible"])
+
+    def __str__(self) -> str:
+        if not self.steps:
+            return f"Nothing to do: {self.app_label} is already at {self.target}."
+        verb = {"forwards": "Apply", "backwards": "Unapply"}
+        lines = [f"Plan for migrate {self.app_label} {self.target} ({self.direction}):"]
+        for s in self.steps:
+            lines.append(f"  {verb['backwards' if s.backwards else 'forwards']} {s.app_label}.{s.name}")
+            lines.extend(
+                f"    {'!' if s.backwards and not op['reversible'] else '-'} {op['description']}" for op in s.operations
+            )
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+
+def plan(project: Path, settings_module: str, app_label: str, target: str) -> Plan:
+    """Return the forwards or backwards plan of ``migrate app_label target``; read-only."""
+    answer = run_probe(project, settings_module, "plan", app_label, target)
+    return Plan(app_label, target, [PlanStep(**step) for step in answer["steps"]])
+
+
+def unknown_app_error(app_label: str, known: list[str]) -> StateError:
+    """Build the message for an app label that has no migrations, with the closest match."""
+    close = difflib.get_close_matches(app_label, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return StateError(
+        f"There is no app with migrations called '{app_label}'. Fix: {hint}apps with migrations: {', '.join(known)}."
+    )

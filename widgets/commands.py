@@ -66,10 +66,7 @@ class CommandResult:
                 "Fix: run it again with a longer timeout, or look for a loop in the code it runs."
             )
         if self.prompt is not None:
-            return (
-                f"Django asked a question: {self.prompt.question.splitlines()[0]} "
-                "Fix: answer it (answers=[...]) or give the field a default in models.py."
-            )
+            return f"Django asked a question: {self.prompt.question.splitlines()[0]} Fix: {self.prompt.fix}"
         if self.diagnosis is not None:
             return str(self.diagnosis)
         if self.exit_code != 0:

@@ -28,8 +28,20 @@ _KINDS = (
     ("unique_callable_default", r"Callable default on unique field (?P<model>\w+)\.(?P<field>\w+)"),
     ("rename_field", r"Was (?P<model>\w+)\.(?P<old>\w+) renamed to \w+\.(?P<field>\w+) \(a \w+\)\? \[y/N\]"),
     ("rename_model", r"Was the model (?P<app>\w+)\.(?P<old>\w+) renamed to (?P<model>\w+)\? \[y/N\]"),
-    ("merge", r"Do you want to merge these migrations\? \[y/N\]"),
+    # Django 5.x asks the first; older versions asked the second.
+    ("merge", r"Should these migration branches be merged\? \[y/N\]|Do you want to merge these migrations\? \[y/N\]"),
 )
+
+# What to answer, per kind: the fix half of the learner's sentence.
+_FIXES = {
+    "not_null_addition": "answer it (answers=['1', '0'] gives existing rows 0) or give the field a default in models.py.",
+    "not_null_alteration": "answer it (answers=['1', '0'] fills existing NULLs with 0) or keep null=True in models.py.",
+    "auto_now_add_addition": "answer it (answers=['1', ''] accepts timezone.now for existing rows).",
+    "unique_callable_default": "answer it (answers=['y'] if the default makes unique values, else ['n']).",
+    "rename_field": "answer it: answers=['y'] if it is a rename (the data is kept), ['n'] to drop and add (the data is lost).",
+    "rename_model": "answer it: answers=['y'] if it is a rename (the table is kept), ['n'] to drop and create it.",
+    "merge": "answer it: answers=['y'] writes a merge migration that depends on both branches.",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,11 @@ class Prompt:
             lines.append(value)
         return lines
 
+    @property
+    def fix(self) -> str:
+        """Return what to answer, as the fix half of a plain sentence."""
+        return _FIXES.get(self.kind, "answer it with answers=[...], one line per question.")
+
     def __str__(self) -> str:
         return self.question
 
@@ -74,7 +91,7 @@ def find_prompt(stdout: str, stderr: str) -> Prompt | None:
 def _last_question(stdout: str) -> str:
     """Return the text Django printed after its last complete report line."""
     marker = max(stdout.rfind("It is impossible"), stdout.rfind("Was "), stdout.rfind("Callable default"))
-    marker = max(marker, stdout.rfind("Do you want to merge"))
+    marker = max(marker, stdout.rfind("Do you want to merge"), stdout.rfind("Should these migration branches"))
     return stdout[marker:].strip() if marker >= 0 else stdout.strip()
 
 

@@ -289,13 +289,20 @@ class Plan:
         lines = [f"Plan for migrate {self.app_label} {self.target} ({self.direction}):"]
         for s in self.steps:
             lines.append(f"  {verb['backwards' if s.backwards else 'forwards']} {s.app_label}.{s.name}")
-            lines.extend(
-                f"    {'!' if s.backwards and not op['reversible'] else '-'} {op['description']}" for op in s.operations
-            )
+            lines.extend(f"    {_describe_step_operation(s, op)}" for op in s.operations)
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))
+
+
+def _describe_step_operation(step: PlanStep, op: dict) -> str:
+    """Describe one operation as migrate --plan does: 'Undo ...' backwards, marked if irreversible."""
+    if not step.backwards:
+        return f"- {op['description']}"
+    if not op["reversible"]:
+        return f"! {op['description']} -> IRREVERSIBLE"
+    return f"- Undo {op['description']}"
 
 
 def plan(project: Path, settings_module: str, app_label: str, target: str) -> Plan:

@@ -56,3 +56,31 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     sandbox = Sandbox.fresh(f"m-{_name(request)}")
     yield sandbox
     sandbox.delete()
+
+
+def project_digest(folder: Path) -> str:
+    """Return a hash of a project's files, leaving out its database."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".sqlite3"):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def bystander() -> Sandbox:
+    """Return a migrated sandbox that no test touches, to prove the others leave it alone."""
+    sandbox = Sandbox.fresh("bystander")
+    yield sandbox
+    sandbox.delete()
+
+
+@pytest.fixture
+def untouched(bystander: Sandbox):
+    """Return a check that the template and the bystander sandbox are byte-for-byte as before."""
+    before = (tree_digest(TEMPLATE_DIR), tree_digest(bystander.path))
+
+    def check() -> None:
+        assert tree_digest(TEMPLATE_DIR) == before[0], "the template project was modified"
+        assert tree_digest(bystander.path) == before[1], "another sandbox was modified"
+
+    return check

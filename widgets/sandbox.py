@@ -236,6 +236,10 @@ class Sandbox:
     def write(self, relative: str | Path, text: str) -> Path:
         """Write a whole file inside the sandbox, creating folders as needed."""
         path = self.file(relative)
+        if path.is_dir():
+            raise KitError(
+                f"'{relative}' is a folder in the sandbox. Fix: give the path of a file, such as 'boards/models.py'."
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock():
             path.write_text(text, encoding="utf-8")

@@ -190,6 +190,20 @@ def _unknown_target(f: _Failure) -> Diagnosis | None:
 
 
 @_rule
+def _unknown_command(f: _Failure) -> Diagnosis | None:
+    match = re.search(r"^Unknown command: '([^']*)'(?:\. Did you mean (\w+)\?)?", f.stderr, re.MULTILINE)
+    if not match:
+        return None
+    name, close = match.groups()
+    hint = f"did you mean {close}? " if close else ""
+    return Diagnosis(
+        f"manage.py has no command called '{name}'.",
+        f"{hint}check the spelling; python manage.py help lists every command.",
+        "unknown_command",
+    )
+
+
+@_rule
 def _no_migrations(f: _Failure) -> Diagnosis | None:
     match = re.search(r"App '(\w+)' does not have migrations", f.stderr)
     if not match:

@@ -1,0 +1,132 @@
+"""Show the django_migrations rows, the schema and row counts as tables, changes highlighted.
+
+Each ``*_frame`` function returns a plain DataFrame with a ``change`` column
+('applied', 'unapplied', 'added', 'removed', 'changed' or ''); each
+``*_table`` function styles it for Jupyter. Timestamps change on every run, so
+the styled tables show the order of application instead and hide the real
+time, which stays in the frame's ``applied`` column.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from .diff import diff
+from .graphs import is_contrib_table
+from .state import State
+
+__all__ = [
+    "migrations_frame",
+    "migrations_table",
+    "row_counts_frame",
+    "row_counts_table",
+    "schema_frame",
+    "schema_table",
+]
+
+_STYLES = {
+    "applied": "background-color: #c8e6c9",
+    "added": "background-color: #c8e6c9",
+    "unapplied": "background-color: #ffcdd2; text-decoration: line-through",
+    "removed": "background-color: #ffcdd2; text-decoration: line-through",
+    "changed": "background-color: #fff59d",
+}
+
+
+def _state_of(source) -> State:
+    return source if isinstance(source, State) else source.state()
+
+
+def migrations_frame(source, *, previous: State | None = None, app_label: str | None = None) -> pd.DataFrame:
+    """Return the django_migrations rows with their order, plus rows unapplied since ``previous``.
+
+    Columns: order (1 = applied first), id, app, name, applied (the real
+    timestamp), change ('applied' if new since previous, 'unapplied' if gone).
+    """
+    rows = _state_of(source).applied.copy()
+    rows.insert(0, "order", range(1, len(rows) + 1))
+    rows["change"] = ""
+    if previous is not None:
+        changes = diff(previous, _state_of(source))
+        new = set(zip(changes.migrations_applied["app"], changes.migrations_applied["name"], strict=True))
+        rows.loc[[(a, n) in new for a, n in zip(rows["app"], rows["name"], strict=True)], "change"] = "applied"
+        gone = changes.migrations_unapplied.assign(order=pd.NA, change="unapplied")
+        rows = pd.concat([rows, gone[rows.columns]], ignore_index=True) if not gone.empty else rows
+    if app_label is not None:
+        rows = rows[rows["app"] == app_label]
+    return rows.reset_index(drop=True)
+
+
+def _style(frame: pd.DataFrame, uuid: str, hidden: list[str]) -> Styler:
+    """Colour each row by its change; a fixed uuid keeps stored notebook outputs identical."""
+    styler = frame.style.apply(lambda row: [_STYLES.get(row["change"], "")] * len(row), axis=1)
+    return styler.hide(axis="index").hide(subset=hidden, axis="columns").set_uuid(uuid)
+
+
+def migrations_table(
+    source, *, previous: State | None = None, app_label: str | None = None, show_time: bool = False
+) -> Styler:
+    """Style the django_migrations rows: newly applied green, unapplied red and struck through."""
+    frame = migrations_frame(source, previous=previous, app_label=app_label)
+    frame["order"] = frame["order"].astype("string").fillna("")
+    return _style(frame, "migrations", [] if show_time else ["applied"])
+
+
+def schema_frame(
+    source, *, previous: State | None = None, table: str | None = None, include_contrib: bool = False
+) -> pd.DataFrame:
+    """Return one row per column with a change column; removed columns come from ``previous``."""
+    state = _state_of(source)
+    frame = state.schema.copy()
+    frame["change"] = ""
+    if previous is not None:
+        changes = diff(previous, state)
+        keys = list(zip(frame["table"], frame["column"], strict=True))
+        added = set(zip(changes.columns_added["table"], changes.columns_added["column"], strict=True))
+        changed = dict(
+            zip(
+                zip(changes.columns_changed["table"], changes.columns_changed["column"], strict=True),
+                changes.columns_changed["change"],
+                strict=True,
+            )
+        )
+        frame["change"] = ["added" if k in added else f"changed: {changed[k]}" if k in changed else "" for k in keys]
+        removed = changes.columns_removed.assign(change="removed")
+        frame = pd.concat([frame, removed[frame.columns]], ignore_index=True) if not removed.empty else frame
+    if table is not None:
+        frame = frame[frame["table"] == table]
+    elif not include_contrib:
+        frame = frame[~frame["table"].map(is_contrib_table)]
+    return frame.sort_values(["table"], kind="stable").reset_index(drop=True)
+
+
+def schema_table(
+    source, *, previous: State | None = None, table: str | None = None, include_contrib: bool = False
+) -> Styler:
+    """Style the schema: added columns green, removed red and struck through, changed yellow."""
+    frame = schema_frame(source, previous=previous, table=table, include_contrib=include_contrib)
+    styler = frame.style.apply(lambda row: [_STYLES.get(row["change"].split(":")[0], "")] * len(row), axis=1)
+    return styler.hide(axis="index").set_uuid(f"schema-{table or 'all'}")
+
+
+def row_counts_frame(source, *, previous: State | None = None, include_contrib: bool = False) -> pd.DataFrame:
+    """Return every table with its rows now, rows before, and 'added'/'removed'/'changed'."""
+    now = _state_of(source).tables
+    before = previous.tables if previous is not None else now
+    merged = now.merge(before, on="table", how="outer", suffixes=("", "_before"), indicator=True)
+    merged["change"] = merged["_merge"].astype(str).map({"left_only": "added", "right_only": "removed", "both": ""})
+    differs = (merged["_merge"] == "both") & (merged["rows"] != merged["rows_before"])
+    merged.loc[differs, "change"] = "changed"
+    frame = merged.rename(columns={"rows_before": "before"})[["table", "rows", "before", "change"]]
+    frame = frame.astype({"rows": "Int64", "before": "Int64"}).astype({"change": str})
+    if not include_contrib:
+        frame = frame[~frame["table"].map(is_contrib_table)]
+    return frame.sort_values("table").reset_index(drop=True)
+
+
+def row_counts_table(source, *, previous: State | None = None, include_contrib: bool = False) -> Styler:
+    """Style the row counts: new tables green, dropped tables red, changed counts yellow."""
+    frame = row_counts_frame(source, previous=previous, include_contrib=include_contrib)
+    hidden = [] if previous is not None else ["before", "change"]
+    return _style(frame, "row-counts", hidden)

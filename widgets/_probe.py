@@ -87,7 +87,7 @@ def graph():
                 "applied": applied,
                 "recorded": key in recorded,
                 "replaces": replaces,
-                "initial": bool(migration.initial),
+                "initial": _initial(migration),
             }
         )
     edges = sorted(
@@ -106,6 +106,13 @@ def graph():
         "unmigrated_apps": sorted(full.unmigrated_apps),
         "recorded_unknown": sorted([list(k) for k in recorded - set(full.graph.nodes)]),
     }
+
+
+def _initial(migration):
+    """Return whether Django treats the migration as initial (None means: no parent in its app)."""
+    if migration.initial is not None:
+        return bool(migration.initial)
+    return not any(app == migration.app_label for app, _name in migration.dependencies)
 
 
 def plan(app_label, target):

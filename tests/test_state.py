@@ -1,0 +1,260 @@
+"""State readers: django_migrations rows, schema, tables, graph and plan; all read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets import KitError, MigrationGraph, Plan, State, StateError, scenarios
+from widgets.state import APPLIED_COLUMNS, SCHEMA_COLUMNS
+
+TEMPLATE_MIGRATIONS = {("boards", "0001_initial"), ("boards", "0002_post"), ("tracker", "0001_initial")}
+
+
+def read_everything(sandbox) -> None:
+    """Call every state reader once."""
+    sandbox.applied_migrations()
+    sandbox.schema()
+    sandbox.tables()
+    sandbox.state()
+    sandbox.migration_graph()
+    sandbox.plan("boards", "zero")
+    sandbox.plan("boards", "0002")
+
+
+def column(schema, table: str, name: str) -> dict:
+    rows = schema[(schema["table"] == table) & (schema["column"] == name)]
+    assert len(rows) == 1, f"{table}.{name} not in the schema"
+    return rows.iloc[0].to_dict()
+
+
+# ----- read-only ----------------------------------------------------------------------------
+
+
+def test_readers_change_neither_bytes_nor_mtime_of_the_database(sandbox):
+    before = (sandbox.db_path.read_bytes(), sandbox.db_path.stat().st_mtime_ns)
+    files = sorted(p.name for p in sandbox.path.iterdir())
+    read_everything(sandbox)
+    assert (sandbox.db_path.read_bytes(), sandbox.db_path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in sandbox.path.iterdir()) == files
+
+
+def test_readers_create_no_database_when_there_is_none(fresh_sandbox):
+    read_everything(fresh_sandbox)
+    assert not fresh_sandbox.db_path.exists()
+    assert not list(fresh_sandbox.path.glob("*.sqlite3*"))
+
+
+def test_readers_of_a_missing_database_return_empty_frames(fresh_sandbox):
+    assert list(fresh_sandbox.applied_migrations().columns) == APPLIED_COLUMNS
+    assert fresh_sandbox.applied_migrations().empty
+    assert fresh_sandbox.schema().empty and list(fresh_sandbox.schema().columns) == SCHEMA_COLUMNS
+    assert fresh_sandbox.tables().empty
+    with pytest.raises(KitError, match=r"There is no database yet\. Fix: run migrate first"):
+        fresh_sandbox.query("SELECT 1")
+
+
+def test_query_refuses_to_write(sandbox):
+    with pytest.raises(KitError, match=r"SQLite refused the query \(attempt to write a readonly database\)"):
+        sandbox.query("DELETE FROM django_migrations")
+    assert len(sandbox.applied_migrations()) > 0
+
+
+def test_query_explains_a_bad_table_name(sandbox):
+    with pytest.raises(KitError, match=r"no such table: boards_topics\)\. Fix: check the table and column names"):
+        sandbox.query("SELECT * FROM boards_topics")
+
+
+# ----- rows, schema, tables -------------------------------------------------------------------
+
+
+def test_applied_migrations_are_the_django_migrations_rows_by_id(sandbox):
+    applied = sandbox.applied_migrations()
+    assert list(applied.columns) == APPLIED_COLUMNS
+    assert list(applied["id"]) == sorted(applied["id"])
+    assert TEMPLATE_MIGRATIONS <= set(zip(applied["app"], applied["name"], strict=True))
+    assert str(applied["applied"].dtype).startswith("datetime64")
+    direct = sandbox.query("SELECT COUNT(*) AS n FROM django_migrations")["n"][0]
+    assert len(applied) == direct
+
+
+def test_schema_has_one_row_per_column_with_foreign_keys(sandbox):
+    schema = sandbox.schema()
+    assert list(schema.columns) == SCHEMA_COLUMNS
+    assert column(schema, "boards_topic", "id") | {} == {
+        "table": "boards_topic",
+        "column": "id",
+        "type": "INTEGER",
+        "null": False,
+        "default": None,
+        "primary_key": True,
+        "references_table": None,
+        "references_column": None,
+    }
+    board = column(schema, "boards_topic", "board_id")
+    assert (board["references_table"], board["references_column"], board["null"]) == ("boards_board", "id", False)
+    assert column(schema, "boards_post", "updated_at")["null"] is True
+    assert column(schema, "boards_board", "name")["type"] == "varchar(30)"
+    assert column(schema, "tracker_transaction", "category_id")["references_table"] == "tracker_category"
+
+
+def test_tables_count_rows(sandbox):
+    assert sandbox.manage("loaddata", "boards_demo").ok
+    tables = sandbox.tables().set_index("table")["rows"]
+    assert list(tables.index) == sorted(tables.index)
+    assert tables["boards_board"] == sandbox.query("SELECT COUNT(*) AS n FROM boards_board")["n"][0] > 0
+    assert tables["django_migrations"] == len(sandbox.applied_migrations())
+    assert tables["tracker_category"] == 0
+
+
+def test_state_bundles_the_three_readers(sandbox):
+    state = sandbox.state()
+    assert isinstance(state, State)
+    assert state.applied.equals(sandbox.applied_migrations())
+    assert state.schema.equals(sandbox.schema())
+    assert state.tables.equals(sandbox.tables())
+
+
+# ----- migration graph ----------------------------------------------------------------------------
+
+
+def test_migration_graph_of_the_template(sandbox):
+    graph = sandbox.migration_graph()
+    assert isinstance(graph, MigrationGraph)
+    nodes = graph.nodes.set_index(["app_label", "name"])
+    assert nodes.loc[("boards", "0002_post"), "applied"]
+    assert nodes.loc[("boards", "0001_initial"), "initial"]
+    assert nodes.loc[("auth", "0001_initial"), "initial"]
+    assert not nodes.loc[("boards", "0002_post"), "initial"]
+    assert graph.migrations_of("boards") == ["0001_initial", "0002_post"]
+    assert graph.app_labels(include_contrib=False) == ["boards", "tracker"]
+    assert {"admin", "auth", "contenttypes", "sessions"} <= set(graph.app_labels())
+    edges = set(graph.edges.itertuples(index=False, name=None))
+    assert ("boards", "0001_initial", "boards", "0002_post") in edges
+    assert ("auth", "0001_initial", "boards", "0001_initial") in edges
+    assert graph.leaf_nodes["boards"] == ["0002_post"] and graph.leaf_nodes["tracker"] == ["0001_initial"]
+    assert graph.conflicts == {}
+    assert graph.recorded_unknown == []
+
+
+def test_migration_graph_without_a_database_has_nothing_applied(fresh_sandbox):
+    graph = fresh_sandbox.migration_graph()
+    assert not graph.nodes["applied"].any()
+    assert graph.leaf_nodes["boards"] == ["0002_post"]
+
+
+def test_migration_graph_follows_a_partial_rollback(sandbox):
+    assert sandbox.migrate("boards", "0001").ok
+    nodes = sandbox.migration_graph().nodes.set_index(["app_label", "name"])
+    assert nodes.loc[("boards", "0001_initial"), "applied"]
+    assert not nodes.loc[("boards", "0002_post"), "applied"]
+
+
+def test_migration_graph_shows_two_leaf_nodes_as_a_conflict(sandbox):
+    scenarios.make_conflicting_migrations(sandbox)
+    graph = sandbox.migration_graph()
+    assert graph.leaf_nodes["boards"] == ["0003_topic_pinned", "0003_topic_views"]
+    assert graph.conflicts == {"boards": ["0003_topic_pinned", "0003_topic_views"]}
+
+
+def test_migration_graph_shows_what_a_squashed_migration_replaces(sandbox):
+    scenarios.make_squashed_migration(sandbox)
+    graph = sandbox.migration_graph()
+    squashed = graph.nodes.set_index(["app_label", "name"]).loc[("boards", "0001_squashed_0002_post")]
+    assert squashed["replaces"] == [("boards", "0001_initial"), ("boards", "0002_post")]
+    # Applied because everything it replaces is recorded, though it is not recorded itself.
+    assert squashed["applied"] and not squashed["recorded"]
+    assert graph.migrations_of("boards") == ["0001_initial", "0001_squashed_0002_post", "0002_post"]
+    assert graph.leaf_nodes["boards"] == ["0001_squashed_0002_post"]
+
+
+def test_migration_graph_lists_rows_with_no_migration_file(sandbox):
+    record = (
+        "from django.db.migrations.recorder import MigrationRecorder\n"
+        "MigrationRecorder.Migration.objects.create(app='boards', name='0099_deleted_file')"
+    )
+    assert sandbox.shell(record).ok
+    assert sandbox.migration_graph().recorded_unknown == [("boards", "0099_deleted_file")]
+
+
+def test_migration_graph_of_broken_models_explains_the_error(sandbox):
+    sandbox.edit("boards/models.py", "class Board(models.Model):", "class Board(models.Model)")
+    with pytest.raises(StateError, match=r"Python cannot read boards/models\.py \(line 5: expected ':'\)"):
+        sandbox.migration_graph()
+
+
+# ----- plan ----------------------------------------------------------------------------------------
+
+
+def test_plan_forwards_from_an_empty_database(fresh_sandbox):
+    plan = fresh_sandbox.plan("boards", "0002")
+    assert isinstance(plan, Plan) and plan.direction == "forwards"
+    steps = [(s.app_label, s.name, s.backwards) for s in plan.steps]
+    assert ("boards", "0001_initial", False) in steps and steps[-1] == ("boards", "0002_post", False)
+    assert steps.index(("auth", "0001_initial", False)) < steps.index(("boards", "0001_initial", False))
+    create_post = plan.steps[-1].operations[0]
+    assert create_post["description"] == "Create model Post"
+    assert create_post["creates"] == [{"table": "boards_post", "column": None}] and create_post["drops"] == []
+
+
+def test_plan_backwards_to_zero_says_what_is_dropped(sandbox):
+    plan = sandbox.plan("boards", "zero")
+    assert plan.direction == "backwards"
+    assert [(s.name, s.backwards) for s in plan.steps] == [("0002_post", True), ("0001_initial", True)]
+    drops = [d["table"] for s in plan.steps for op in s.operations for d in op["drops"]]
+    assert drops == ["boards_post", "boards_board", "boards_topic"]
+    assert plan.irreversible == []
+    assert str(plan).splitlines() == [
+        "Plan for migrate boards zero (backwards):",
+        "  Unapply boards.0002_post",
+        "    - Undo Create model Post",
+        "  Unapply boards.0001_initial",
+        "    - Undo Create model Board",
+        "    - Undo Create model Topic",
+    ]
+    frame = plan.to_frame()
+    assert list(frame.columns) == ["step", "app", "migration", "direction", "operation", "reversible"]
+    assert list(frame["direction"]) == ["unapply"] * 3
+
+
+def test_plan_to_the_current_migration_does_nothing(sandbox):
+    plan = sandbox.plan("boards", "0002_post")
+    assert plan.direction == "nothing" and plan.steps == []
+    assert str(plan) == "Nothing to do: boards is already at 0002_post."
+
+
+def test_plan_of_a_field_rollback_drops_the_column(sandbox):
+    scenarios.add_views_field(sandbox)
+    plan = sandbox.plan("boards", "0002")
+    [step] = plan.steps
+    assert (step.name, step.backwards) == ("0003_topic_views", True)
+    assert step.operations[0]["drops"] == [{"table": "boards_topic", "column": "views"}]
+
+
+def test_plan_marks_an_irreversible_step(sandbox):
+    scenarios.make_irreversible_migration(sandbox)
+    plan = sandbox.plan("boards", "0002")
+    assert plan.irreversible == [("boards", "0003_uppercase_subjects", "Raw Python operation")]
+    assert "    ! Raw Python operation -> IRREVERSIBLE" in str(plan).splitlines()
+
+
+def test_plan_of_an_unknown_target_lists_the_choices(sandbox):
+    with pytest.raises(StateError) as caught:
+        sandbox.plan("boards", "0009")
+    assert str(caught.value) == (
+        "App 'boards' has no migration called '0009'. "
+        "Fix: choose one of zero, 0001_initial, 0002_post (a unique prefix such as 0001 works)."
+    )
+
+
+def test_plan_of_an_ambiguous_target_says_so(sandbox):
+    with pytest.raises(StateError, match=r"App 'boards' has more than one migration starting with '000'\. Fix: "):
+        sandbox.plan("boards", "000")
+
+
+def test_plan_of_an_unknown_app_suggests_the_close_one(sandbox):
+    with pytest.raises(StateError) as caught:
+        sandbox.plan("board", "0001")
+    assert str(caught.value) == (
+        "There is no app with migrations called 'board'. Fix: did you mean 'boards'? "
+        "apps with migrations: admin, auth, boards, contenttypes, sessions, tracker."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -28,6 +28,8 @@ class StateDiff:
     migrations_applied: pd.DataFrame
     migrations_unapplied: pd.DataFrame
     row_counts: pd.DataFrame
+    # Rows that went with each removed table: what a rollback cost.
+    rows_dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["table", "rows"]))
 
     @property
     def is_empty(self) -> bool:
@@ -49,7 +51,8 @@ class StateDiff:
         lines = [f"+ migration {r.app}.{r.name} applied" for r in self.migrations_applied.itertuples()]
         lines += [f"- migration {r.app}.{r.name} unapplied" for r in self.migrations_unapplied.itertuples()]
         lines += [f"+ table {t}" for t in self.tables_added]
-        lines += [f"- table {t}" for t in self.tables_removed]
+        dropped = dict(zip(self.rows_dropped["table"], self.rows_dropped["rows"], strict=True))
+        lines += [f"- table {t}" + (f" ({dropped[t]} rows)" if dropped.get(t) else "") for t in self.tables_removed]
         lines += [
             f"+ column {r.table}.{r.column} ({r.type})" for r in self._outside(self.columns_added, self.tables_added)
         ]
@@ -100,16 +103,21 @@ def diff(before: State, after: State) -> StateDiff:
         migrations_applied=applied,
         migrations_unapplied=unapplied,
         row_counts=_row_counts(before.tables, after.tables),
+        rows_dropped=_rows_of(before.tables, tables_before - tables_after),
     )
 
 
 def _added_removed(before: pd.DataFrame, after: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the rows only in after, and the rows only in before, matched on key."""
-    keys_before = set(map(tuple, before[key].itertuples(index=False)))
-    keys_after = set(map(tuple, after[key].itertuples(index=False)))
-    in_after = after[[tuple(k) not in keys_before for k in after[key].itertuples(index=False)]]
-    in_before = before[[tuple(k) not in keys_after for k in before[key].itertuples(index=False)]]
+    keys_before, keys_after = set(_keys(before, key)), set(_keys(after, key))
+    # A boolean Series, not a list: an empty list would select columns and lose them.
+    in_after = after[pd.Series([k not in keys_before for k in _keys(after, key)], index=after.index, dtype=bool)]
+    in_before = before[pd.Series([k not in keys_after for k in _keys(before, key)], index=before.index, dtype=bool)]
     return in_after.reset_index(drop=True), in_before.reset_index(drop=True)
+
+
+def _keys(frame: pd.DataFrame, key: list[str]) -> list[tuple]:
+    return list(frame[key].itertuples(index=False, name=None))
 
 
 def _foreign_keys(schema: pd.DataFrame) -> pd.DataFrame:
@@ -133,6 +141,11 @@ def _changed_columns(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def _same(a, b) -> bool:
     return (pd.isna(a) and pd.isna(b)) if (pd.isna(a) or pd.isna(b)) else a == b
+
+
+def _rows_of(tables: pd.DataFrame, names: set[str]) -> pd.DataFrame:
+    """Return the row counts of the named tables, sorted by table."""
+    return tables[tables["table"].isin(names)].sort_values("table").reset_index(drop=True)[["table", "rows"]]
 
 
 def _row_counts(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from .commands import CommandResult
 from .diagnose import Diagnosis
 from .diff import StateDiff, diff
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError, StateError
+from .panels import MigrationLab
 from .prompts import Prompt
 from .sandbox import PageResult, Sandbox
 from .state import MigrationGraph, Plan, PlanStep, State
@@ -14,6 +15,7 @@ __all__ = [
     "EditError",
     "KitError",
     "MigrationGraph",
+    "MigrationLab",
     "PageResult",
     "Plan",
     "PlanStep",

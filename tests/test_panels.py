@@ -1,0 +1,269 @@
+"""Drive the MigrationLab panel without a browser: click its buttons, then look at the sandbox and the widgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets import Sandbox, actions, scenarios
+from widgets import panel_views as views
+from widgets.errors import KitError
+from widgets.panels import MigrationLab
+
+TOPIC = "class Topic(models.Model):\n"
+
+
+def _visible(widget) -> bool:
+    return widget.layout.display != "none"
+
+
+def _click(lab: MigrationLab, button) -> None:
+    """Click like a learner, then wait for the worker thread to finish."""
+    button.click()
+    lab.wait()
+
+
+@pytest.fixture(scope="module")
+def author_book(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    """Build the Author/Book sandbox once (one author, one book) and keep it as a snapshot."""
+    sandbox = Sandbox.fresh("panel-author-book")
+    scenarios.create_author_book(sandbox)
+    scenarios.populate_author_book(sandbox)
+    sandbox.snapshot("built")
+    yield sandbox
+    sandbox.delete()
+
+
+@pytest.fixture
+def book_lab(author_book: Sandbox) -> MigrationLab:
+    """Return a panel on the Author/Book sandbox, put back as it was built."""
+    author_book.restore("built")
+    return MigrationLab(author_book, app_label="app")
+
+
+def test_panel_shows_the_public_surface(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    assert lab.sandbox is sandbox
+    for key in ("makemigrations", "migrate", "showmigrations", "sqlmigrate", "reset", "snapshot", "undo"):
+        assert lab.buttons[key].description == key
+        assert f"mk-{key}" in lab.buttons[key]._dom_classes
+    assert lab.app_picker.options == ("boards", "tracker")
+    assert lab.target_picker.options == ("0001_initial", "0002_post", "zero")
+    assert lab.target_picker.value == "0002_post"
+    assert "class Topic(models.Model)" in lab.editor.value
+    assert "mk-confirm" in lab.confirm_button._dom_classes and "mk-cancel" in lab.cancel_button._dom_classes
+    assert not _visible(lab.confirm_box) and not _visible(lab.question)
+    assert "boards_topic" in lab._view_widgets["schema"][0].value
+    assert "0002_post" in lab._view_widgets["django_migrations"][0].value
+
+
+def test_views_field_flow(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    lab.editor.value = lab.editor.value.replace(scenarios.STARTER_LINE, scenarios.STARTER_LINE + scenarios.VIEWS_LINE)
+    _click(lab, lab.save_button)
+
+    assert sandbox.file("boards/migrations/0003_topic_views.py").is_file()
+    assert "$ python manage.py makemigrations boards" in lab.terminal.value
+    assert "+ Add field views to topic" in lab.terminal.value
+    assert "Django accepted boards/models.py" in lab.editor_message.value
+    assert lab.target_picker.value == "0003_topic_views"  # the new leaf node, not the old default
+
+    _click(lab, lab.buttons["migrate"])
+    applied = sandbox.applied_migrations()
+    assert ("boards", "0003_topic_views") in set(zip(applied["app"], applied["name"], strict=True))
+    assert "views" in set(sandbox.schema().query("table == 'boards_topic'")["column"])
+    assert "$ python manage.py migrate boards 0003_topic_views" in lab.terminal.value
+    assert "Apply boards.0003_topic_views" in lab.terminal.value  # the plan, shown first
+    assert "+ migration boards.0003_topic_views applied" in lab.changes.value
+    assert "0003_topic_views" in lab._view_widgets["django_migrations"][0].value
+    assert [e.command for e in lab.history] == [
+        "save boards/models.py",
+        "python manage.py makemigrations boards",
+        "python manage.py migrate boards 0003_topic_views",
+    ]
+
+
+def test_confirmed_rollback_drops_book_then_undo_brings_it_back(book_lab: MigrationLab) -> None:
+    lab, sandbox = book_lab, book_lab.sandbox
+    lab.target_picker.value = "0001_initial"
+    _click(lab, lab.buttons["migrate"])
+
+    assert _visible(lab.confirm_box)
+    assert lab.pending_rollback is not None and lab.pending_rollback.direction == "backwards"
+    assert "app_book" in lab.preview.value and "loses 1 row(s)" in lab.preview.value
+    assert "app_book" in set(sandbox.tables()["table"])  # nothing has run yet
+    assert lab.history == []
+
+    _click(lab, lab.confirm_button)
+    assert not _visible(lab.confirm_box)
+    assert "app_book" not in set(sandbox.tables()["table"])
+    assert "0002_added_Book_model" not in set(sandbox.applied_migrations()["name"])
+    assert "- table app_book" in lab.changes.value
+    assert lab.history[-1].command == "python manage.py migrate app 0001_initial"
+
+    _click(lab, lab.buttons["undo"])
+    assert "0002_added_Book_model" in set(sandbox.applied_migrations()["name"])
+    assert sandbox.query("SELECT title FROM app_book")["title"].tolist() == ["Harry Potter"]
+
+
+def test_cancelled_rollback_changes_nothing(book_lab: MigrationLab) -> None:
+    lab, sandbox = book_lab, book_lab.sandbox
+    before = sandbox.state()
+    lab.target_picker.value = "0001_initial"
+    _click(lab, lab.buttons["migrate"])
+    assert _visible(lab.confirm_box)
+
+    lab.cancel_button.click()
+    assert not _visible(lab.confirm_box) and lab.pending_rollback is None
+    assert "cancelled" in lab.status.value
+    after = sandbox.state()
+    assert after.applied.equals(before.applied) and after.tables.equals(before.tables)
+    assert lab.history == []
+
+
+def test_non_nullable_question_answered_with_a_default(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    lab.editor.value = lab.editor.value.replace(TOPIC, TOPIC + "    score = models.IntegerField()\n")
+    _click(lab, lab.save_button)
+
+    assert _visible(lab.question) and _visible(lab.default_text)
+    assert "non-nullable field 'score'" in lab.question_text.value
+    assert lab.choice.value == "1"
+    assert "Traceback" not in lab.terminal.value
+
+    lab.default_text.value = "7("
+    _click(lab, lab.answer_button)
+    assert _visible(lab.question)
+    assert "did not accept" in lab.question_text.value and "SyntaxError" in lab.question_text.value
+
+    lab.default_text.value = "7"
+    _click(lab, lab.answer_button)
+    assert not _visible(lab.question)
+    written = sandbox.read("boards/migrations/0003_topic_score.py")
+    assert "default=7" in written and "preserve_default=False" in written
+    assert lab.history[-1].command == "python manage.py makemigrations boards" and lab.history[-1].ok
+
+
+def test_syntax_error_in_editor_is_explained_and_revertable(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    good = sandbox.read("boards/models.py")
+    lab.editor.value = good.replace(TOPIC, "class Topic(models.Model)\n")
+    _click(lab, lab.save_button)
+
+    assert "Python cannot read boards/models.py" in lab.editor_message.value
+    assert "revert" in lab.editor_message.value
+    assert "class Topic(models.Model)\n" in sandbox.read("boards/models.py")  # kept until the learner asks
+    assert "could not be shown" not in lab.status.value
+
+    _click(lab, lab.revert_button)
+    assert sandbox.read("boards/models.py") == good
+    assert lab.editor.value == good
+    _click(lab, lab.buttons["makemigrations"])
+    assert "No changes detected" in lab.terminal.value
+
+
+def test_missing_on_delete_is_explained(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    lab.editor.value = lab.editor.value.replace(
+        scenarios.STARTER_LINE, '    starter = models.ForeignKey(User, related_name="topics")\n'
+    )
+    _click(lab, lab.save_button)
+    assert "has no on_delete" in lab.editor_message.value
+
+
+def test_double_click_while_busy_runs_one_command(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    button = lab.buttons["showmigrations"]
+    # Hold the sandbox as a running command would, so the first click is still busy at the second.
+    with sandbox._lock():
+        button.click()
+        assert lab.busy and button.disabled and lab.buttons["migrate"].disabled
+        assert "mk-spinner" in lab.status.value
+        button.click()
+        assert lab.run_action("migrate") is None  # the programmatic way is refused too
+    lab.wait()
+    assert not lab.busy and not button.disabled
+    assert [e.command for e in lab.history] == ["python manage.py showmigrations boards"]
+
+
+def test_timeout_is_reported_and_sandbox_stays_consistent(sandbox: Sandbox) -> None:
+    sandbox.write(
+        "boards/migrations/0003_slow.py",
+        "import time\nfrom django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("boards", "0002_post")]\n'
+        "    operations = [migrations.RunPython(lambda apps, schema_editor: time.sleep(60))]\n",
+    )
+    lab = MigrationLab(sandbox, timeout=2)
+    before = sandbox.applied_migrations()
+    assert lab.target_picker.value == "0003_slow"
+    _click(lab, lab.buttons["migrate"])
+    assert not lab.history[-1].ok
+    assert "did not finish within 2 s" in lab.history[-1].message
+    assert "did not finish" in lab.status.value
+    assert sandbox.applied_migrations().equals(before)
+    assert not lab.busy
+
+
+def test_history_lists_every_action_with_its_command_line(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    lab.sql_picker.value = "0001_initial"
+    _click(lab, lab.buttons["sqlmigrate"])
+    assert 'CREATE TABLE "boards_board"' in lab.terminal.value
+    _click(lab, lab.buttons["snapshot"])
+    _click(lab, lab.buttons["undo"])  # nothing changed yet: nothing to undo
+    lab.run_action("showmigrations", app_label="tracker")
+
+    commands = [e.command for e in lab.history]
+    assert commands == [
+        "python manage.py sqlmigrate boards 0001_initial",
+        "sandbox.snapshot('checkpoint')",
+        "undo",
+        "python manage.py showmigrations tracker",
+    ]
+    assert [e.ok for e in lab.history] == [True, True, False, True]
+    assert "nothing to undo" in lab.history[2].message
+    assert lab.history_view.value.count("<li>") == 4
+    assert "python manage.py showmigrations tracker" in lab.history_view.value
+
+
+def test_reset_and_restore_put_files_and_database_back(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    lab.run_action("snapshot")
+    lab.run_action("migrate", target="zero")
+    lab.confirm(wait=True)
+    assert "boards" not in set(sandbox.applied_migrations()["app"])
+    lab.run_action("restore")
+    assert "boards" in set(sandbox.applied_migrations()["app"])
+    lab.editor.value += "\n# a comment\n"
+    lab.run_action("save")
+    lab.run_action("reset")
+    assert "# a comment" not in sandbox.read("boards/models.py") and "# a comment" not in lab.editor.value
+
+
+def test_compact_mode_shows_one_view_at_a_time(sandbox: Sandbox) -> None:
+    wide, compact = MigrationLab(sandbox), MigrationLab(sandbox, compact=True)
+    assert wide.views.titles[0] == "all" and "mk-compact" not in wide._dom_classes
+    assert "mk-compact" in compact._dom_classes
+    assert compact.views.titles == ("django_migrations", "schema", "graph", "rows")
+    assert "mk-views" in compact.views._dom_classes
+    assert "font-size: 18px" in compact.children[0].value
+
+
+def test_unknown_action_and_view_failure_give_one_sentence(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    with pytest.raises(KitError, match="no action called 'migrat'"):
+        lab.run_action("migrat")
+    shown = views._shown("schema diagram", lambda: 1 / 0, lambda: "<p>fallback</p>")
+    assert "The schema diagram could not be shown: ZeroDivisionError" in shown and "fallback" in shown
+
+
+def test_answers_for_django_questions() -> None:
+    from widgets.prompts import Prompt
+
+    not_null = Prompt("not_null_addition", "It is impossible...\n 1) Provide\n 2) Quit", ("Provide", "Quit"))
+    rename = Prompt("rename_field", "Was topic.a renamed to topic.b (a CharField)? [y/N]", ("y", "n"))
+    assert actions.answers_for(not_null, "1", " 0 ") == ["1", "0"]
+    assert actions.answers_for(not_null, "2") == ["2"]
+    assert actions.answers_for(rename, "y") == ["y"]
+    with pytest.raises(KitError, match="needs a default value"):
+        actions.answers_for(not_null, "1", "")

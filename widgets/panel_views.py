@@ -1,0 +1,160 @@
+"""Turn the kit's views into HTML for the MigrationLab panel, falling back when one fails.
+
+The views (``graphs``, ``tables``, ``rollback``) are imported when first
+used: if one is missing or raises, the panel shows one plain sentence in its
+place and a minimal fallback (a table, the diff as text) and keeps working.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from .diff import diff
+from .errors import KitError
+from .sandbox import Sandbox
+from .state import MigrationGraph, Plan, State
+
+__all__ = ["as_html", "changes_html", "graph_html", "migrations_html", "rollback_html", "rows_html", "schema_html"]
+
+
+def as_html(obj: Any) -> str:
+    """Return the HTML Jupyter would show for an object: SVG, HTML, a table or its text."""
+    if obj is None:
+        return ""
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, pd.DataFrame):
+        return obj.to_html(index=False)
+    bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
+    if isinstance(bundle, tuple):
+        bundle = bundle[0]
+    if bundle:
+        for mime in ("image/svg+xml", "text/html"):
+            if bundle.get(mime):
+                return bundle[mime]
+    if hasattr(obj, "_repr_html_"):
+        page = obj._repr_html_()
+        if page:
+            return page
+    if hasattr(obj, "to_html"):
+        return obj.to_html()
+    return _pre(str(obj))
+
+
+def _pre(text: str) -> str:
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _problem(what: str, error: Exception) -> str:
+    """Return one plain sentence for a view that could not be drawn."""
+    reason = str(error) if isinstance(error, KitError) else f"{type(error).__name__}: {error}"
+    return f'<p class="mk-view-problem">The {what} could not be shown: {html.escape(reason)}</p>'
+
+
+def _view(module: str, name: str) -> Callable | None:
+    """Return a view function from a kit module, or None when it is not there (yet)."""
+    try:
+        return getattr(importlib.import_module(f"widgets.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _shown(what: str, real: Callable | None, fallback: Callable[[], str], *args, **kwargs) -> str:
+    """Render with the real view if there is one; on failure, say so above the fallback."""
+    if real is not None:
+        try:
+            return as_html(real(*args, **kwargs))
+        except Exception as error:  # a broken view must not break the panel
+            try:
+                return _problem(what, error) + fallback()
+            except Exception:
+                return _problem(what, error)
+    try:
+        return fallback()
+    except Exception as error:
+        return _problem(what, error)
+
+
+def migrations_html(after: State, before: State | None) -> str:
+    """Return the django_migrations table, rows added or removed since ``before`` marked."""
+    return _shown(
+        "django_migrations table",
+        _view("tables", "migrations_table"),
+        lambda: _marked_applied(after, before),
+        after,
+        previous=before,
+    )
+
+
+def _marked_applied(after: State, before: State | None) -> str:
+    """Fallback: the rows, with a 'change' column saying added or removed."""
+    frame = after.applied.assign(change="")
+    if before is not None:
+        changes = diff(before, after)
+        added = set(zip(changes.migrations_applied["app"], changes.migrations_applied["name"], strict=True))
+        frame["change"] = ["added" if (a, n) in added else "" for a, n in zip(frame["app"], frame["name"], strict=True)]
+        removed = changes.migrations_unapplied.assign(change="removed")
+        frame = pd.concat([frame, removed], ignore_index=True) if not removed.empty else frame
+    return frame.to_html(index=False)
+
+
+def schema_html(after: State, before: State | None) -> str:
+    """Return the schema diagram with the changes since ``before``."""
+    return _shown(
+        "schema diagram",
+        _view("graphs", "draw_schema"),
+        lambda: _schema_fallback(after, before),
+        after,
+        previous=before,
+    )
+
+
+def _schema_fallback(after: State, before: State | None) -> str:
+    return changes_html(after, before) + after.tables.to_html(index=False)
+
+
+def changes_html(after: State, before: State | None) -> str:
+    """Return what changed since ``before``, one line per change."""
+    if before is None:
+        return ""
+    return f'<pre class="mk-changes">{html.escape(str(diff(before, after)))}</pre>'
+
+
+def graph_html(graph: MigrationGraph, app_label: str | None, plan: Plan | None = None) -> str:
+    """Return the migration graph with the applied frontier (and a plan's steps, if given)."""
+    return _shown(
+        "migration graph",
+        _view("graphs", "draw_migration_graph"),
+        lambda: graph.nodes.to_html(index=False),
+        graph,
+        app_label=app_label,
+        plan=plan,
+    )
+
+
+def rows_html(after: State, before: State | None) -> str:
+    """Return the row count of every table, changes since ``before`` marked."""
+    return _shown(
+        "row counts",
+        _view("tables", "row_counts_table"),
+        lambda: after.tables.to_html(index=False),
+        after,
+        previous=before,
+    )
+
+
+def rollback_html(sandbox: Sandbox, app_label: str, target: str, plan: Plan) -> str:
+    """Return the rollback preview: what is dropped, rows lost, irreversible steps."""
+    return _shown(
+        "rollback preview",
+        _view("rollback", "rollback_preview"),
+        lambda: _pre(str(plan)),
+        sandbox,
+        app_label,
+        target,
+    )

@@ -263,11 +263,15 @@ def _inconsistent_history(f: _Failure) -> Diagnosis | None:
     if not match:
         return None
     applied, dependency = match.groups()
+    # migrate checks the history before doing anything, --fake included, so the repair is by hand.
+    record = "MigrationRecorder(connection).record_applied({!r}, {!r})".format(*dependency.split(".", 1))
+    forget = "record_unapplied({!r}, {!r})".format(*applied.split(".", 1))
     return Diagnosis(
         f"The django_migrations table says {applied} is applied but its dependency {dependency} is not: "
-        "the history is out of order.",
-        f"apply {dependency} first (migrate --fake it only if its tables already exist), or unapply {applied}, "
-        "so that the recorded history follows the graph.",
+        "the history is out of order, and migrate refuses to run, even with --fake.",
+        f"if the tables of {dependency} exist, record it in manage.py shell with {record} "
+        f"(from django.db import connection; from django.db.migrations.recorder import MigrationRecorder), "
+        f"otherwise remove {applied} the same way with {forget}; then run migrate.",
         "inconsistent_history",
     )
 

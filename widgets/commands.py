@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import worker
 from .diagnose import Diagnosis, diagnose
 from .prompts import Prompt, find_prompt
 
@@ -140,10 +141,14 @@ def run_process(
     argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str] | None = None
 ) -> tuple[str, str, int, bool]:
     """Run argv in its own process group and return (stdout, stderr, exit code, timed out)."""
+    env = env if env is not None else child_env()
+    fast = worker.run(argv, cwd, input, timeout, env)  # forked from a pre-warmed zygote; None: run it plainly
+    if fast is not None:
+        return fast
     with subprocess.Popen(
         argv,
         cwd=cwd,
-        env=env if env is not None else child_env(),
+        env=env,
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,276 @@
+"""A pre-warmed parent that forks one fresh child per command (the kit's fast path).
+
+Run by ``widgets/worker.py`` as ``python _zygote.py FD``, where FD is one end of
+a SOCK_SEQPACKET socket pair. It imports Django's heavy modules once, without
+ever reading settings, so nothing about any sandbox is cached here. Then, for
+each request, it forks a child that becomes exactly what ``python SCRIPT ARGS``
+would be in the sandbox: own session, stdio on the pipes the kit passed, the
+kit's environment, ``sys.path[0]`` the script's folder, the script run as
+``__main__``. The zygote stays single-threaded, so forking is safe.
+
+Protocol, one datagram each: the kernel sends a JSON request with four file
+descriptors (stdin, stdout, stderr, a status socket); the zygote answers on the
+status socket ``pid N`` once the child runs and ``exit S`` (the raw wait status)
+when it is reaped. ``ready`` on the control socket says the imports are done.
+Stdlib only above ``main``: this file runs outside the kit's package.
+"""
+
+import atexit
+import importlib
+import importlib.machinery
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+import types
+
+# Modules that import without settings (checked at start-up: settings must
+# stay unconfigured and the app registry empty, or the zygote refuses to run).
+PRELOAD = (
+    "django.core.management",
+    "django.core.management.sql",
+    "django.core.management.commands.check",
+    "django.core.management.commands.makemigrations",
+    "django.core.management.commands.migrate",
+    "django.core.management.commands.showmigrations",
+    "django.core.management.commands.sqlmigrate",
+    "django.core.management.commands.squashmigrations",
+    "django.core.management.commands.optimizemigration",
+    "django.core.management.commands.shell",
+    "django.core.management.commands.startapp",
+    "django.core.management.commands.loaddata",
+    "django.core.management.commands.dumpdata",
+    "django.core.management.commands.flush",
+    "django.core.management.commands.sqlflush",
+    "django.core.management.commands.inspectdb",
+    "django.db.models",
+    "django.db.migrations.autodetector",
+    "django.db.migrations.executor",
+    "django.db.migrations.loader",
+    "django.db.migrations.questioner",
+    "django.db.migrations.writer",
+    "django.db.backends.sqlite3.base",
+    "django.db.backends.sqlite3.schema",
+    "django.db.backends.sqlite3.introspection",
+    "django.db.backends.sqlite3.operations",
+    "django.db.backends.sqlite3.features",
+    "django.db.backends.sqlite3.creation",
+    "django.contrib.admin",
+    "django.contrib.admin.apps",
+    "django.contrib.auth.apps",
+    "django.contrib.auth.checks",
+    "django.contrib.auth.management",
+    "django.contrib.auth.hashers",
+    "django.contrib.auth.password_validation",
+    "django.contrib.contenttypes.apps",
+    "django.contrib.contenttypes.management",
+    "django.contrib.sessions.apps",
+    "django.contrib.messages.apps",
+    "django.contrib.staticfiles.apps",
+    "django.middleware.security",
+    "django.middleware.common",
+    "django.middleware.csrf",
+    "django.middleware.clickjacking",
+    "django.contrib.sessions.middleware",
+    "django.contrib.messages.middleware",
+    "django.template.backends.django",
+    "django.template.defaulttags",
+    "django.template.loader_tags",
+    "django.views.generic",
+    "django.shortcuts",
+    "django.core.serializers.json",
+    "django.core.handlers.wsgi",
+    "django.test",
+    "sqlite3",
+)
+
+
+def preload() -> None:
+    """Import Django's heavy modules; refuse to serve if any of them touched settings."""
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # A module that needs settings is simply left to the child.
+            pass
+    from django.apps import apps
+    from django.conf import settings
+
+    if settings.configured or apps.apps_ready or apps.loading or threading.active_count() != 1:
+        raise SystemExit("the zygote's imports configured Django or started a thread")
+
+
+class Zygote:
+    """Fork a child per request and report its pid and wait status."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.waiting: dict[int, socket.socket] = {}
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        self.selector = selectors.DefaultSelector()
+
+    def serve(self) -> None:
+        """Answer requests until the kernel closes its end of the control socket."""
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select through the wakeup fd
+        signal.set_wakeup_fd(self.wake_w)
+        self.selector.register(self.control, selectors.EVENT_READ)
+        self.selector.register(self.wake_r, selectors.EVENT_READ)
+        self.control.send(b"ready")
+        while True:
+            for key, _ in self.selector.select():
+                if key.fileobj is self.control and not self.accept():
+                    return
+                if key.fileobj == self.wake_r:
+                    os.read(self.wake_r, 4096)
+                    self.reap()
+
+    def accept(self) -> bool:
+        """Take one request and fork its child; return False when the kernel has gone."""
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.control, 1 << 20, 4)
+        except InterruptedError:
+            return True
+        if not data:
+            return False
+        status = socket.socket(fileno=fds[3])
+        try:
+            request = json.loads(data)
+            pid = os.fork()
+        except Exception as exc:
+            for fd in fds[:3]:
+                os.close(fd)
+            status.send(f"error {exc}".encode())
+            status.close()
+            return True
+        if pid == 0:
+            self.become_child(request, fds[:3], status)
+        for fd in fds[:3]:
+            os.close(fd)
+        self.waiting[pid] = status
+        status.send(f"pid {pid}".encode())
+        return True
+
+    def reap(self) -> None:
+        """Report the wait status of every child that has ended."""
+        while True:
+            try:
+                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            status = self.waiting.pop(pid, None)
+            if status is not None:
+                try:
+                    status.send(f"exit {wait_status}".encode())
+                except OSError:  # The kernel stopped listening (it gave up); nothing to tell.
+                    pass
+                status.close()
+
+    def become_child(self, request: dict, stdio: list[int], status: socket.socket) -> None:
+        """Drop the zygote's state and run the request's script; never return."""
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            self.selector.close()
+            self.control.close()
+            status.close()
+            for other in self.waiting.values():
+                other.close()
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+            os.setsid()
+            for target, fd in enumerate(stdio):
+                os.dup2(fd, target)
+                os.close(fd)
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+        except BaseException:
+            os._exit(127)
+        os._exit(run_script(request["argv"]))
+
+
+def run_script(argv: list[str]) -> int:
+    """Run ``argv[0]`` as ``__main__`` the way ``python SCRIPT ARGS`` does; return its exit code."""
+    script = os.path.abspath(argv[0])
+    sys.argv = list(argv)
+    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
+    if "random" in sys.modules:
+        sys.modules["random"].seed()  # a fresh process would not share the zygote's sequence
+    code = _main_code(script)
+    if isinstance(code, int):
+        return code
+    module = types.ModuleType("__main__")
+    loader = importlib.machinery.SourceFileLoader("__main__", script)
+    module.__dict__.update(__file__=script, __cached__=None, __loader__=loader, __builtins__=__builtins__)
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+        exit_code = 0
+    except SystemExit as stop:
+        exit_code = _system_exit_code(stop)
+    except BaseException as error:
+        error.__traceback__ = error.__traceback__.tb_next  # hide this function's frame, as python would
+        sys.excepthook(type(error), error, error.__traceback__)
+        exit_code = 1
+    return _finish(exit_code)
+
+
+def _main_code(script: str):
+    """Compile the script, or print what Python prints when it cannot; return code or exit code."""
+    try:
+        with open(script, "rb") as handle:
+            source = handle.read()
+    except OSError as error:
+        sys.stderr.write(f"{sys.executable}: can't open file {script!r}: [Errno {error.errno}] {error.strerror}\n")
+        return 2
+    try:
+        return compile(source, script, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        sys.excepthook(type(error), error, None)
+        return 1
+
+
+def _system_exit_code(stop: SystemExit) -> int:
+    """Turn SystemExit into an exit code as the interpreter does."""
+    code = stop.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _finish(exit_code: int) -> int:
+    """Join threads, run atexit handlers and flush, as interpreter shutdown does."""
+    try:
+        threading._shutdown()
+    except Exception:
+        pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            exit_code = exit_code or 120
+    return exit_code
+
+
+def main() -> None:
+    """Preload Django and serve requests on the inherited control socket."""
+    control = socket.socket(fileno=int(sys.argv[1]))
+    del sys.path[0]  # this file's folder; each child puts its script's folder back
+    preload()
+    Zygote(control).serve()
+
+
+if __name__ == "__main__":
+    main()

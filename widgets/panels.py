@@ -39,6 +39,7 @@ _TOOLTIPS = {
 }
 # Actions that change files or the database: an undo snapshot is taken first.
 _CHANGING = {"makemigrations", "migrate", "reset", "restore", "save", "revert", "answer"}
+_IDLE_TERMINAL = "$ # click a button: the command it runs and its output appear here"
 _STYLE = """<style>
 .mk-lab pre.mk-term { background: #1e1e1e; color: #e8e8e8; padding: 8px 10px; margin: 0;
   white-space: pre-wrap; max-height: 26em; overflow: auto; font-size: 12px; border-radius: 4px; }
@@ -128,7 +129,7 @@ class MigrationLab(ipw.VBox):
         self.backwards = ipw.Checkbox(description="--backwards", indent=False, layout={"width": "auto"})
         self.status = ipw.HTML()
         self.status.add_class("mk-status")
-        self.terminal = ipw.HTML('<pre class="mk-term">$ </pre>')
+        self.terminal = ipw.HTML(f'<pre class="mk-term">{_IDLE_TERMINAL}</pre>')
         self.terminal.add_class("mk-terminal")
         self.changes = ipw.HTML()
         self.changes.add_class("mk-changes")
@@ -160,7 +161,7 @@ class MigrationLab(ipw.VBox):
         _show(self.question, False)
 
     def _build_editor(self) -> None:
-        self.editor = ipw.Textarea(layout={"width": "100%", "height": "22em"})
+        self.editor = ipw.Textarea(layout={"width": "auto", "height": "22em"})
         self.editor.add_class("mk-editor")
         self.save_button = _button("save", "save and makemigrations", "success")
         self.revert_button = _button("revert", "revert to last good version")
@@ -181,6 +182,8 @@ class MigrationLab(ipw.VBox):
             for name, widget in copies.items():
                 self._view_widgets[name].append(widget)
                 widget.add_class("mk-view")
+            copies["django_migrations"].layout = ipw.Layout(flex="0 1 auto", max_width="48%")
+            copies["schema"].layout = ipw.Layout(flex="1 1 52%")
             top = ipw.HBox([copies["django_migrations"], copies["schema"]], layout={"align_items": "flex-start"})
             children.append(ipw.VBox([top, copies["graph"]]))
             titles.append("all")

@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["DISABLE_ENV", "Worker", "enabled", "run", "shutdown", "worker"]
+__all__ = ["DISABLE_ENV", "Worker", "enabled", "run", "shutdown", "worker", "zygote_pid"]
 
 ZYGOTE = Path(__file__).with_name("_zygote.py")
 # Set to 0 to run every command as a plain subprocess (benchmarks compare both).
@@ -245,6 +245,13 @@ def run(argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict
         return None  # let the plain subprocess raise its usual error
     fast = worker(env)
     return fast.run([str(arg) for arg in argv], Path(cwd), input, timeout, env) if fast is not None else None
+
+
+def zygote_pid() -> int | None:
+    """Return the pid of this process's zygote, or None if none runs (for memory measurements)."""
+    with _LOCK:
+        running = _worker is not None and _owner == os.getpid() and _worker.alive()
+        return _worker.process.pid if running else None
 
 
 @atexit.register

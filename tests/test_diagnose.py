@@ -82,6 +82,14 @@ def test_app_not_in_installed_apps(sandbox, untouched):
     untouched()
 
 
+def test_no_changes_in_a_named_installed_app_blames_no_other_app(sandbox):
+    assert sandbox.startapp("app").ok
+    sandbox.write("app/models.py", scenarios.AUTHOR_MODEL)
+    result = sandbox.makemigrations("boards")
+    assert result.ok and result.stdout == "No changes detected in app 'boards'\n"
+    assert result.diagnosis is None
+
+
 def test_no_changes_with_every_app_installed_is_not_a_problem(sandbox):
     result = sandbox.makemigrations()
     assert result.ok and result.stdout == "No changes detected\n"

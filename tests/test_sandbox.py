@@ -51,6 +51,19 @@ def test_open_finds_an_existing_sandbox_and_names_lists_it(sandbox):
     assert sandbox.name in Sandbox.names()
 
 
+@pytest.mark.parametrize("name", ["cache", "staging", "sandboxes"])
+def test_a_sandbox_named_like_the_kit_s_folders_harms_nothing(name, sandbox, workspace):
+    cached = sorted((workspace / ".kit" / "cache").glob("*.sqlite3"))
+    assert cached, "the migrated template database should be cached by now"
+    special = Sandbox.fresh(name)
+    special.snapshot("s")
+    special.delete()
+    assert sorted((workspace / ".kit" / "cache").glob("*.sqlite3")) == cached
+    assert Sandbox.open(sandbox.name).applied_migrations().shape[0] > 0
+    assert Sandbox.fresh(name).db_path.is_file()
+    Sandbox.open(name).delete()
+
+
 def test_open_refuses_an_unknown_name_with_the_fix():
     with pytest.raises(KitError, match=r"There is no sandbox called 'never-made'.*Fix: make it with Sandbox.fresh"):
         Sandbox.open("never-made")
@@ -339,6 +352,15 @@ def test_copy_of_copies_a_project_with_its_database_and_leaves_it_alone(project)
         copy.reset()
         assert board_count(copy) == 1
         assert not (copy.path / "boards/notes.txt").exists()
+    finally:
+        copy.delete()
+
+
+def test_copy_of_shortens_a_long_folder_name(project, tmp_path):
+    long = project.rename(tmp_path / ("p" * 80))
+    copy = Sandbox.copy_of(long)
+    try:
+        assert copy.name == "p" * 64
     finally:
         copy.delete()
 

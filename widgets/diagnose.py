@@ -144,7 +144,9 @@ def _app_not_installed(f: _Failure) -> Diagnosis | None:
 
 @_rule
 def _no_changes_uninstalled_app(f: _Failure) -> Diagnosis | None:
-    if f.args[:1] != ("makemigrations",) or "No changes detected" not in f.stdout:
+    # Only the bare "No changes detected" of a run over every app: naming installed apps
+    # ("No changes detected in app 'boards'") says nothing about a forgotten one.
+    if f.args[:1] != ("makemigrations",) or not re.search(r"^No changes detected$", f.stdout, re.MULTILINE):
         return None
     missing = [label for label in _app_folders(f.project) if not _mentioned_in_settings(f.project, label)]
     if not missing:

@@ -102,7 +102,8 @@ class Sandbox:
         self.name = validate_name(name)
         self.workspace = Path(workspace).resolve()
         self.path = self.workspace / name
-        self._kit = self.workspace / _KIT / name
+        # Under sandboxes/, so a sandbox called "cache" or "staging" cannot share the kit's own folders.
+        self._kit = self.workspace / _KIT / "sandboxes" / name
 
     # ----- making and finding sandboxes -------------------------------------
 
@@ -132,7 +133,7 @@ class Sandbox:
         source = Path(project).expanduser().resolve()
         if not (source / "manage.py").is_file():
             raise KitError(f"There is no manage.py in '{source.name}'. Fix: pass the folder that holds manage.py.")
-        name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name).strip("-_") or "copy"
+        name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name)[:64].strip("-_") or "copy"
         sandbox = cls(name, _workspace(workspace))
         if sandbox.path.resolve() == source or source in sandbox.path.resolve().parents:
             raise KitError("That project is this sandbox itself. Fix: copy a project from outside the workspace.")
@@ -152,7 +153,9 @@ class Sandbox:
         """Return the names of the sandboxes in the workspace."""
         root = _workspace(workspace)
         return sorted(
-            p.parent.name for p in root.glob(f"{_KIT}/*/sandbox.json") if (root / p.parent.name / "manage.py").is_file()
+            p.parent.name
+            for p in root.glob(f"{_KIT}/sandboxes/*/sandbox.json")
+            if (root / p.parent.name / "manage.py").is_file()
         )
 
     def reset(self) -> Sandbox:

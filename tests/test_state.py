@@ -59,6 +59,13 @@ def test_query_refuses_to_write(sandbox):
     assert len(sandbox.applied_migrations()) > 0
 
 
+def test_query_cannot_create_a_file_with_attach(sandbox, tmp_path):
+    target = tmp_path / "attached.sqlite3"
+    with pytest.raises(KitError, match="SQLite refused the query"):
+        sandbox.query(f"ATTACH DATABASE '{target}' AS other")
+    assert not target.exists()
+
+
 def test_query_explains_a_bad_table_name(sandbox):
     with pytest.raises(KitError, match=r"no such table: boards_topics\)\. Fix: check the table and column names"):
         sandbox.query("SELECT * FROM boards_topics")

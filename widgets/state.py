@@ -53,6 +53,9 @@ def _read_only(db_path: Path) -> Iterator[sqlite3.Connection | None]:
         yield None
         return
     connection = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    # mode=ro covers this file only: ATTACH could still create a file anywhere.
+    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    connection.execute("PRAGMA query_only = ON")
     try:
         yield connection
     finally:

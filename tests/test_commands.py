@@ -102,6 +102,12 @@ def test_an_unexplained_failure_still_gives_the_last_line(sandbox):
     assert result.message == "The command failed (exit code 1): stopped on purpose"
 
 
+def test_a_failure_reported_on_stdout_is_not_an_empty_message(sandbox):
+    result = sandbox.shell("import sys\nprint('told on stdout')\nsys.exit(4)")
+    assert result.exit_code == 4 and result.stderr == ""
+    assert result.message == "The command failed (exit code 4): told on stdout"
+
+
 def test_a_misspelt_command_gets_the_close_match(sandbox):
     result = sandbox.manage("makemigration")
     assert result.diagnosis is not None and result.diagnosis.code == "unknown_command"

@@ -101,3 +101,15 @@ def test_an_unknown_question_is_still_reported():
     prompt = find_prompt("Pick a colour [red/blue]: ", "Traceback ...\nEOFError")
     assert (prompt.kind, prompt.question, prompt.choices) == ("unknown", "Pick a colour [red/blue]:", ())
     assert prompt.fix == "answer it with answers=[...], one line per question."
+
+
+def test_noinput_skips_the_field_and_says_why(non_nullable):
+    result = non_nullable.manage("makemigrations", "--noinput")
+    assert result.exit_code == 3 and result.prompt is None
+    assert result.diagnosis is not None and result.diagnosis.code == "not_null_noinput"
+    assert result.message == (
+        "makemigrations skipped the field 'views' on 'topic': it cannot be NOT NULL without a value for the rows "
+        "already there, and --noinput means nobody was asked for one. Fix: give the field a default in models.py "
+        "(for example default=0) or null=True, or run makemigrations without --noinput and answer its question."
+    )
+    assert not (non_nullable.path / "boards/migrations/0003_topic_views.py").exists()

@@ -71,7 +71,9 @@ class CommandResult:
         if self.diagnosis is not None:
             return str(self.diagnosis)
         if self.exit_code != 0:
-            return f"The command failed (exit code {self.exit_code}): {_last_line(self.stderr)}"
+            # Some commands report their failure on stdout and leave stderr empty.
+            reason = _last_line(self.stderr) or _last_line(self.stdout) or "it printed nothing."
+            return f"The command failed (exit code {self.exit_code}): {reason}"
         return ""
 
     def terminal(self) -> str:

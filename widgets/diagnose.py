@@ -171,6 +171,22 @@ def _mentioned_in_settings(project: Path, label: str) -> bool:
 
 
 @_rule
+def _not_null_without_input(f: _Failure) -> Diagnosis | None:
+    pattern = r"Field '(\w+)' on model '(\w+)' not migrated: it is impossible to add a non-nullable field"
+    match = re.search(pattern, f.stdout)
+    if not match:
+        return None
+    field, model = match.groups()
+    return Diagnosis(
+        f"makemigrations skipped the field '{field}' on '{model}': it cannot be NOT NULL without a value for the "
+        "rows already there, and --noinput means nobody was asked for one.",
+        "give the field a default in models.py (for example default=0) or null=True, or run makemigrations "
+        "without --noinput and answer its question.",
+        "not_null_noinput",
+    )
+
+
+@_rule
 def _unknown_target(f: _Failure) -> Diagnosis | None:
     match = re.search(r"Cannot find a migration matching '([^']*)' from app '(\w+)'", f.stderr)
     if match:

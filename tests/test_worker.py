@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,24 @@ def test_what_the_fast_path_cannot_take_is_left_to_the_plain_subprocess(sandbox)
     assert worker.run([sys.executable, "manage.py"], sandbox.path / "missing", None, 60, env) is None
     other_start = env | {"PYTHONHASHSEED": "0" if env.get("PYTHONHASHSEED") != "0" else "1"}
     assert worker.run([sys.executable, "manage.py", "check"], sandbox.path, None, 60, other_start) is None
+
+
+def test_commands_from_several_threads_each_get_their_own_output(sandbox):
+    other = Sandbox.fresh("worker-threads-other", migrated=False)
+    try:
+        expected = {sandbox.path: bare(sandbox, "showmigrations"), other.path: bare(other, "showmigrations")}
+        jobs = [sandbox, other] * 3
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            results = list(pool.map(lambda box: (box.path, fast(box, "showmigrations")), jobs))
+        assert all(output == expected[path] for path, output in results)
+        assert expected[sandbox.path] != expected[other.path]  # applied [X] versus not applied [ ]
+    finally:
+        other.delete()
+
+
+def test_prewarm_starts_the_zygote_without_waiting(sandbox):
+    worker.shutdown()
+    assert worker.zygote_pid() is None
+    worker.prewarm()
+    assert worker.zygote_pid() is not None
+    assert fast(sandbox, "showmigrations", "tracker") == bare(sandbox, "showmigrations", "tracker")

@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["DISABLE_ENV", "Worker", "enabled", "run", "shutdown", "worker", "zygote_pid"]
+__all__ = ["DISABLE_ENV", "Worker", "enabled", "prewarm", "run", "shutdown", "worker", "zygote_pid"]
 
 ZYGOTE = Path(__file__).with_name("_zygote.py")
 # Set to 0 to run every command as a plain subprocess (benchmarks compare both).
@@ -64,15 +64,20 @@ class Worker:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,  # a kernel interrupt must not reach it
             )
-        self.control.settimeout(_READY_TIMEOUT)
-        try:
-            ready = self.control.recv(16)
-        except OSError:
-            ready = b""
-        if ready != b"ready":
-            self.close()
-            raise OSError("the zygote did not start")
-        self.control.settimeout(None)
+        self.ready: bool | None = None  # unknown until the zygote says "ready" (or fails to)
+
+    def wait_ready(self) -> bool:
+        """Wait for the zygote to finish its imports; return False (and stop it) if it never does."""
+        if self.ready is None:
+            self.control.settimeout(_READY_TIMEOUT)
+            try:
+                self.ready = self.control.recv(16) == b"ready"
+            except OSError:
+                self.ready = False
+            self.control.settimeout(None)
+            if not self.ready:
+                self.close()
+        return self.ready
 
     def alive(self) -> bool:
         """Return True while the zygote process runs."""
@@ -220,7 +225,7 @@ def enabled() -> bool:
     return os.environ.get(DISABLE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def worker(env: dict[str, str]) -> Worker | None:
+def worker(env: dict[str, str], *, wait: bool = True) -> Worker | None:
     """Return this process's zygote, starting it if needed; None if it cannot serve this environment."""
     global _worker, _owner, _starts
     with _LOCK:
@@ -234,7 +239,17 @@ def worker(env: dict[str, str]) -> Worker | None:
                 _worker, _owner = Worker(env), os.getpid()
             except OSError:
                 return None
-        return _worker if _worker.startup == startup_env(env) else None
+        if _worker.startup != startup_env(env) or (wait and not _worker.wait_ready()):
+            return None
+        return _worker
+
+
+def prewarm() -> None:
+    """Start the zygote now without waiting, so Django's imports overlap whatever the kernel does next."""
+    from .commands import child_env  # commands imports this module; import it only when called
+
+    if enabled():
+        worker(child_env(), wait=False)
 
 
 def run(argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str]) -> Outcome | None:
@@ -257,8 +272,8 @@ def zygote_pid() -> int | None:
 @atexit.register
 def shutdown() -> None:
     """Stop this process's zygote, if it started one."""
-    global _worker
+    global _worker, _starts
     with _LOCK:
         if _worker is not None and _owner == os.getpid():
             _worker.close()
-        _worker = None
+        _worker, _starts = None, 0  # a deliberate stop is not a crash: allow fresh starts

@@ -124,6 +124,28 @@ class JupyterServer:
         path = f"lab/tree/{self.notebook}" if self.kind == "lab" else ""
         return f"{self.base}/{path}?token={self.token}"
 
+    def api(self, path: str):
+        """Return the JSON answer of a Jupyter REST endpoint such as 'kernels'."""
+        request = urllib.request.Request(f"{self.base}/api/{path}", headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    def wait_for_kernel(self, timeout: float = START_TIMEOUT) -> str:
+        """Wait until exactly one kernel runs, idle with a browser connected, and stays so; return its id."""
+        # JupyterLab may start a kernel and replace it while a notebook opens: wait for the survivor.
+        deadline, seen = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            kernels = self.api("kernels")
+            ready = [k["id"] for k in kernels if k["execution_state"] == "idle" and k.get("connections", 0) > 0]
+            if len(kernels) == 1 and ready:
+                if seen == ready[0]:
+                    return seen
+                seen = ready[0]
+            else:
+                seen = None
+            time.sleep(0.5)
+        raise RuntimeError(f"No single idle kernel in {timeout:.0f} s:\n{self.log_tail()}")
+
     def log_tail(self, lines: int = 40) -> str:
         """Return the last lines of the server's log, for failure messages."""
         text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import tree_digest
 
 from widgets import Sandbox
 from widgets.paths import WORKSPACE_ENV, workspace_root
 
 LESSON = "lesson"
+
+
+def tree_digest(folder: Path) -> str:
+    """Return a hash of every file's path and bytes under a folder (empty if it is gone)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @pytest.fixture

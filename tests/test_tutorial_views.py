@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import tree_digest
 
-from widgets import scenarios
+from widgets import KitError, scenarios
 from widgets.paths import TEMPLATE_DIR
 
 TOPIC_URL = "/boards/1/topics/1/"
@@ -69,3 +70,15 @@ def test_the_views_field_from_models_py_to_the_page_counter(sandbox, untouched):
 def test_a_missing_page_is_a_404_not_an_error(sandbox):
     page = sandbox.get("/boards/99/")
     assert page.status == 404 and not page.ok
+
+
+def test_requesting_the_page_before_migrating_explains_why_it_fails(sandbox):
+    assert sandbox.manage("loaddata", "boards_demo").ok
+    scenarios.add_views_field(sandbox, migrate=False)
+    with pytest.raises(KitError) as caught:
+        sandbox.get(TOPIC_URL)
+    assert str(caught.value) == (
+        f"The page {TOPIC_URL} could not be rendered. The database is behind the models (no such column: "
+        "boards_topic.views): a model changed but its migration is not applied. "
+        "Fix: run makemigrations, then migrate, and try again."
+    )

@@ -54,7 +54,9 @@ _STYLE = """<style>
 .mk-lab .mk-view { overflow: auto; max-height: 40em; }
 .mk-lab .mk-view svg { max-width: 100%; height: auto; }
 .mk-compact { --jp-widgets-font-size: 18px; --jp-widgets-inline-height: 36px; font-size: 18px; }
-.mk-compact pre.mk-term, .mk-compact .mk-editor textarea { font-size: 17px; }
+.mk-compact pre.mk-term, .mk-compact pre.mk-changes, .mk-compact .mk-editor textarea { font-size: 17px; }
+.mk-lab .mk-views .lm-TabBar-tab { flex: 0 0 auto !important; min-width: 8em !important; }
+.mk-compact .mk-preview pre { font-size: 16px; }
 .mk-compact .mk-view { font-size: 17px; max-height: none; }
 </style>"""
 
@@ -120,12 +122,20 @@ class MigrationLab(ipw.VBox):
         """Create every widget and lay them out; no command runs here."""
         self.buttons = {key: _button(key, style="primary" if key == "migrate" else "") for key in BUTTONS}
         self.app_picker = ipw.Dropdown(
-            options=[app_label], value=app_label, description="app", layout={"width": "200px"}
+            options=[app_label],
+            value=app_label,
+            description="app",
+            style={"description_width": "6em"},
+            layout={"width": "16em"},
         )
-        self.target_picker = ipw.Dropdown(description="target", layout={"width": "280px"})
+        self.target_picker = ipw.Dropdown(
+            description="target", style={"description_width": "6em"}, layout={"width": "22em"}
+        )
         self.name_text = ipw.Text(placeholder="--name (optional)", layout={"width": "180px"})
         self.dry_run = ipw.Checkbox(description="--dry-run", indent=False, layout={"width": "auto"})
-        self.sql_picker = ipw.Dropdown(description="migration", layout={"width": "280px"})
+        self.sql_picker = ipw.Dropdown(
+            description="migration", style={"description_width": "6em"}, layout={"width": "22em"}
+        )
         self.backwards = ipw.Checkbox(description="--backwards", indent=False, layout={"width": "auto"})
         self.status = ipw.HTML()
         self.status.add_class("mk-status")

@@ -7,14 +7,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup chromium lint format bench voila screenshots toc clean
+.PHONY: lab test setup chromium lint format bench voila notebooks screenshots clean
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
+# The tests and notebooks run in a throw-away workspace, never the repository's.
 test: setup chromium
-	$(BIN)/ruff check widgets tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check widgets tests bench scripts
+	KIT_CHECK_GIT_TREE=1 MIGRATION_KIT_WORKSPACE="$$(mktemp -d)" $(BIN)/python -m pytest
 
 setup: $(STAMP)
 
@@ -34,12 +35,16 @@ chromium:
 	else echo "No chromium and no root apt-get: the browser test will be skipped."; fi
 
 lint: setup
-	$(BIN)/ruff check widgets tests bench
-	$(BIN)/ruff format --check widgets tests bench
+	$(BIN)/ruff check widgets tests bench scripts
+	$(BIN)/ruff format --check widgets tests bench scripts
 
 format: setup
-	$(BIN)/ruff format widgets tests bench
-	$(BIN)/ruff check --fix widgets tests bench
+	$(BIN)/ruff format widgets tests bench scripts
+	$(BIN)/ruff check --fix widgets tests bench scripts
+
+# Re-run the lesson notebooks in place (stored outputs) and regenerate their index.
+notebooks: setup
+	$(BIN)/python scripts/notebooks.py
 
 bench: setup
 	$(BIN)/python bench/run.py

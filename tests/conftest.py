@@ -1,15 +1,19 @@
-"""Shared fixtures: a private workspace per test session and sandboxes in it."""
+"""Shared fixtures (a private workspace per test session, sandboxes in it) and
+checks around the whole run, notebooks included: nothing leaks into the repository.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from widgets import Sandbox
-from widgets.paths import TEMPLATE_DIR, WORKSPACE_ENV
+from widgets.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
 
 
 def tree_digest(folder: Path) -> str:
@@ -20,6 +24,37 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _git_status() -> str | None:
+    """Return `git status --porcelain`, or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the template and the git status before anything runs."""
+    session.config._kit_before = (tree_digest(TEMPLATE_DIR), _git_status())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if the template changed or the run left files in the git tree."""
+    digest, status = session.config._kit_before
+    problems = []
+    if tree_digest(TEMPLATE_DIR) != digest:
+        problems.append("sandbox_project/ changed during the tests")
+    # Only in `make test`: while someone edits files by hand, the tree changes anyway.
+    after = _git_status() if os.environ.get("KIT_CHECK_GIT_TREE") == "1" else None
+    if status is not None and after is not None and after != status:
+        problems.append(f"the tests changed the git tree:\n{after}")
+    if problems:
+        session.config.get_terminal_reporter().write_line("\n".join(problems), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session", autouse=True)
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Give the whole test session its own workspace, never the repository's."""
@@ -28,14 +63,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     patcher.setenv(WORKSPACE_ENV, str(root))
     yield root
     patcher.undo()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def template_untouched() -> None:
-    """Fail the session if anything wrote into the template project."""
-    before = tree_digest(TEMPLATE_DIR)
-    yield
-    assert tree_digest(TEMPLATE_DIR) == before, "the template project sandbox_project/ was modified"
 
 
 def _name(request: pytest.FixtureRequest) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import project_digest, tree_digest
 
-from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathError
+from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathError, StateError
 from widgets.paths import TEMPLATE_DIR
 from widgets.sandbox import validate_name
 
@@ -394,3 +394,9 @@ def test_copy_of_refuses_the_sandbox_itself(sandbox):
     with pytest.raises(KitError, match="That project is this sandbox itself"):
         Sandbox.copy_of(sandbox.path, sandbox.name)
     assert Sandbox.open(sandbox.name).path.is_dir()
+
+
+def test_every_kit_error_is_caught_by_one_except():
+    for error in (SandboxNameError, SandboxPathError, EditError, StateError):
+        assert issubclass(error, KitError)
+    assert issubclass(SandboxPathError, ValueError) and issubclass(StateError, RuntimeError)

@@ -4,15 +4,27 @@ from .commands import CommandResult
 from .diagnose import Diagnosis
 from .diff import StateDiff, diff
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError, StateError
+from .graphs import draw_migration_graph, draw_schema
 from .panels import MigrationLab
 from .prompts import Prompt
+from .render import KitDigraph, renderer, save
+from .rollback import RollbackPreview, rollback_preview
 from .sandbox import PageResult, Sandbox
 from .state import MigrationGraph, Plan, PlanStep, State
+from .tables import (
+    migrations_frame,
+    migrations_table,
+    row_counts_frame,
+    row_counts_table,
+    schema_frame,
+    schema_table,
+)
 
 __all__ = [
     "CommandResult",
     "Diagnosis",
     "EditError",
+    "KitDigraph",
     "KitError",
     "MigrationGraph",
     "MigrationLab",
@@ -20,6 +32,7 @@ __all__ = [
     "Plan",
     "PlanStep",
     "Prompt",
+    "RollbackPreview",
     "Sandbox",
     "SandboxNameError",
     "SandboxPathError",
@@ -27,4 +40,15 @@ __all__ = [
     "StateDiff",
     "StateError",
     "diff",
+    "draw_migration_graph",
+    "draw_schema",
+    "migrations_frame",
+    "migrations_table",
+    "renderer",
+    "rollback_preview",
+    "row_counts_frame",
+    "row_counts_table",
+    "save",
+    "schema_frame",
+    "schema_table",
 ]

@@ -39,6 +39,9 @@ _SQUASH_EDGE = "#7b1fa2"
 _CROSS_APP_EDGE = "#6a1b9a"
 # Past these sizes dot's cluster ranking fails or takes minutes: drop the app boxes.
 MAX_CLUSTERED_NODES = 1500
+# Above this many drawn nodes, cross-app dependency ends fold into their runs too
+# (the edges stay, between the runs): dot needs minutes for a few thousand nodes.
+MAX_DETAILED_NODES = 700
 
 #: Django's own apps, hidden unless include_contrib=True.
 CONTRIB_APPS = (
@@ -171,12 +174,12 @@ def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None)
     return classes, tags
 
 
-def _remarkable(facts: _Facts, key: Key, classes: list[str]) -> bool:
+def _remarkable(facts: _Facts, key: Key, classes: list[str], cross_app: bool) -> bool:
     """Return True for a migration that must stay visible when runs are collapsed."""
     if set(classes) - {"migration", "applied", "unapplied"}:
         return True
     parents, children = facts.parents[key], facts.children[key]
-    if any(k[0] != key[0] for k in parents | children):
+    if cross_app and any(k[0] != key[0] for k in parents | children):
         return True
     return len(facts.same_app(parents, key[0])) != 1 or len(facts.same_app(children, key[0])) != 1
 
@@ -202,7 +205,14 @@ def _runs(facts: _Facts, keys: list[Key], plain: set[Key], min_run: int) -> dict
 
 
 def _migration_drawing(
-    facts: _Facts, apps: list[str], *, plan: Plan | None, collapse: bool, expand: set[str], min_run: int
+    facts: _Facts,
+    apps: list[str],
+    *,
+    plan: Plan | None,
+    collapse: bool,
+    expand: set[str],
+    min_run: int,
+    cross_app: bool = True,
 ) -> _Drawing:
     """Collect the nodes and edges to draw for the chosen apps."""
     marks, target = _plan_marks(facts, plan)
@@ -212,7 +222,7 @@ def _migration_drawing(
     for key in (k for k in facts.keys if k[0] in shown):
         classes, tags = _classes(facts, key, marks, target)
         info[key] = (classes, tags)
-        if collapse and key[0] not in expand and not _remarkable(facts, key, classes):
+        if collapse and key[0] not in expand and not _remarkable(facts, key, classes, cross_app):
             plain.add(key)
     runs = _runs(facts, [k for k in facts.keys if k in plain], plain, min_run)
     for key, (classes, tags) in info.items():
@@ -300,7 +310,8 @@ def _migration_node_attrs(node: _Node) -> dict[str, str]:
 
 _EDGE_ATTRS = {
     "depends": {"color": "#616161"},
-    "cross-app": {"color": _CROSS_APP_EDGE, "penwidth": "1.5"},
+    # Not a ranking constraint: each app stays one left-to-right row instead of a staircase.
+    "cross-app": {"color": _CROSS_APP_EDGE, "penwidth": "1.5", "constraint": "false"},
     "replaces": {
         "color": _SQUASH_EDGE,
         "style": "dashed",
@@ -422,8 +433,14 @@ def draw_migration_graph(
     if app_label is not None and app_label not in known:
         raise unknown_app_error(app_label, known)
     apps = [app_label] if app_label else graph.app_labels(include_contrib=include_contrib)
-    drawing = _migration_drawing(facts, apps, plan=plan, collapse=collapse, expand=set(expand), min_run=min_run)
+    options = {"plan": plan, "collapse": collapse, "expand": set(expand), "min_run": min_run}
+    drawing = _migration_drawing(facts, apps, **options)
+    if collapse and len(drawing.nodes) > MAX_DETAILED_NODES:
+        drawing = _migration_drawing(facts, apps, **options, cross_app=False)
+        drawing.legend.append("overview")
     drawing.title = _title(apps, plan, 0 if app_label else len(known) - len(apps))
+    if "overview" in drawing.legend:
+        drawing.title += "\noverview: cross-app dependency ends folded into runs (draw one app_label for detail)"
     dot = _migration_dot(drawing, facts, clustered=len(drawing.nodes) <= MAX_CLUSTERED_NODES)
     dot.fallback_table = _nodes_table(facts, apps)
     return dot

@@ -1,0 +1,49 @@
+"""Rollback previews: the backwards plan, its SQL and the data lost, before anything runs."""
+
+from __future__ import annotations
+
+from widgets import scenarios
+from widgets.rollback import rollback_preview
+
+
+def test_author_book_rollback_drops_app_book_with_one_row(sandbox):
+    scenarios.create_author_book(sandbox)
+    scenarios.populate_author_book(sandbox)
+    applied = sandbox.applied_migrations()
+    preview = rollback_preview(sandbox, "app", "0001_initial")
+    assert preview.is_rollback and preview.irreversible == []
+    assert [(s.app_label, s.name) for s in preview.plan.steps] == [("app", "0002_added_Book_model")]
+    drops = preview.drops.to_dict("records")
+    assert drops == [
+        {"step": 1, "migration": "app.0002_added_Book_model", "table": "app_book", "column": None, "rows_lost": 1}
+    ]
+    assert preview.rows_lost == 1
+    assert 'DROP TABLE "app_book"' in preview.sql[0][2]
+    assert "table app_book: 1 row(s) lost" in str(preview)
+    assert "app_book" in preview._repr_html_() and "<pre>" in preview._repr_html_()
+    # Nothing ran: the table and its row are still there.
+    assert sandbox.tables().set_index("table").loc["app_book", "rows"] == 1
+    assert sandbox.applied_migrations()[["app", "name"]].equals(applied[["app", "name"]])
+
+
+def test_views_rollback_drops_a_column(sandbox):
+    scenarios.add_views_field(sandbox)
+    preview = rollback_preview(sandbox, "boards", "0002")
+    assert preview.drops[["table", "column"]].values.tolist() == [["boards_topic", "views"]]
+    assert "DROP COLUMN" in preview.sql[0][2]
+    assert "column boards_topic.views" in str(preview)
+
+
+def test_irreversible_step_is_flagged(sandbox):
+    scenarios.make_irreversible_migration(sandbox)
+    preview = rollback_preview(sandbox, "boards", "0002")
+    assert [(a, n) for a, n, _ in preview.irreversible] == [("boards", "0003_uppercase_subjects")]
+    assert "Irreversible" in str(preview) and "Irreversible" in preview._repr_html_()
+
+
+def test_forwards_and_nothing_to_do_are_not_rollbacks(fresh_sandbox, sandbox):
+    forwards = rollback_preview(fresh_sandbox, "boards", "0001")
+    assert not forwards.is_rollback and "does not roll anything back" in str(forwards)
+    assert forwards.sql == [] and forwards.drops.empty
+    nothing = rollback_preview(sandbox, "boards", "0002")
+    assert "nothing to unapply" in str(nothing)

@@ -1,0 +1,79 @@
+"""The django_migrations, schema and row-count tables, with changes marked."""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets import Sandbox, scenarios
+from widgets.tables import (
+    migrations_frame,
+    migrations_table,
+    row_counts_frame,
+    row_counts_table,
+    schema_frame,
+    schema_table,
+)
+
+
+@pytest.fixture(scope="module")
+def views_states():
+    """States before the views field, with it applied, and after rolling it back."""
+    sandbox = Sandbox.fresh("tables-views")
+    before = sandbox.state()
+    scenarios.add_views_field(sandbox)
+    applied = sandbox.state()
+    sandbox.migrate("boards", "0002")
+    yield before, applied, sandbox.state()
+    sandbox.delete()
+
+
+def test_newly_applied_migration_is_marked(views_states):
+    before, applied, _ = views_states
+    frame = migrations_frame(applied, previous=before)
+    last = frame.iloc[-1]
+    assert (last["app"], last["name"], last["change"]) == ("boards", "0003_topic_views", "applied")
+    assert list(frame["order"]) == list(range(1, len(frame) + 1))
+    assert set(frame["change"][:-1]) == {""}
+    assert frame["applied"].notna().all()  # the real timestamps are still there
+
+
+def test_unapplied_migration_kept_and_struck_through(views_states):
+    _, applied, rolled_back = views_states
+    frame = migrations_frame(rolled_back, previous=applied, app_label="boards")
+    assert list(zip(frame["name"], frame["change"], strict=True))[-1] == ("0003_topic_views", "unapplied")
+    html = migrations_table(rolled_back, previous=applied).to_html()
+    assert "line-through" in html and "0003_topic_views" in html
+
+
+def test_migrations_table_hides_timestamps_and_is_stable(views_states):
+    before, applied, _ = views_states
+    html = migrations_table(applied, previous=before).to_html()
+    year = str(applied.applied["applied"].iloc[0].year)
+    assert year not in html
+    assert html == migrations_table(applied, previous=before).to_html()
+    assert year in migrations_table(applied, show_time=True).to_html()
+
+
+def test_schema_frame_marks_added_and_removed_columns(views_states):
+    before, applied, rolled_back = views_states
+    added = schema_frame(applied, previous=before, table="boards_topic")
+    assert added.set_index("column").loc["views", "change"] == "added"
+    removed = schema_frame(rolled_back, previous=applied, table="boards_topic")
+    assert removed.set_index("column").loc["views", "change"] == "removed"
+    assert "line-through" in schema_table(rolled_back, previous=applied, table="boards_topic").to_html()
+    assert not schema_frame(applied)["table"].str.startswith("auth_").any()
+    assert schema_frame(applied, include_contrib=True)["table"].str.startswith("auth_").any()
+
+
+def test_row_counts_after_author_book(sandbox):
+    before = sandbox.state()
+    scenarios.create_author_book(sandbox)
+    scenarios.populate_author_book(sandbox)
+    frame = row_counts_frame(sandbox, previous=before).set_index("table")
+    assert frame.loc["app_book", "rows"] == 1 and frame.loc["app_book", "change"] == "added"
+    assert frame.loc["boards_topic", "change"] == ""
+    with_book = sandbox.state()
+    sandbox.migrate("app", "0001_initial")
+    after = row_counts_frame(sandbox, previous=with_book).set_index("table")
+    assert after.loc["app_book", "change"] == "removed" and after.loc["app_book", "before"] == 1
+    assert "before" not in row_counts_table(sandbox).to_html()

@@ -135,7 +135,10 @@ class JupyterServer:
         # JupyterLab may start a kernel and replace it while a notebook opens: wait for the survivor.
         deadline, seen = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            kernels = self.api("kernels")
+            try:
+                kernels = self.api("kernels")
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                kernels = []  # a busy server may answer slowly: ask again
             ready = [k["id"] for k in kernels if k["execution_state"] == "idle" and k.get("connections", 0) > 0]
             if len(kernels) == 1 and ready:
                 if seen == ready[0]:

@@ -140,6 +140,8 @@ def test_lab_runs_notebook_and_rolls_back(lab: JupyterServer, page) -> None:
     """Run the notebook in JupyterLab, roll an app back with the panel, see the table and graph change."""
     page.goto(lab.url())
     page.wait_for_selector(".jp-Notebook")
+    # Fold the file browser away so the panel gets the page's width.
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
     run_all_cells(page, lab)
     roll_back_one_step(page, "lab")
 

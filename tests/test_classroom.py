@@ -81,6 +81,22 @@ def test_deleting_a_users_workspace_resets_only_that_user(
     assert tree_digest(homes[1]) == bob_before
 
 
+def test_teachers_reset_loop_puts_every_sandbox_back(
+    pair: tuple[Sandbox, Sandbox], homes: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run docs/classroom.md's reset loop for each user: sandboxes back to the template, snapshots kept."""
+    for sandbox in pair:
+        sandbox.snapshot("mine")
+        assert sandbox.migrate("boards", "zero").ok
+    for root in homes:
+        monkeypatch.setenv(WORKSPACE_ENV, str(root))
+        for name in Sandbox.names():
+            Sandbox.open(name).reset()
+    for sandbox in pair:
+        assert "0002_post" in set(sandbox.applied_migrations()["name"])
+        assert sandbox.snapshots() == ["mine"]
+
+
 def test_workspace_variable_is_honoured(homes: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Make sandboxes under MIGRATION_KIT_WORKSPACE when no workspace is passed."""
     alice_root, bob_root = homes

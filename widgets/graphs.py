@@ -335,6 +335,7 @@ def _legend_rows(drawing: _Drawing) -> list[tuple[str, str, str]]:
     optional = [
         ("conflict", "conflict: two leaf nodes in one app", *COLOURS["conflict"]),
         ("squashed", "squashed migration (3-D box)", "#ffffff", _SQUASH_EDGE),
+        ("replaced", "replaced by a squash (recorded = still in django_migrations)", "#ffffff", _SQUASH_EDGE),
         ("plan", "in the plan of the target", *COLOURS["plan"]),
         ("collapsed", "collapsed run (folder)", "#ffffff", "#424242"),
         ("external", "hidden app's migration", *COLOURS["external"]),

@@ -390,15 +390,16 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def header(repeats: int) -> str:
+def header(repeats: int, load: tuple[float, float]) -> str:
     """Describe the machine and the run, so the numbers can be read in context."""
     return (
         "# Benchmark results\n\n"
         f"Written by `bench/run.py` (`make bench`). Medians of {repeats} runs; "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Django {django.get_version()}, "
-        f'{platform.system()} {platform.machine()}. Times are wall-clock; "kit" is the kit\'s Python API '
-        '(what a panel button calls), "bare" is the same command run as a fresh `python manage.py ...` '
-        "process with the same environment.\n\n"
+        f"{platform.system()} {platform.machine()}; load average {load[0]:.1f} before and {load[1]:.1f} after "
+        'the run (other work on the machine slows both columns). Times are wall-clock; "kit" is the kit\'s '
+        'Python API (what a panel button calls), "bare" is the same command run as a fresh '
+        "`python manage.py ...` process with the same environment.\n\n"
     )
 
 
@@ -424,6 +425,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 7)
     rows: list[Row] = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         workspace = Path(tmp)
         os.environ[WORKSPACE_ENV] = str(workspace)
@@ -434,7 +436,7 @@ def main() -> None:
         if not (args.quick or args.no_notebooks):
             run_section(rows, "e", lambda: bench_notebooks(workspace))
         worker.shutdown()
-    text = header(repeats) + table(rows)
+    text = header(repeats, (load_before, os.getloadavg()[0])) + table(rows)
     print("\n" + text)
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:

@@ -248,3 +248,12 @@ def test_prewarm_starts_the_zygote_without_waiting(sandbox):
     worker.prewarm()
     assert worker.zygote_pid() is not None
     assert fast(sandbox, "showmigrations", "tracker") == bare(sandbox, "showmigrations", "tracker")
+
+
+def test_a_broken_or_missing_script_fails_identically(sandbox):
+    sandbox.write("manage.py", "def broken(:\n")
+    _, stderr, exit_code = assert_same(sandbox, "check")
+    assert exit_code == 1 and stderr.splitlines()[-1] == "SyntaxError: invalid syntax"
+    (sandbox.path / "manage.py").unlink()
+    _, stderr, exit_code = assert_same(sandbox, "check")
+    assert exit_code == 2 and "can't open file" in stderr

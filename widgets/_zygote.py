@@ -231,6 +231,7 @@ def _main_code(script: str):
     try:
         return compile(source, script, "exec", dont_inherit=True)
     except SyntaxError as error:
+        error.__traceback__ = None  # python shows no frames for a script that does not compile
         sys.excepthook(type(error), error, None)
         return 1
 

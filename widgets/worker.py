@@ -34,7 +34,9 @@ DISABLE_ENV = "MIGRATION_KIT_WORKER"
 # Variables Python reads only at start-up; a child of a zygote started with other values would differ.
 _STARTUP_ENV = re.compile(r"PYTHON\w*|LANG|LANGUAGE|LC_\w+|TZ")
 _READY_TIMEOUT = 30.0
-_REPLY_TIMEOUT = 10.0
+# The zygote answers with the pid right after forking; wait long on a busy machine, since giving
+# up and running the command plainly could run a command the zygote did start a second time.
+_REPLY_TIMEOUT = 60.0
 # After a timeout kill, how long to wait for pipes to close before giving up on stragglers.
 _KILL_GRACE = 5.0
 _MAX_STARTS = 3
@@ -115,15 +117,20 @@ class Worker:
         request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
         try:
             socket.send_fds(self.control, [request], [stdin_child, stdout_child, stderr_child, status_child.fileno()])
+        except OSError:
+            pass  # the zygote is gone: the reply below is empty
+        finally:  # close our copies first, so a zygote that dies gives EOF at once
+            for fd in (stdin_child, stdout_child, stderr_child):
+                os.close(fd)
+            status_child.close()
+        try:
             status.settimeout(_REPLY_TIMEOUT)
             reply = status.recv(64)
             status.settimeout(None)
         except OSError:
             reply = b""
-        finally:
-            for fd in (stdin_child, stdout_child, stderr_child):
-                os.close(fd)
-            status_child.close()
+        if not reply:
+            self.close()  # dead or wedged: the next command starts a new zygote
         if not reply.startswith(b"pid "):
             for fd in (stdin, stdout, stderr):
                 if fd is not None:

@@ -15,6 +15,10 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import graphviz
@@ -70,7 +74,8 @@ def _draw(graph: graphviz.Digraph | str, fmt: str) -> bytes:
         import pygraphviz
 
         try:
-            return pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)
+            with _quiet_fontconfig():
+                return pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)
         except (OSError, ValueError) as exc:
             raise RenderError(
                 f"Graphviz could not lay this graph out ({exc}). Fix: draw fewer apps or collapse=True."
@@ -82,6 +87,31 @@ def _draw(graph: graphviz.Digraph | str, fmt: str) -> bytes:
         message = completed.stderr.decode(errors="replace").strip()
         raise RenderError(f"Graphviz could not lay this graph out ({message}). Fix: draw fewer apps or collapse=True.")
     return completed.stdout
+
+
+@contextmanager
+def _quiet_fontconfig() -> Iterator[None]:
+    """Drop the bundled fontconfig's warnings about newer system config files; pass on anything else.
+
+    They come from C code writing to file descriptor 2, so Python's sys.stderr cannot filter them,
+    and in a notebook they would show up as a red box above every graph.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            other = [line for line in captured.read().decode(errors="replace").splitlines() if "Fontconfig" not in line]
+            if other:
+                sys.stderr.write("\n".join(other) + "\n")
 
 
 def to_svg(graph: graphviz.Digraph | str) -> str:
@@ -127,9 +157,12 @@ class KitDigraph(graphviz.Digraph):
         """Write this graph to a .svg, .png or .dot file and return its path."""
         return save(self, path)
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: save(graph, 'name.svg') writes it to a file>"
+
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
         try:
-            return {"image/svg+xml": to_svg(self)}
+            return {"image/svg+xml": to_svg(self), "text/plain": repr(self)}
         except RenderError as exc:
             return self._fallback(str(exc))
 

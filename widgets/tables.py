@@ -58,9 +58,17 @@ def migrations_frame(source, *, previous: State | None = None, app_label: str | 
     return rows.reset_index(drop=True)
 
 
+class Table(Styler):
+    """A styled table whose plain-text form is the visible table, never an object address."""
+
+    def __repr__(self) -> str:
+        shown = self.data.drop(columns=self.data.columns[list(self.hidden_columns)])
+        return shown.to_string(index=False)
+
+
 def _style(frame: pd.DataFrame, uuid: str, hidden: list[str]) -> Styler:
     """Colour each row by its change; a fixed uuid keeps stored notebook outputs identical."""
-    styler = frame.style.apply(lambda row: [_STYLES.get(row["change"], "")] * len(row), axis=1)
+    styler = Table(frame).apply(lambda row: [_STYLES.get(row["change"], "")] * len(row), axis=1)
     return styler.hide(axis="index").hide(subset=hidden, axis="columns").set_uuid(uuid)
 
 
@@ -106,7 +114,7 @@ def schema_table(
 ) -> Styler:
     """Style the schema: added columns green, removed red and struck through, changed yellow."""
     frame = schema_frame(source, previous=previous, table=table, include_contrib=include_contrib)
-    styler = frame.style.apply(lambda row: [_STYLES.get(row["change"].split(":")[0], "")] * len(row), axis=1)
+    styler = Table(frame).apply(lambda row: [_STYLES.get(row["change"].split(":")[0], "")] * len(row), axis=1)
     return styler.hide(axis="index").set_uuid(f"schema-{table or 'all'}")
 
 

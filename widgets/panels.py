@@ -116,6 +116,10 @@ class MigrationLab(ipw.VBox):
         self.refresh()
         self._load_editor()
 
+    def __repr__(self) -> str:
+        # The default widget repr lists every child's value: long, and it changes with the layout.
+        return f"MigrationLab({self.sandbox!r}, app_label={self.app_picker.value!r})"
+
     # ----- building the widgets ------------------------------------------------------
 
     def _build(self, app_label: str) -> None:

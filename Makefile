@@ -52,5 +52,9 @@ bench: setup
 voila: setup
 	$(BIN)/voila notebooks/05-rollback-playground.ipynb
 
+# Re-run the browser tests and copy their screenshots into docs/images/ for the README.
+screenshots: setup chromium
+	$(BIN)/python scripts/screenshots.py --run
+
 clean:
 	rm -rf workspace test-artifacts .pytest_cache

@@ -51,7 +51,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if status is not None and after is not None and after != status:
         problems.append(f"the tests changed the git tree:\n{after}")
     if problems:
-        session.config.get_terminal_reporter().write_line("\n".join(problems), red=True)
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line("\n".join(problems), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -143,6 +143,7 @@ def test_an_unknown_command_and_sys_exit_are_identical(sandbox):
     assert assert_same(sandbox, "nosuchcommand")[2] == 1
     assert assert_same(sandbox, "shell", "-c", "raise SystemExit('stopped')")[1:] == ("stopped\n", 1)
     assert assert_same(sandbox, "shell", "-c", "raise SystemExit(4)")[2] == 4
+    assert assert_same(sandbox, "shell", "-c", "raise KeyboardInterrupt")[2] == -2  # python ends by SIGINT
 
 
 def test_a_timeout_kills_the_child_and_its_group(sandbox):

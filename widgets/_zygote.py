@@ -208,6 +208,7 @@ def run_script(argv: list[str]) -> int:
     loader = importlib.machinery.SourceFileLoader("__main__", script)
     module.__dict__.update(__file__=script, __cached__=None, __loader__=loader, __builtins__=__builtins__)
     sys.modules["__main__"] = module
+    interrupted = False
     try:
         exec(code, module.__dict__)
         exit_code = 0
@@ -216,8 +217,12 @@ def run_script(argv: list[str]) -> int:
     except BaseException as error:
         error.__traceback__ = error.__traceback__.tb_next  # hide this function's frame, as python would
         sys.excepthook(type(error), error, error.__traceback__)
-        exit_code = 1
-    return _finish(exit_code)
+        exit_code, interrupted = 1, isinstance(error, KeyboardInterrupt)
+    exit_code = _finish(exit_code)
+    if interrupted:  # python ends an interrupted script by SIGINT, so its parent sees the signal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    return exit_code
 
 
 def _main_code(script: str):

@@ -26,6 +26,12 @@ VIEWS = "    views = models.PositiveIntegerField(default=0)\n"
 RATING = "    rating = models.IntegerField()\n"
 
 
+@pytest.fixture(autouse=True)
+def fast_path_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test the fast path even when the session runs with it switched off."""
+    monkeypatch.delenv(worker.DISABLE_ENV, raising=False)
+
+
 def bare(sandbox: Sandbox, *args: str, input: str | None = None) -> tuple[str, str, int]:
     """Run ``python manage.py *args`` as a plain subprocess, the way a terminal does."""
     process = subprocess.run(

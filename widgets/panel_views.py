@@ -80,7 +80,7 @@ def _shown(what: str, real: Callable | None, fallback: Callable[[], str], *args,
         return _problem(what, error)
 
 
-def migrations_html(after: State, before: State | None) -> str:
+def migrations_html(after: State, before: State | None, *, include_contrib: bool = True) -> str:
     """Return the django_migrations table, rows added or removed since ``before`` marked."""
     return _shown(
         "django_migrations table",
@@ -88,6 +88,7 @@ def migrations_html(after: State, before: State | None) -> str:
         lambda: _marked_applied(after, before),
         after,
         previous=before,
+        include_contrib=include_contrib,
     )
 
 

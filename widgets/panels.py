@@ -525,7 +525,9 @@ class MigrationLab(ipw.VBox):
         except KitError as error:
             self.graph, graph_problem = None, str(error)
         self._update_pickers()
-        self._set_view("django_migrations", views.migrations_html(self.state, before))
+        # The overview leaves out Django's own apps: their rows would push the lesson's below the fold.
+        own = views.migrations_html(self.state, before, include_contrib=False)
+        self._set_view("django_migrations", views.migrations_html(self.state, before), overview=own)
         self._set_view("schema", views.schema_html(self.state, before))
         self._set_view("rows", views.rows_html(self.state, before))
         if self.graph is not None:
@@ -534,9 +536,12 @@ class MigrationLab(ipw.VBox):
             self._set_view("graph", f"<p class='mk-fail'>{_text(graph_problem)}</p>")
         self.changes.value = views.changes_html(self.state, before)
 
-    def _set_view(self, name: str, page: str) -> None:
-        for widget in self._view_widgets[name]:
-            widget.value = page
+    def _set_view(self, name: str, page: str, *, overview: str | None = None) -> None:
+        """Show a view in its own tab and, in a different form if given, in the overview."""
+        tab, *copies = self._view_widgets[name]
+        tab.value = page
+        for widget in copies:
+            widget.value = page if overview is None else overview
 
     def _update_pickers(self) -> None:
         """Offer the apps and migrations Django knows now, keeping the learner's choices."""

@@ -78,7 +78,8 @@ class RollbackPreview:
             parts.append(self.plan.to_frame().to_html(index=False))
         if not self.drops.empty:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
-            parts.append(self.drops.to_html(index=False, na_rep=""))
+            whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
+            parts.append(self.drops.assign(column=whole).to_html(index=False))
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
         return "\n".join(parts)

@@ -38,7 +38,13 @@ def _state_of(source) -> State:
     return source if isinstance(source, State) else source.state()
 
 
-def migrations_frame(source, *, previous: State | None = None, app_label: str | None = None) -> pd.DataFrame:
+# Django's own apps, whose migrations fill the first rows of every project's table.
+CONTRIB_APPS = frozenset({"admin", "auth", "contenttypes", "sessions", "messages", "staticfiles", "sites"})
+
+
+def migrations_frame(
+    source, *, previous: State | None = None, app_label: str | None = None, include_contrib: bool = True
+) -> pd.DataFrame:
     """Return the django_migrations rows with their order, plus rows unapplied since ``previous``.
 
     Columns: order (1 = applied first), id, app, name, applied (the real
@@ -55,6 +61,8 @@ def migrations_frame(source, *, previous: State | None = None, app_label: str | 
         rows = pd.concat([rows, gone[rows.columns]], ignore_index=True) if not gone.empty else rows
     if app_label is not None:
         rows = rows[rows["app"] == app_label]
+    if not include_contrib:
+        rows = rows[~rows["app"].isin(CONTRIB_APPS)]
     return rows.reset_index(drop=True)
 
 
@@ -73,10 +81,15 @@ def _style(frame: pd.DataFrame, uuid: str, hidden: list[str]) -> Styler:
 
 
 def migrations_table(
-    source, *, previous: State | None = None, app_label: str | None = None, show_time: bool = False
+    source,
+    *,
+    previous: State | None = None,
+    app_label: str | None = None,
+    include_contrib: bool = True,
+    show_time: bool = False,
 ) -> Styler:
     """Style the django_migrations rows: newly applied green, unapplied red and struck through."""
-    frame = migrations_frame(source, previous=previous, app_label=app_label)
+    frame = migrations_frame(source, previous=previous, app_label=app_label, include_contrib=include_contrib)
     frame["order"] = frame["order"].astype("string").fillna("")
     return _style(frame, "migrations", [] if show_time else ["applied"])
 

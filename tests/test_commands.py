@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from widgets import CommandResult
@@ -32,7 +33,7 @@ def test_run_process_kills_the_whole_process_group_on_timeout(tmp_path):
     )
     stdout, _stderr, exit_code, timed_out = run_process([sys.executable, "-c", code], tmp_path, None, 2)
     assert timed_out and exit_code != 0
-    assert not _alive(int(stdout.split()[0]))
+    assert _dies(int(stdout.split()[0]))
 
 
 def test_run_process_uses_the_given_environment(tmp_path):
@@ -43,8 +44,21 @@ def test_run_process_uses_the_given_environment(tmp_path):
 
 def _alive(pid: int) -> bool:
     """Return True if the process exists and is not a zombie (Linux /proc)."""
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[-1].split()[0] not in ("Z", "X")
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _dies(pid: int, patience: float = 10.0) -> bool:
+    """Return True once the process is gone; SIGKILL lands asynchronously, so poll a bounded while."""
+    deadline = time.monotonic() + patience
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 # ----- the child's environment --------------------------------------------------------

@@ -12,6 +12,7 @@ from conftest import project_digest, tree_digest
 from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathError, StateError
 from widgets.paths import TEMPLATE_DIR
 from widgets.sandbox import validate_name
+from widgets.scenarios import add_views_field
 
 BOARD_COUNT = "SELECT COUNT(*) AS n FROM boards_board"
 CREATE_BOARD = "from boards.models import Board\nBoard.objects.create(name='Kit', description='made by a test')"
@@ -400,3 +401,18 @@ def test_every_kit_error_is_caught_by_one_except():
     for error in (SandboxNameError, SandboxPathError, EditError, StateError):
         assert issubclass(error, KitError)
     assert issubclass(SandboxPathError, ValueError) and issubclass(StateError, RuntimeError)
+
+
+def test_migration_graph_is_read_again_only_when_files_or_database_change(sandbox: Sandbox) -> None:
+    first = sandbox.migration_graph()
+    assert sandbox.migration_graph() is first  # nothing changed: no new process, the same graph
+
+    add_views_field(sandbox)
+    after_edit = sandbox.migration_graph()
+    assert after_edit is not first
+    assert after_edit.leaf_nodes["boards"] == ["0003_topic_views"]
+    assert after_edit.nodes.set_index(["app_label", "name"]).loc[("boards", "0003_topic_views"), "applied"]
+
+    sandbox.migrate("boards", "0002")  # only the database changes
+    after_rollback = sandbox.migration_graph()
+    assert not after_rollback.nodes.set_index(["app_label", "name"]).loc[("boards", "0003_topic_views"), "applied"]

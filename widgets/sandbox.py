@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import threading
@@ -22,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import state as _state
+from . import worker
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError
 from .paths import TEMPLATE_DIR, workspace_root
@@ -104,12 +106,15 @@ class Sandbox:
         self.path = self.workspace / name
         # Under sandboxes/, so a sandbox called "cache" or "staging" cannot share the kit's own folders.
         self._kit = self.workspace / _KIT / "sandboxes" / name
+        self._graph_cache: tuple[tuple, _state.MigrationGraph] | None = None
 
     # ----- making and finding sandboxes -------------------------------------
 
     @classmethod
     def fresh(cls, name: str, *, migrated: bool = True, workspace: Path | str | None = None) -> Sandbox:
         """Make (or remake) a sandbox from the template; migrated unless told otherwise."""
+        # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
+        worker.prewarm()
         sandbox = cls(name, _workspace(workspace))
         sandbox._write_meta(
             {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
@@ -399,8 +404,28 @@ class Sandbox:
         return _state.query(self.db_path, sql, params)
 
     def migration_graph(self) -> _state.MigrationGraph:
-        """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only."""
-        return _state.migration_graph(self.path, self.settings_module)
+        """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only.
+
+        The graph is read again only when a Python file or the database changed since the last
+        read, so refreshing every view after an action that changed neither costs no process.
+        """
+        key = self._fingerprint()
+        if self._graph_cache is None or self._graph_cache[0] != key:
+            self._graph_cache = (key, _state.migration_graph(self.path, self.settings_module))
+        return self._graph_cache[1]
+
+    def _fingerprint(self) -> tuple:
+        """Return the name, size and modification time of every .py file and of the database."""
+        entries = []
+        for folder, dirs, files in os.walk(self.path):
+            dirs[:] = [d for d in dirs if d not in ("__pycache__", "node_modules", ".git")]
+            for name in files:
+                if name.endswith(".py"):
+                    stat = os.stat(os.path.join(folder, name))
+                    entries.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        database = self.db_path
+        db_stat = database.stat() if database.is_file() else None
+        return tuple(sorted(entries)), db_stat and (db_stat.st_size, db_stat.st_mtime_ns, db_stat.st_ino)
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""

@@ -37,6 +37,9 @@ COLOURS = {
 }
 _SQUASH_EDGE = "#7b1fa2"
 _CROSS_APP_EDGE = "#6a1b9a"
+# Graphviz's size, in inches: wider drawings are scaled down to fit a notebook cell.
+GRAPH_SIZE = "8,100"
+FIT_WIDTH_UP_TO = 80
 # Past these sizes dot's cluster ranking fails or takes minutes: drop the app boxes.
 MAX_CLUSTERED_NODES = 1500
 # Above this many drawn nodes, cross-app dependency ends fold into their runs too
@@ -159,8 +162,9 @@ def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None)
     classes = ["migration", "applied" if facts.applied[key] else "unapplied"]
     tags = []
     checks = [
-        (facts.is_conflict(key), "conflict", "conflict: second leaf"),
-        (facts.is_leaf(key), "leaf", "leaf node"),
+        (facts.is_conflict(key), "conflict", "conflicting leaf node"),
+        # A conflicting node is a leaf too; its tag already says so.
+        (facts.is_leaf(key), "leaf", "" if facts.is_conflict(key) else "leaf node"),
         (key in facts.frontier, "frontier", "applied frontier"),
         (bool(facts.replaces[key]), "squashed", f"squashes {len(facts.replaces[key])}"),
         (key in facts.replaced_by, "replaced", "recorded" if facts.recorded[key] else "not recorded"),
@@ -170,7 +174,7 @@ def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None)
     for condition, name, tag in checks:
         if condition:
             classes.append(name)
-            tags.append(tag)
+            tags.extend([tag] if tag else [])
     return classes, tags
 
 
@@ -357,6 +361,10 @@ def _migration_dot(drawing: _Drawing, facts: _Facts, clustered: bool) -> KitDigr
     """Write the drawing as DOT: one cluster per app, nodes and edges sorted."""
     dot = KitDigraph("migrations")
     dot.attr(rankdir="LR", newrank="true", fontname="Helvetica", fontsize="12", label=drawing.title, labelloc="t")
+    if len(drawing.nodes) <= FIT_WIDTH_UP_TO:
+        # A lesson-sized graph is scaled down to a notebook's width instead of being cut off;
+        # a big one keeps its size, so its labels stay legible (save it to a file to pan around).
+        dot.attr(size=GRAPH_SIZE)
     dot.attr("node", shape="box", fontname="Helvetica", fontsize="10")
     dot.attr("edge", arrowsize="0.7")
     by_app: dict[str, list[_Node]] = defaultdict(list)
@@ -573,6 +581,8 @@ def draw_schema(
     wanted = [t for t in all_tables if (include_contrib or not is_contrib_table(t)) and (tables is None or t in tables)]
     dot = KitDigraph("schema")
     dot.attr(rankdir="LR", fontname="Helvetica", fontsize="12", labelloc="t", label=_schema_title(previous, wanted))
+    if len(wanted) <= FIT_WIDTH_UP_TO // 5:  # tables are about five migration nodes in size
+        dot.attr(size=GRAPH_SIZE)
     dot.attr("node", shape="plaintext", fontname="Helvetica", fontsize="10")
     for table in wanted:
         status, columns = all_tables[table]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import worker
-from .diagnose import Diagnosis, diagnose
+from .diagnose import Diagnosis, diagnose, last_line
 from .prompts import Prompt, find_prompt
 
 __all__ = ["CommandResult", "DEFAULT_TIMEOUT", "child_env", "run_manage", "run_process", "stable_text"]
@@ -72,7 +72,7 @@ class CommandResult:
             return str(self.diagnosis)
         if self.exit_code != 0:
             # Some commands report their failure on stdout and leave stderr empty.
-            reason = _last_line(self.stderr) or _last_line(self.stdout) or "it printed nothing."
+            reason = last_line(self.stderr) or last_line(self.stdout) or "it printed nothing."
             return f"The command failed (exit code {self.exit_code}): {reason}"
         return ""
 
@@ -91,7 +91,7 @@ class CommandResult:
         """Fold a traceback the kit has explained into its last line."""
         explained = self.prompt is not None or self.diagnosis is not None
         if explained and "Traceback (most recent call last)" in self.stderr:
-            return f"{_last_line(self.stderr)}\n(full traceback in result.stderr)"
+            return f"{last_line(self.stderr)}\n(full traceback in result.stderr)"
         return self.stderr.rstrip("\n")
 
     def __str__(self) -> str:
@@ -106,11 +106,6 @@ def _quote(arg: str) -> str:
     if "\n" in arg and "'" not in arg:
         return f"'{arg}'"
     return shlex.quote(arg)
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
 
 
 def child_env() -> dict[str, str]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["Diagnosis", "diagnose", "last_line"]
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,9 @@ def _relative(path: Path, folder: Path) -> str:
     return path.resolve().relative_to(folder.resolve()).as_posix() if path.is_absolute() else path.as_posix()
 
 
-def _last_error_line(stderr: str) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+def last_line(text: str) -> str:
+    """Return the last non-blank line of a command's output: where Python puts the error."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
 
@@ -326,7 +327,7 @@ def _error_in_project_code(f: _Failure) -> Diagnosis | None:
     if not name:
         return None
     return Diagnosis(
-        f"Python stopped in {name} (line {line}): {_last_error_line(f.stderr)}.",
+        f"Python stopped in {name} (line {line}): {last_line(f.stderr)}.",
         f"open {name}, correct line {line}, save, and run the command again.",
         "error_in_project",
     )

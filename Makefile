@@ -9,8 +9,11 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: lab test setup chromium lint format bench voila notebooks screenshots clean
 
+# Jupyter refuses to run as root unless told; containers and lab machines often are root.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 # The tests and notebooks run in a throw-away workspace, never the repository's.
 test: setup chromium

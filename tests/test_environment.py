@@ -80,3 +80,10 @@ def test_environment_yml_uses_conda_forge_and_the_graphviz_program(environment):
     assert "graphviz" in conda, "the graphviz binary (dot) is missing"
     assert "python-graphviz" in conda, "the graphviz Python package is python-graphviz on conda-forge"
     assert "pip" in conda
+
+
+def test_binder_sees_environment_yml_and_installs_the_kit():
+    # repo2docker reads only binder/ when that folder exists, and would then miss environment.yml.
+    assert not (REPO_ROOT / "binder").exists()
+    post_build = (REPO_ROOT / "postBuild").read_text(encoding="utf-8")
+    assert "pip install --no-deps -e ." in post_build

@@ -318,8 +318,7 @@ class MigrationLab(ipw.VBox):
     def _backwards(self, options: dict) -> bool:
         """Return True when this migrate would unapply migrations (read from the plan)."""
         app = options.get("app_label") or self.app_label
-        target = options.get("target") or self.target_picker.value
-        options["_plan"] = plan = self.sandbox.plan(app, target)
+        options["_plan"] = plan = self.sandbox.plan(app, self._target(options))
         return actions.needs_confirmation(plan)
 
     def _describe(self, name: str, options: dict) -> str:
@@ -389,7 +388,7 @@ class MigrationLab(ipw.VBox):
         return self._do_makemigrations(answers=answers, **self._question_options)
 
     def _do_migrate(self, app_label: str | None = None, target: str | None = None, confirmed: bool = False, _plan=None):
-        app, target = app_label or self.app_label, target or self.target_picker.value or "zero"
+        app, target = app_label or self.app_label, self._target({"target": target})
         plan = _plan or self.sandbox.plan(app, target)
         if actions.needs_confirmation(plan) and not confirmed:
             self._show_rollback(app, target, plan)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import KitError
-from .state import Plan
+from .commands import stable_text
+from .diagnose import diagnose
+from .state import Plan, plan_from_steps
 
 __all__ = ["RollbackPreview", "rollback_preview"]
 
@@ -90,43 +91,38 @@ def _thing(row) -> str:
 
 
 def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
-    """Show what ``migrate app_label target`` would undo and destroy, without running it; read-only."""
-    plan = sandbox.plan(app_label, target)
-    backwards = [s for s in plan.steps if s.backwards]
-    counts = dict(zip(*(sandbox.tables()[c] for c in ("table", "rows")), strict=True))
+    """Show what ``migrate app_label target`` would undo and destroy, without running it; read-only.
+
+    One probe process reads the plan, collects each step's SQL the way
+    ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
+    dropped table or column holds.
+    """
+    answer = sandbox.preview(app_label, target)
+    plan = plan_from_steps(app_label, target, answer["steps"])
+    backwards = [s for s in answer["steps"] if s["backwards"]]
     drops = [
         {
             "step": i,
-            "migration": f"{s.app_label}.{s.name}",
+            "migration": f"{s['app_label']}.{s['name']}",
             "table": item["table"],
             "column": item["column"],
-            "rows_lost": _rows_lost(sandbox, counts, item["table"], item["column"]),
+            "rows_lost": int(item.get("rows_lost", 0)),
         }
         for i, s in enumerate(backwards, 1)
-        for op in s.operations
+        for op in s["operations"]
         for item in op["drops"]
     ]
-    sql = [(s.app_label, s.name, _backwards_sql(sandbox, s.app_label, s.name)) for s in backwards]
+    sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
     return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS))
 
 
-def _rows_lost(sandbox, counts: dict[str, int], table: str, column: str | None) -> int:
-    """Return the rows of a dropped table, or the non-empty values of a dropped column."""
-    if table not in counts:
-        return 0
-    if column is None:
-        return int(counts[table])
-    quoted_table, quoted_column = (name.replace('"', '""') for name in (table, column))
-    try:
-        found = sandbox.query(f'SELECT COUNT("{quoted_column}") AS n FROM "{quoted_table}"')
-    except KitError:  # the column is already gone: nothing left to lose
-        return 0
-    return int(found["n"].iloc[0])
-
-
-def _backwards_sql(sandbox, app_label: str, name: str) -> str:
-    """Return ``sqlmigrate --backwards`` output, or Django's reason when it has none."""
-    result = sandbox.sqlmigrate(app_label, name, backwards=True)
-    if result.ok:
-        return result.stdout.strip() or "-- (no SQL: this step only changes Django's state)"
-    return f"-- sqlmigrate could not show it: {result.message}"
+def _step_sql(sandbox, step: dict) -> str:
+    """Return the step's backwards SQL as sqlmigrate prints it, or Django's reason when it has none."""
+    sql = step["sql"]
+    if "error" in sql:
+        error = sql["error"]
+        args = ("sqlmigrate", "--backwards", step["app_label"], step["name"])
+        found = diagnose(args, "", f"{error['module']}.{error['type']}: {error['message']}", 1, sandbox.path)
+        reason = str(found) if found else f"{error['type']}: {error['message']}"
+        return stable_text(f"-- sqlmigrate could not show it: {reason}", sandbox.path)
+    return sql["text"].strip() or "-- (no SQL: this step only changes Django's state)"

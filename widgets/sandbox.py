@@ -431,6 +431,10 @@ class Sandbox:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
         return _state.plan(self.path, self.settings_module, app_label, target)
 
+    def preview(self, app_label: str, target: str) -> dict:
+        """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only."""
+        return _state.preview(self.path, self.settings_module, app_label, target)
+
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"
 

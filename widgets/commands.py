@@ -121,12 +121,21 @@ def run_manage(
     *,
     input: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    settings: str | None = None,
+    python: str | None = None,
 ) -> CommandResult:
-    """Run ``python manage.py *args`` in ``project`` and return its result; never hang."""
+    """Run ``python manage.py *args`` in ``project`` and return its result; never hang.
+
+    ``settings`` (the project's settings module) lets the command fork from a
+    warm zygote that has already set Django up for this project's code.
+    ``python`` is the interpreter to run (the project's own virtual
+    environment, say); the kit's own Python by default.
+    """
     project = Path(project)
     args = tuple(str(arg) for arg in args)
     started = time.perf_counter()
-    stdout, stderr, exit_code, timed_out = run_process([sys.executable, "manage.py", *args], project, input, timeout)
+    argv = [python or sys.executable, "manage.py", *args]
+    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, settings=settings)
     duration = time.perf_counter() - started
     stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
     prompt = find_prompt(stdout, stderr) if exit_code != 0 else None
@@ -135,11 +144,18 @@ def run_manage(
 
 
 def run_process(
-    argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str] | None = None
+    argv: list[str],
+    cwd: Path,
+    input: str | None,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    *,
+    settings: str | None = None,
 ) -> tuple[str, str, int, bool]:
     """Run argv in its own process group and return (stdout, stderr, exit code, timed out)."""
     env = env if env is not None else child_env()
-    fast = worker.run(argv, cwd, input, timeout, env)  # forked from a pre-warmed zygote; None: run it plainly
+    # Forked from a pre-warmed zygote (warm for this project when settings is known); None: run it plainly.
+    fast = worker.run(argv, cwd, input, timeout, env, settings=settings)
     if fast is not None:
         return fast
     with subprocess.Popen(

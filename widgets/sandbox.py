@@ -133,9 +133,22 @@ class Sandbox:
         return sandbox
 
     @classmethod
-    def copy_of(cls, project: Path | str, name: str | None = None, *, workspace: Path | str | None = None) -> Sandbox:
-        """Copy an existing Django project, database included, into a new sandbox."""
+    def copy_of(
+        cls,
+        project: Path | str,
+        name: str | None = None,
+        *,
+        workspace: Path | str | None = None,
+        python: Path | str | None = None,
+    ) -> Sandbox:
+        """Copy an existing Django project, database included, into a new sandbox.
+
+        ``python`` is the interpreter of the project's own virtual environment
+        (``~/code/mysite/.venv/bin/python``): the kit then runs the copy's
+        commands with it, so the project's own dependencies are found.
+        """
         source = Path(project).expanduser().resolve()
+        interpreter = _interpreter(python)
         if not (source / "manage.py").is_file():
             raise KitError(f"There is no manage.py in '{source.name}'. Fix: pass the folder that holds manage.py.")
         name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name)[:64].strip("-_") or "copy"
@@ -143,6 +156,8 @@ class Sandbox:
         if sandbox.path.resolve() == source or source in sandbox.path.resolve().parents:
             raise KitError("That project is this sandbox itself. Fix: copy a project from outside the workspace.")
         meta = {"origin": str(source), "migrated": False, "settings": _settings_module(source), "database": None}
+        if interpreter is not None:
+            meta["python"] = interpreter
         sandbox._write_meta(meta)
         sandbox.reset()
         try:
@@ -294,7 +309,9 @@ class Sandbox:
         with self._lock():
             if guarded:
                 self._save(self._guard)
-            result = run_manage(self.path, args, input=input, timeout=timeout)
+            result = run_manage(
+                self.path, args, input=input, timeout=timeout, settings=self.settings_module, python=self.python
+            )
             if result.timed_out and guarded:
                 self._replace_project(self._guard, skip_databases=False)
         return result
@@ -374,6 +391,11 @@ class Sandbox:
         return self._meta()["settings"]
 
     @property
+    def python(self) -> str | None:
+        """Return the interpreter that runs this sandbox's Django (its project's own), or None for the kit's."""
+        return self._meta().get("python")
+
+    @property
     def settings_file(self) -> str:
         """Return the settings module's path relative to the sandbox."""
         return self.settings_module.replace(".", "/") + ".py"
@@ -411,7 +433,7 @@ class Sandbox:
         """
         key = self._fingerprint()
         if self._graph_cache is None or self._graph_cache[0] != key:
-            self._graph_cache = (key, _state.migration_graph(self.path, self.settings_module))
+            self._graph_cache = (key, _state.migration_graph(self.path, self.settings_module, python=self.python))
         return self._graph_cache[1]
 
     def _fingerprint(self) -> tuple:
@@ -429,11 +451,11 @@ class Sandbox:
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
-        return _state.plan(self.path, self.settings_module, app_label, target)
+        return _state.plan(self.path, self.settings_module, app_label, target, python=self.python)
 
     def preview(self, app_label: str, target: str) -> dict:
         """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only."""
-        return _state.preview(self.path, self.settings_module, app_label, target)
+        return _state.preview(self.path, self.settings_module, app_label, target, python=self.python)
 
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"
@@ -485,7 +507,7 @@ class Sandbox:
 
     def _database_inside(self) -> str:
         """Return the copied project's SQLite file relative to it; refuse one that lives elsewhere."""
-        answer = _state.run_probe(self.path, self.settings_module, "database")
+        answer = _state.run_probe(self.path, self.settings_module, "database", python=self.python)
         if "sqlite3" not in answer["engine"]:
             raise KitError(
                 "This project does not use SQLite. Fix: the kit explores SQLite projects only; point it at a copy that does."
@@ -505,6 +527,21 @@ def _workspace(workspace: Path | str | None) -> Path:
     root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def _interpreter(python: Path | str | None) -> str | None:
+    """Return the absolute path of a project's own Python, or None for the kit's; refuse one that is missing."""
+    if python is None:
+        return None
+    path = Path(python).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise KitError(
+            f"There is no Python interpreter at '{python}'. "
+            "Fix: pass the project's own, such as python='~/code/mysite/.venv/bin/python'."
+        )
+    # Not resolved: a virtual environment's python is a link, and resolving it would leave the environment.
+    return str(path)
 
 
 def _stdin(answers: list[str] | None) -> str | None:

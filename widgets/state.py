@@ -195,11 +195,16 @@ class MigrationGraph:
         return {label for label, info in self.apps.items() if info.get("contrib")}
 
 
-def run_probe(project: Path, settings_module: str, *args: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """Run ``_probe.py`` in the project and return its JSON answer; raise StateError on failure."""
+def run_probe(
+    project: Path, settings_module: str, *args: str, timeout: float = DEFAULT_TIMEOUT, python: str | None = None
+) -> dict:
+    """Run ``_probe.py`` in the project (with its own interpreter, if given) and return its JSON answer.
+
+    Raise StateError on failure.
+    """
     env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module}
     stdout, stderr, exit_code, timed_out = run_process(
-        [sys.executable, str(PROBE), *args], Path(project), None, timeout, env
+        [python or sys.executable, str(PROBE), *args], Path(project), None, timeout, env, settings=settings_module
     )
     if timed_out:
         raise StateError(
@@ -275,9 +280,9 @@ def graph_from_answer(answer: dict) -> MigrationGraph:
     )
 
 
-def migration_graph(project: Path, settings_module: str) -> MigrationGraph:
+def migration_graph(project: Path, settings_module: str, *, python: str | None = None) -> MigrationGraph:
     """Return Django's migration graph, as its MigrationLoader builds it for this database; read-only."""
-    return graph_from_answer(run_probe(project, settings_module, "graph"))
+    return graph_from_answer(run_probe(project, settings_module, "graph", python=python))
 
 
 @dataclass(frozen=True)
@@ -354,15 +359,15 @@ def _describe_step_operation(step: PlanStep, op: dict) -> str:
     return f"- Undo {op['description']}"
 
 
-def plan(project: Path, settings_module: str, app_label: str, target: str) -> Plan:
+def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:
     """Return the forwards or backwards plan of ``migrate app_label target``; read-only."""
-    answer = run_probe(project, settings_module, "plan", app_label, target)
+    answer = run_probe(project, settings_module, "plan", app_label, target, python=python)
     return plan_from_steps(app_label, target, answer["steps"])
 
 
-def preview(project: Path, settings_module: str, app_label: str, target: str) -> dict:
+def preview(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> dict:
     """Return the plan of ``migrate app_label target`` with each step's SQL and rows lost, in one probe; read-only."""
-    return run_probe(project, settings_module, "preview", app_label, target)
+    return run_probe(project, settings_module, "preview", app_label, target, python=python)
 
 
 def plan_from_steps(app_label: str, target: str, steps: list[dict]) -> Plan:

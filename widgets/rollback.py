@@ -38,8 +38,14 @@ class RollbackPreview:
 
     @property
     def rows_lost(self) -> int:
-        """Return the number of rows (or column values) the rollback destroys."""
-        return int(self.drops["rows_lost"].sum()) if not self.drops.empty else 0
+        """Return the rows of dropped tables, plus the values of dropped columns whose table survives."""
+        if self.drops.empty:
+            return 0
+        whole = self.drops["column"].isna()
+        gone = set(self.drops.loc[whole, "table"])
+        # A column dropped before its whole table goes loses nothing more than the table's rows.
+        kept_table = ~whole & ~self.drops["table"].isin(gone)
+        return int(self.drops.loc[whole | kept_table, "rows_lost"].sum())
 
     def _headline(self) -> str:
         command = f"migrate {self.app_label} {self.target}"
@@ -63,7 +69,7 @@ class RollbackPreview:
             lines += ["", str(self.plan)]
         if not self.drops.empty:
             lines += ["", "Dropped:"]
-            lines += [f"  {_thing(r)}: {r.rows_lost} row(s) lost" for r in self.drops.itertuples()]
+            lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
         for app, name, sql in self.sql:
             lines += ["", f"-- SQL to unapply {app}.{name}", sql]
         return "\n".join(lines)
@@ -84,6 +90,13 @@ class RollbackPreview:
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
         return "\n".join(parts)
+
+
+def _lost(row) -> str:
+    """Say what one drop loses: the rows of a table, or the values of a column."""
+    if row.column is None or pd.isna(row.column):
+        return f"{row.rows_lost} row(s) lost"
+    return f"{row.rows_lost} value(s) lost"
 
 
 def _thing(row) -> str:

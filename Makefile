@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup chromium lint format bench voila notebooks screenshots clean
+.PHONY: lab test setup chromium lint format bench bench-classroom voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -52,6 +52,10 @@ notebooks: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
+# N learners at once, each its own process and workspace (1, 10, 30 in lockstep; 30 paced): bench/results.md.
+bench-classroom: setup
+	$(BIN)/python bench/classroom.py --write
+
 voila: setup
 	$(BIN)/voila notebooks/05-rollback-playground.ipynb
 
@@ -60,4 +64,4 @@ screenshots: setup chromium
 	$(BIN)/python scripts/screenshots.py --run
 
 clean:
-	rm -rf workspace test-artifacts .pytest_cache
+	rm -rf workspace test-artifacts .pytest_cache .kit-cache

@@ -14,6 +14,7 @@ import pytest
 
 from widgets import Sandbox
 from widgets.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
+from widgets.sandbox import CACHE_ENV
 
 
 def tree_digest(folder: Path) -> str:
@@ -57,10 +58,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Give the whole test session its own workspace, never the repository's."""
+    """Give the whole test session its own workspace and template cache, never the repository's."""
     root = tmp_path_factory.mktemp("workspace")
     patcher = pytest.MonkeyPatch()
     patcher.setenv(WORKSPACE_ENV, str(root))
+    patcher.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("template-cache")))
     yield root
     patcher.undo()
 

@@ -8,7 +8,9 @@ folder stays exactly what the learner would have on disk.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -26,7 +28,7 @@ from . import state as _state
 from . import worker
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError
-from .paths import TEMPLATE_DIR, workspace_root
+from .paths import REPO_ROOT, TEMPLATE_DIR, workspace_root
 
 __all__ = ["Sandbox", "PageResult", "validate_name"]
 
@@ -45,6 +47,8 @@ _READ_ONLY_COMMANDS = {
 }
 _DATABASE_FILES = ("*.sqlite3", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm")
 _LOCKS: dict[Path, threading.RLock] = {}
+#: Where a class shares the migrated template database (see _template_caches).
+CACHE_ENV = "MIGRATION_KIT_CACHE"
 
 
 def validate_name(name: str, what: str = "Sandbox name") -> str:
@@ -559,20 +563,57 @@ def _settings_module(project: Path) -> str:
     return match.group(1)
 
 
+def _template_caches(workspace: Path) -> list[Path]:
+    """Return the folders that may hold the migrated template database, shared ones first.
+
+    A class on one server shares one: ``MIGRATION_KIT_CACHE`` if set, else
+    ``.kit-cache/`` beside the template when it is writable; each workspace's
+    own cache is the fallback.
+    """
+    shared = os.environ.get(CACHE_ENV)
+    return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", workspace / _KIT / "cache"]
+
+
 def _migrated_template_db(workspace: Path) -> Path:
-    """Return a database with every template migration applied, built once per template version."""
-    cache = workspace / _KIT / "cache" / f"template-{_source_hash(TEMPLATE_DIR)}.sqlite3"
-    if cache.is_file():
-        return cache
-    build = workspace / _KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
+    """Return a database with every template migration applied, built once per template and Django version."""
+    name = f"template-{_source_hash(TEMPLATE_DIR)}-django-{_django_version()}.sqlite3"
+    folders = _template_caches(workspace)
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = open(folder / f"{name}.lock", "a+b")  # noqa: SIM115 - held while building
+        except OSError:
+            continue  # not writable here (a teacher's read-only cache): try the next one
+        with lock:
+            # One builder at a time: thirty learners starting together wait for the first one's database.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / name).is_file():
+                _build_template_db(folder, name)
+            return folder / name
+    raise KitError(
+        "No cache folder for the template database is writable. Fix: set MIGRATION_KIT_CACHE to a writable folder."
+    )
+
+
+def _build_template_db(folder: Path, name: str) -> None:
+    """Migrate a copy of the template and move its database into the cache folder atomically."""
+    build = folder / f"build-{uuid.uuid4().hex[:8]}"
     shutil.copytree(TEMPLATE_DIR, build, ignore=_ignore(True))
     try:
         result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT)
         if not result.ok:
             raise KitError(f"The template project does not migrate cleanly. {result.message}")
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        staged = build / "db.sqlite3"
-        staged.rename(cache)  # same filesystem: atomic, so a reader never sees half a file
+        (build / "db.sqlite3").rename(folder / name)  # same filesystem: a reader never sees half a file
     finally:
         shutil.rmtree(build, ignore_errors=True)
-    return cache
+
+
+def _django_version() -> str:
+    """Return the installed Django's version: the template's migrations depend on it."""
+    try:
+        return importlib.metadata.version("django")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -370,7 +370,7 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Classroom:
     finally:
         stop_hub(hub)
         log.close()
-        leftovers = reap(str(root))
+        leftovers = reap(str(root) + os.sep)  # every process of this class has a path under root in its environment
     return Classroom(root, homes, state, trap, learners, len(code_cells), leftovers, before, repository_state())
 
 

@@ -121,12 +121,19 @@ def run_manage(
     *,
     input: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    settings: str | None = None,
 ) -> CommandResult:
-    """Run ``python manage.py *args`` in ``project`` and return its result; never hang."""
+    """Run ``python manage.py *args`` in ``project`` and return its result; never hang.
+
+    ``settings`` is passed as DJANGO_SETTINGS_MODULE; None lets manage.py choose, as in a terminal.
+    """
     project = Path(project)
     args = tuple(str(arg) for arg in args)
+    env = child_env() | ({"DJANGO_SETTINGS_MODULE": settings} if settings else {})
     started = time.perf_counter()
-    stdout, stderr, exit_code, timed_out = run_process([sys.executable, "manage.py", *args], project, input, timeout)
+    stdout, stderr, exit_code, timed_out = run_process(
+        [sys.executable, "manage.py", *args], project, input, timeout, env
+    )
     duration = time.perf_counter() - started
     stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
     prompt = find_prompt(stdout, stderr) if exit_code != 0 else None

@@ -166,9 +166,10 @@ def _app_folders(project: Path) -> list[str]:
 
 
 def _mentioned_in_settings(project: Path, label: str) -> bool:
-    """Return True when some settings module names the app in quotes."""
+    """Return True when some settings module (a settings package's modules included) names the app in quotes."""
     pattern = re.compile(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""")
-    return any(pattern.search(p.read_text(encoding="utf-8", errors="replace")) for p in project.glob("*/settings*.py"))
+    files = [*project.glob("*/settings*.py"), *project.glob("*/settings/*.py")]
+    return any(pattern.search(p.read_text(encoding="utf-8", errors="replace")) for p in files)
 
 
 @_rule

@@ -81,8 +81,17 @@ def rehearse(sandbox, app_label: str, target: str, *, include_contrib: bool = Fa
         database = copy / sandbox.db_path.relative_to(sandbox.path)
         before = read_rows(database)
         args = ["migrate", app_label, target, "--noinput"]
+        meta = sandbox._meta()
         # No warm Django for a copy that lives a second: it would push the sandbox's own out of the kernel's few.
-        result = run_manage(copy, args, timeout=DEFAULT_TIMEOUT, python=sandbox.python)
+        result = run_manage(
+            copy,
+            args,
+            timeout=DEFAULT_TIMEOUT,
+            settings=meta["settings"],
+            pass_settings=bool(meta.get("set_settings")),
+            python=meta.get("python"),
+            warm=False,
+        )
         after = read_rows(database) if result.ok else before
     finally:
         shutil.rmtree(copy, ignore_errors=True)

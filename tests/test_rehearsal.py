@@ -77,9 +77,9 @@ def test_an_irreversible_plan_fails_in_the_copy_only(sandbox):
     tried = rehearse(sandbox, "boards", "0002")
     assert not tried.ok and "has no way back" in tried.headline() and "not touched" in tried.headline()
     assert sandbox.applied_migrations()[["app", "name"]].equals(applied)
-    assert "(no reverse function) -> IRREVERSIBLE" in str(sandbox.plan("boards", "0002"))
+    assert "has no reverse function -> IRREVERSIBLE" in str(sandbox.plan("boards", "0002"))
     assert sandbox.migrate("boards", "0002", fake=True).ok
-    assert "Raw Python operation (uppercase_subjects())" in str(sandbox.plan("boards", "0003"))
+    assert "- RunPython uppercase_subjects()" in str(sandbox.plan("boards", "0003"))
 
 
 def test_rows_table_highlights_changed_values(sandbox):

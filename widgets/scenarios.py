@@ -25,10 +25,13 @@ __all__ = [
     "add_views_field",
     "create_author_book",
     "populate_author_book",
+    "AUTHORS",
+    "add_authors",
     "make_conflicting_migrations",
     "make_cross_app_dependency",
     "make_irreversible_migration",
     "make_squashed_migration",
+    "pull",
 ]
 
 STARTER_LINE = '    starter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="topics")\n'
@@ -93,6 +96,19 @@ def populate_author_book(sandbox: Sandbox) -> CommandResult:
     return _checked(sandbox.shell(code))
 
 
+AUTHORS = ("Ursula K. Le Guin", "Terry Pratchett", "Octavia E. Butler")
+
+
+def add_authors(sandbox: Sandbox) -> CommandResult:
+    """Save the lesson's three authors through the ORM, in ``manage.py shell``."""
+    code = (
+        "from app.models import Author\n"
+        f"for name in {AUTHORS!r}:\n    Author.objects.create(name=name)\n"
+        'print(Author.objects.count(), "authors")'
+    )
+    return _checked(sandbox.shell(code))
+
+
 _BRANCH_MIGRATION = """from django.db import migrations, models
 
 
@@ -122,6 +138,21 @@ def make_conflicting_migrations(sandbox: Sandbox) -> list[str]:
         sandbox.edit("boards/models.py", STARTER_LINE, STARTER_LINE + line)
         names.append(name)
     return names
+
+
+def pull(source: Sandbox, into: Sandbox, app_label: str) -> list[str]:
+    """Copy an app's models.py and migration files from one sandbox to another, as ``git pull`` would.
+
+    The database of ``into`` is not touched, and files ``into`` has that
+    ``source`` does not are kept: git would keep them too until someone
+    deletes them. Returns the files copied, relative to the project.
+    """
+    folder = f"{app_label}/migrations"
+    names = sorted(p.name for p in source.file(folder).glob("*.py"))
+    copied = [f"{app_label}/models.py"] + [f"{folder}/{name}" for name in names]
+    for relative in copied:
+        into.write(relative, source.read(relative))
+    return copied
 
 
 def make_squashed_migration(sandbox: Sandbox) -> CommandResult:

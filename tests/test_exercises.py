@@ -301,7 +301,7 @@ def lenient() -> None:
 
 
 def test_nbgrader_makes_a_failed_check_raise_with_its_hint(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, lenient: None
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lenient: None
 ) -> None:
     before = progress(sandbox.workspace)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
@@ -310,7 +310,9 @@ def test_nbgrader_makes_a_failed_check_raise_with_its_hint(
         check.exercise("04-index-count", ..., sandbox=sandbox)
     with pytest.raises(AssertionError, match=re.escape(f"Hint: {hint_of('04-index-count')}")):
         check.exercise("04-index-count", index_count(sandbox) + 1, sandbox=sandbox)
-    assert check.exercise("04-index-count", index_count(sandbox), sandbox=sandbox)
+    # nbgrader reads a cell's returned value as partial credit: a passing check prints instead.
+    assert check.exercise("04-index-count", index_count(sandbox), sandbox=sandbox) is None
+    assert capsys.readouterr().out.startswith("✔ Well done: ")
     # The autograder runs every learner's notebook in the grader's workspace: not anyone's progress.
     assert progress(sandbox.workspace).equals(before)
 

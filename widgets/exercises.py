@@ -72,13 +72,16 @@ def _verdict(spec: Exercise, answer: object, sandbox: Sandbox | None) -> tuple[C
     return spec.check(sandbox, None if answer is _NO_ANSWER else answer), sandbox
 
 
-def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox | None = None) -> Check:
+def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox | None = None) -> Check | None:
     """Check one exercise of the lessons in its sandbox, record the attempt, and return the verdict.
 
     Pass the learner's answer for a question (``check.exercise(id, answer)``);
     a task done in the sandbox takes none (``check.exercise(id)``). ``sandbox``
     overrides the sandbox the lesson makes, e.g. to check another learner's.
+    Under nbgrader the verdict is printed and nothing is returned: nbgrader
+    would read a returned value as partial credit.
     """
+    __tracebackhide__ = True  # IPython and pytest show the AssertionError without this frame
     spec = _find(exercise_id)
     if spec.typed and answer is _NO_ANSWER:
         raise KitError(f"Exercise '{spec.id}' asks a question. Fix: pass your answer, check.exercise('{spec.id}', x).")
@@ -92,4 +95,7 @@ def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox 
         record_check(spec.id, verdict.passed, found.workspace)
     if not verdict and is_strict():
         raise AssertionError(str(verdict))
+    if os.environ.get(NBGRADER_ENV):
+        print(verdict)
+        return None
     return verdict

@@ -270,6 +270,29 @@ def test_06_merge_conflict(sandbox: Sandbox) -> None:
     assert check.exercise("06-merge-conflict", sandbox=sandbox)
 
 
+def test_11_orders_forward_and_catalog_to_its_squash_on_a_copy_of_the_shop() -> None:
+    copy = Sandbox.copy_of(scenarios.example_project("shop"), "exercises-shop")
+    try:
+        assert copy.migrate("orders", "zero").ok  # where the lesson leaves it
+        verdict = check.exercise("11-orders-forward", sandbox=copy)
+        assert not verdict and "orders still has 2 migration(s) to apply" in verdict.message
+        assert copy.migrate("orders").ok
+        assert check.exercise("11-orders-forward", sandbox=copy)
+
+        graph = copy.migration_graph().nodes
+        [squash] = graph.loc[(graph["app_label"] == "catalog") & graph["replaces"].map(bool), "name"]
+        verdict = check.exercise("11-catalog-to-squash", sandbox=copy)
+        assert not verdict and "migrate would still unapply 0004_product_stock" in verdict.message
+        assert squash not in verdict.message, "the hint points at the graph, it does not name the target"
+        assert copy.migrate("catalog", squash).ok
+        assert check.exercise("11-catalog-to-squash", sandbox=copy)
+        assert copy.migrate("catalog", "zero").ok  # one step too far: now the squash is to apply again
+        verdict = check.exercise("11-catalog-to-squash", sandbox=copy)
+        assert not verdict and f"migrate would still apply {squash}" in verdict.message
+    finally:
+        copy.delete()
+
+
 # ----- finding the sandbox, mistakes in the call, strict grading --------------------------------
 
 
@@ -301,7 +324,7 @@ def lenient() -> None:
 
 
 def test_nbgrader_makes_a_failed_check_raise_with_its_hint(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lenient: None
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], lenient: None
 ) -> None:
     before = progress(sandbox.workspace)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
@@ -310,9 +333,13 @@ def test_nbgrader_makes_a_failed_check_raise_with_its_hint(
         check.exercise("04-index-count", ..., sandbox=sandbox)
     with pytest.raises(AssertionError, match=re.escape(f"Hint: {hint_of('04-index-count')}")):
         check.exercise("04-index-count", index_count(sandbox) + 1, sandbox=sandbox)
+    right = index_count(sandbox)
+    capfd.readouterr()
     # nbgrader reads a cell's returned value as partial credit: a passing check prints instead.
-    assert check.exercise("04-index-count", index_count(sandbox), sandbox=sandbox) is None
-    assert capsys.readouterr().out.startswith("✔ Well done: ")
+    assert check.exercise("04-index-count", right, sandbox=sandbox) is None
+    # nbgrader also gives zero to a test cell with anything on stderr, from the kernel or its subprocesses.
+    captured = capfd.readouterr()
+    assert captured.out.startswith("✔ Well done: ") and captured.err == ""
     # The autograder runs every learner's notebook in the grader's workspace: not anyone's progress.
     assert progress(sandbox.workspace).equals(before)
 

@@ -16,7 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import Check, NotReady, app_at, choice_is, count_is, field_added, name_is, no_conflicts
+from .checks import (
+    Check,
+    NotReady,
+    all_applied,
+    app_at,
+    at_squash,
+    choice_is,
+    count_is,
+    field_added,
+    name_is,
+    no_conflicts,
+)
 from .sandbox import _KIT, Sandbox
 from .scenarios import STARTER_LINE, VIEWS_LINE
 
@@ -196,6 +207,20 @@ _ALL = [
         sandbox="06-practice",
         question="Merge the two 0003 migrations and apply everything",
         verdict=_state(lambda sandbox: no_conflicts(sandbox, "boards")),
+    ),
+    Exercise(
+        id="11-orders-forward",
+        notebook="11-your-own-project",
+        sandbox="11-your-own-project",
+        question="On the copy, apply every migration of orders again",
+        verdict=_state(lambda sandbox: all_applied(sandbox, "orders")),
+    ),
+    Exercise(
+        id="11-catalog-to-squash",
+        notebook="11-your-own-project",
+        sandbox="11-your-own-project",
+        question="On the copy, roll catalog back to its squashed migration",
+        verdict=_state(lambda sandbox: at_squash(sandbox, "catalog")),
     ),
 ]
 

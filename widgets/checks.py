@@ -19,7 +19,9 @@ from .sandbox import Sandbox
 __all__ = [
     "Check",
     "NotReady",
+    "all_applied",
     "app_at",
+    "at_squash",
     "choice_is",
     "count_is",
     "field_added",
@@ -115,6 +117,43 @@ def app_at(sandbox: Sandbox, app_label: str, target: str) -> Check:
         names = ", ".join(step.name for step in plan.steps)
         return Check(False, f"{app_label} is not at {target} yet: migrate would still {verb} {names}.")
     return Check(True, f"{app_label} is at {target}: {', '.join(applied)} applied.")
+
+
+def all_applied(sandbox: Sandbox, app_label: str) -> Check:
+    """Check that every migration of an app in Django's graph is applied."""
+    nodes = sandbox.migration_graph().nodes
+    nodes = nodes[nodes["app_label"] == app_label]
+    if nodes.empty:
+        return Check(False, f"your sandbox has no migrations of {app_label}: run the notebook's cells from the top.")
+    pending = sorted(nodes.loc[~nodes["applied"], "name"])
+    if pending:
+        return Check(
+            False,
+            f"{app_label} still has {len(pending)} migration(s) to apply ({', '.join(pending)}): "
+            f"migrate {app_label} forward; with no target, migrate goes to its latest migration.",
+        )
+    return Check(True, f"every migration of {app_label} is applied: {', '.join(sorted(nodes['name']))}.")
+
+
+def at_squash(sandbox: Sandbox, app_label: str) -> Check:
+    """Check that an app's applied migrations end at its squashed migration (read from the graph, not named here)."""
+    nodes = sandbox.migration_graph().nodes
+    squashes = sorted(nodes.loc[(nodes["app_label"] == app_label) & nodes["replaces"].map(bool), "name"])
+    if len(squashes) != 1:
+        return Check(False, f"Django's graph shows no single squashed migration of {app_label} in your sandbox.")
+    try:
+        plan = sandbox.plan(app_label, squashes[0])
+    except KitError as error:
+        return Check(False, str(error))
+    if plan.steps:
+        verb = "unapply" if plan.direction == "backwards" else "apply"
+        names = ", ".join(step.name for step in plan.steps)
+        return Check(
+            False,
+            f"{app_label} is not at its squash yet: migrate would still {verb} {names}. "
+            "Hint: the squash is the 3-D box in the graph, and its name is a target like any other.",
+        )
+    return Check(True, f"{app_label} is at its squash, {squashes[0]}: what it replaces is applied, nothing after it.")
 
 
 def no_conflicts(sandbox: Sandbox, app_label: str) -> Check:

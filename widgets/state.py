@@ -298,7 +298,7 @@ class PlanStep:
     @property
     def irreversible(self) -> list[str]:
         """Return the operations that cannot run in this step's direction."""
-        return [op["description"] for op in self.operations if self.backwards and not op["reversible"]]
+        return [operation_text(op, True) for op in self.operations if self.backwards and not op["reversible"]]
 
 
 @dataclass(frozen=True)
@@ -368,10 +368,14 @@ def operation_text(op: dict, backwards: bool = False) -> str:
         return op["description"]
     ran = code.get("backwards" if backwards else "forwards")
     if op["operation"] == "RunPython":
-        shown = "no reverse function" if ran is None else f"{ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
-    else:
-        shown = "no reverse SQL" if ran is None else " ".join(str(ran).split())[:120]
-    return f"{op['description']} ({shown})"
+        if ran is None:
+            forwards = code.get("forwards")
+            named = f" {forwards['name']}()" if forwards else ""
+            return f"RunPython{named} has no reverse function"
+        return f"RunPython {ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
+    if ran is None:
+        return "RunSQL has no reverse SQL"
+    return "RunSQL: " + " ".join(str(ran).split())[:120]
 
 
 def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:

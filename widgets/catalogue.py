@@ -1,0 +1,228 @@
+"""Every exercise of the lessons: its notebook, its sandbox, its hint, and how its check finds the right answer.
+
+No answer is written here. Each check reads the right answer from the
+learner's sandbox at check time (the migration graph, a row count, the SQL
+``sqlmigrate`` prints) or, for a question about what a command does, runs
+the command in a scratch copy of the project and looks. So the kit's source
+and the notebooks' check cells never show an answer, and an exercise stays
+right if the template project changes.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import (
+    Check,
+    NotReady,
+    all_applied,
+    app_at,
+    at_squash,
+    choice_is,
+    count_is,
+    field_added,
+    name_is,
+    no_conflicts,
+)
+from .sandbox import _KIT, Sandbox
+from .scenarios import STARTER_LINE, VIEWS_LINE
+
+__all__ = ["EXERCISES", "Exercise"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: where it is asked, what it asks, and the check that reads the sandbox."""
+
+    id: str
+    notebook: str
+    sandbox: str
+    question: str
+    verdict: Callable[[Exercise, Sandbox, object], Check]
+    typed: bool = False
+    hint: str = ""
+    options: tuple[str, ...] = ()
+
+    def check(self, sandbox: Sandbox, answer: object = None) -> Check:
+        """Return the verdict on this exercise for a sandbox (and the typed answer, if it takes one)."""
+        try:
+            return self.verdict(self, sandbox, answer)
+        except NotReady as error:
+            return Check(False, str(error))
+
+
+# ----- where the right answers come from ------------------------------------------------
+
+
+def _rows_now(sandbox: Sandbox, table: str) -> int:
+    """Return how many rows a table holds now; NotReady if it does not exist."""
+    counts = sandbox.tables().set_index("table")["rows"]
+    if table not in counts:
+        raise NotReady(
+            f"there is no table {table} in your sandbox right now: migrate its app forward, then count again."
+        )
+    return int(counts[table])
+
+
+def _sql_of(sandbox: Sandbox, app_label: str, migration: str) -> str:
+    """Return the SQL sqlmigrate prints for a migration; NotReady if there is none."""
+    result = sandbox.sqlmigrate(app_label, migration)
+    if not result.ok:
+        raise NotReady(
+            f"your sandbox cannot show the SQL of {app_label} {migration} yet: run the steps above first "
+            f"(sqlmigrate said: {result.message})"
+        )
+    return result.stdout
+
+
+def _rebuild_copy(sandbox: Sandbox, app_label: str, migration: str, table: str) -> str:
+    """Return the table SQLite builds and then renames to ``table`` while a migration alters it."""
+    match = re.search(rf'ALTER TABLE "([^"]+)" RENAME TO "{table}"', _sql_of(sandbox, app_label, migration))
+    if match is None:
+        raise NotReady(f"{app_label} {migration} does not rebuild {table} in your sandbox: run the steps above first.")
+    return match.group(1)
+
+
+def _index_statements(sandbox: Sandbox, app_label: str, migration: str) -> int:
+    """Return how many CREATE INDEX statements a migration's SQL holds."""
+    return sum(line.startswith("CREATE INDEX") for line in _sql_of(sandbox, app_label, migration).splitlines())
+
+
+def _writes_migration_files(sandbox: Sandbox, command: str) -> Check:
+    """Run a command in a scratch copy of the template after a model change, and see if it wrote a migration."""
+    scratch_root = sandbox.workspace / _KIT / "experiments"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root) as folder:
+        scratch = Sandbox.fresh("scratch", migrated=False, workspace=Path(folder))
+        scratch.edit("boards/models.py", STARTER_LINE, STARTER_LINE + VIEWS_LINE)
+        before = {path.name for path in scratch.file("boards/migrations").glob("0*.py")}
+        scratch.manage(command)
+        written = sorted({path.name for path in scratch.file("boards/migrations").glob("0*.py")} - before)
+    tried = f"in a scratch copy of the project, after a change to models.py, {command} wrote"
+    if written:
+        return Check(True, f"{command!r} is right: {tried} boards/migrations/{written[0]}.")
+    return Check(False, f"{command!r} is not it: {tried} no file into boards/migrations/.")
+
+
+# ----- the exercises, in lesson order ---------------------------------------------------
+
+
+def _state(check: Callable[[Sandbox], Check]) -> Callable[[Exercise, Sandbox, object], Check]:
+    """Wrap a state check so it fits the verdict signature (it takes no typed answer)."""
+    return lambda exercise, sandbox, answer: check(sandbox)
+
+
+_ALL = [
+    Exercise(
+        id="01-tracker-migrations",
+        notebook="01-what-a-migration-is",
+        sandbox="01-what-a-migration-is",
+        question="How many migrations the tracker app has",
+        typed=True,
+        hint='count the lines under "tracker" in showmigrations.',
+        verdict=lambda exercise, sandbox, answer: count_is(
+            answer, lambda: len(sandbox.migration_graph().migrations_of("tracker")), hint=exercise.hint
+        ),
+    ),
+    Exercise(
+        id="01-writes-files",
+        notebook="01-what-a-migration-is",
+        sandbox="01-what-a-migration-is",
+        question="Which command writes files into migrations/",
+        typed=True,
+        hint="one command writes files, the other changes the database.",
+        options=("makemigrations", "migrate"),
+        verdict=lambda exercise, sandbox, answer: choice_is(
+            answer, exercise.options, lambda command: _writes_migration_files(sandbox, command), hint=exercise.hint
+        ),
+    ),
+    Exercise(
+        id="02-likes-field",
+        notebook="02-adding-the-views-field",
+        sandbox="02-adding-the-views-field",
+        question="Give Post a likes counter, migrated",
+        verdict=_state(lambda sandbox: field_added(sandbox, "boards", "post", "likes")),
+    ),
+    Exercise(
+        id="02-temporary-table",
+        notebook="02-adding-the-views-field",
+        sandbox="02-adding-the-views-field",
+        question="The temporary table SQLite builds to add a column",
+        typed=True,
+        hint="look for CREATE TABLE in the sqlmigrate output of step 5.",
+        verdict=lambda exercise, sandbox, answer: name_is(
+            answer, lambda: _rebuild_copy(sandbox, "boards", "0003", "boards_topic"), hint=exercise.hint
+        ),
+    ),
+    Exercise(
+        id="03-authors-left",
+        notebook="03-author-and-book-rollback",
+        sandbox="03-author-and-book-rollback",
+        question="How many rows app_author has after the rollback and forward again",
+        typed=True,
+        hint="rolling back to 0001_initial kept app_author; count its rows with sandbox.query.",
+        verdict=lambda exercise, sandbox, answer: count_is(
+            answer, lambda: _rows_now(sandbox, "app_author"), hint=exercise.hint
+        ),
+    ),
+    Exercise(
+        id="03-app-zero",
+        notebook="03-author-and-book-rollback",
+        sandbox="03-author-and-book-rollback",
+        question="Roll app all the way back to zero",
+        verdict=_state(lambda sandbox: app_at(sandbox, "app", "zero")),
+    ),
+    Exercise(
+        id="04-index-count",
+        notebook="04-reading-the-sql",
+        sandbox="04-reading-the-sql",
+        question="How many CREATE INDEX statements tracker 0001 runs",
+        typed=True,
+        hint="count the lines starting with CREATE INDEX in step 1.",
+        verdict=lambda exercise, sandbox, answer: count_is(
+            answer, lambda: _index_statements(sandbox, "tracker", "0001"), hint=exercise.hint
+        ),
+    ),
+    Exercise(
+        id="04-rehearsal-rollback",
+        notebook="04-reading-the-sql",
+        sandbox="04-rehearsal",
+        question="Roll the rehearsal's tracker back to 0001_initial",
+        verdict=_state(lambda sandbox: app_at(sandbox, "tracker", "0001_initial")),
+    ),
+    Exercise(
+        id="05-keep-the-authors",
+        notebook="05-rollback-playground",
+        sandbox="05-rollback-playground",
+        question="With the panel, roll app back to 0001_initial",
+        verdict=_state(lambda sandbox: app_at(sandbox, "app", "0001_initial")),
+    ),
+    Exercise(
+        id="06-merge-conflict",
+        notebook="06-when-migrations-go-wrong",
+        sandbox="06-practice",
+        question="Merge the two 0003 migrations and apply everything",
+        verdict=_state(lambda sandbox: no_conflicts(sandbox, "boards")),
+    ),
+    Exercise(
+        id="11-orders-forward",
+        notebook="11-your-own-project",
+        sandbox="11-your-own-project",
+        question="On the copy, apply every migration of orders again",
+        verdict=_state(lambda sandbox: all_applied(sandbox, "orders")),
+    ),
+    Exercise(
+        id="11-catalog-to-squash",
+        notebook="11-your-own-project",
+        sandbox="11-your-own-project",
+        question="On the copy, roll catalog back to its squashed migration",
+        verdict=_state(lambda sandbox: at_squash(sandbox, "catalog")),
+    ),
+]
+
+# Exercise id -> exercise, in lesson order.
+EXERCISES: dict[str, Exercise] = {exercise.id: exercise for exercise in _ALL}

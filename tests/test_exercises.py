@@ -84,7 +84,9 @@ def test_app_at_says_what_migrate_would_still_do(sandbox: Sandbox) -> None:
 
 def test_app_at_passes_on_a_wrong_target_name_as_a_sentence(sandbox: Sandbox) -> None:
     verdict = check.app_at(sandbox, "boards", "0009")
-    assert not verdict and verdict.message.startswith("App 'boards' has no migration called '0009'. Fix:")
+    assert not verdict and verdict.message.startswith("there is no migration 0009 in boards yet: create it first")
+    verdict = check.app_at(sandbox, "nosuchapp", "0001")
+    assert not verdict and "nosuchapp" in verdict.message
 
 
 def test_no_conflicts_asks_for_the_merge_then_the_migrate(sandbox: Sandbox) -> None:
@@ -365,3 +367,106 @@ def test_strict_by_call_or_variable_and_lenient_by_default(
 def test_the_starter_line_is_still_in_the_template(sandbox: Sandbox) -> None:
     # The lessons and their checks edit models.py around this exact line.
     assert STARTER_LINE in sandbox.read("boards/models.py")
+
+
+FILL_INITIALS = (
+    "def fill_initials(apps, schema_editor):\n"
+    "    for author in apps.get_model('app', 'Author').objects.all():\n"
+    "        author.initials = author.name[:1]\n"
+    "        author.save()\n"
+)
+SHOUT = (
+    "def shout_names(apps, schema_editor):\n"
+    "    from django.db.models.functions import Upper\n"
+    "    apps.get_model('app', 'Author').objects.update(name=Upper('name'))\n"
+)
+
+
+def lesson_08_at_its_exercises(sandbox: Sandbox) -> None:
+    """Bring a sandbox where lesson 08 leaves it: app squashed with its data migration, the shouting one applied."""
+    from widgets.authoring import write_data_migration
+
+    scenarios.create_author_book(sandbox)
+    scenarios.add_authors(sandbox)
+    name = "    name = models.CharField(max_length=512)\n"
+    sandbox.edit("app/models.py", name, name + '    initials = models.CharField(max_length=10, default="")\n')
+    assert sandbox.makemigrations("app").ok
+    write_data_migration(sandbox, "app", "fill_initials", FILL_INITIALS, noop_backwards=True, elidable=True)
+    assert sandbox.migrate("app").ok
+    assert sandbox.manage("squashmigrations", "--noinput", "app", "0004").ok
+    write_data_migration(sandbox, "app", "shout_names", SHOUT)
+    assert sandbox.migrate("app").ok
+
+
+def test_08_give_it_a_reverse_and_your_own_round_trip(sandbox: Sandbox) -> None:
+    from widgets.authoring import remove, write_data_migration
+
+    lesson_08_at_its_exercises(sandbox)
+    verdict = check.exercise("08-give-it-a-reverse", sandbox=sandbox)
+    assert not verdict and "still cannot be unapplied" in verdict.message
+    remove(sandbox, "app/migrations/0005_shout_names.py")
+    write_data_migration(sandbox, "app", "shout_names", SHOUT, noop_backwards=True)
+    verdict = check.exercise("08-give-it-a-reverse", sandbox=sandbox)
+    assert not verdict and "app is not at its squash yet" in verdict.message
+    squash = sandbox.migration_graph().nodes.query("app_label == 'app'")["name"].iloc[0]
+    assert sandbox.migrate("app", squash).ok
+    assert check.exercise("08-give-it-a-reverse", sandbox=sandbox)
+
+    own = check.exercise("08-your-own-round-trip", sandbox=sandbox)
+    assert not own and "no migration of app that uses RunPython of your own yet" in own.message
+    assert sandbox.migrate("app").ok
+    # Not idempotent with a reverse that does nothing: a round trip doubles the mark.
+    lossy = "def mark(apps, schema_editor):\n    from django.db.models.functions import Concat\n    from django.db.models import Value\n    apps.get_model('app', 'Author').objects.update(initials=Concat('initials', Value('!')))\n"
+    write_data_migration(sandbox, "app", "mark", lossy, noop_backwards=True)
+    verdict = check.exercise("08-your-own-round-trip", sandbox=sandbox)
+    assert not verdict and "is written but not applied" in verdict.message
+    assert sandbox.migrate("app").ok
+    verdict = check.exercise("08-your-own-round-trip", sandbox=sandbox)
+    assert not verdict and "did not come back" in verdict.message
+    unmark = "def unmark(apps, schema_editor):\n    from django.db.models.functions import Left, Length\n    Author = apps.get_model('app', 'Author')\n    Author.objects.update(initials=Left('initials', Length('initials') - 1))\n"
+    assert sandbox.migrate("app", "0005_shout_names").ok
+    remove(sandbox, "app/migrations/0006_mark.py")
+    write_data_migration(sandbox, "app", "mark", lossy, unmark)
+    assert sandbox.migrate("app").ok
+    verdict = check.exercise("08-your-own-round-trip", sandbox=sandbox)
+    assert verdict and "every one came back" in verdict.message
+
+
+def test_09_renumber_a_branch_refuses_a_merge(sandbox: Sandbox) -> None:
+    scenarios.make_conflicting_migrations(sandbox)
+    verdict = check.exercise("09-renumber-a-branch", sandbox=sandbox)
+    assert not verdict and "two leaf nodes" in verdict.message
+    sandbox.snapshot("conflict")
+    assert sandbox.makemigrations("boards", merge=True, answers=["y"]).ok
+    verdict = check.exercise("09-renumber-a-branch", sandbox=sandbox)
+    assert not verdict and "that is a merge" in verdict.message
+    sandbox.restore("conflict")
+    pinned = sandbox.read("boards/migrations/0003_topic_pinned.py")
+    sandbox.write(
+        "boards/migrations/0004_topic_pinned.py",
+        pinned.replace('[("boards", "0002_post")]', '[("boards", "0003_topic_views")]'),
+    )
+    sandbox.file("boards/migrations/0003_topic_pinned.py").unlink()
+    verdict = check.exercise("09-renumber-a-branch", sandbox=sandbox)
+    assert not verdict and "still has 2 migration(s) to apply" in verdict.message
+    assert sandbox.migrate().ok
+    assert check.exercise("09-renumber-a-branch", sandbox=sandbox)
+
+
+def test_09_squash_without_a_circle(sandbox: Sandbox) -> None:
+    from widgets.authoring import remove
+
+    scenarios.make_dependencies_both_ways(sandbox)
+    verdict = check.exercise("09-squash-without-a-circle", sandbox=sandbox)
+    assert not verdict and "no squashed migration" in verdict.message
+    assert sandbox.manage("squashmigrations", "--noinput", "boards", "0003").ok
+    verdict = check.exercise("09-squash-without-a-circle", sandbox=sandbox)
+    assert not verdict and "cannot build the graph" in verdict.message and "circle" in verdict.message
+    remove(sandbox, "boards/migrations/0001_squashed_0003_board_ledger.py")
+    assert sandbox.manage("squashmigrations", "--noinput", "boards", "0002").ok
+    assert check.exercise("09-squash-without-a-circle", sandbox=sandbox)
+
+
+def test_app_at_asks_to_create_a_migration_that_does_not_exist_yet(sandbox: Sandbox) -> None:
+    verdict = check.app_at(sandbox, "boards", "0003_topic_views")
+    assert not verdict and "there is no migration 0003_topic_views in boards yet: create it first" in verdict.message

@@ -20,14 +20,20 @@ from .checks import (
     Check,
     NotReady,
     all_applied,
+    all_of,
     app_at,
     at_squash,
     choice_is,
     count_is,
     field_added,
+    migration_exists,
     name_is,
     no_conflicts,
+    own_migrations,
+    reversible,
 )
+from .errors import KitError
+from .rehearsal import round_trip
 from .sandbox import _KIT, Sandbox
 from .scenarios import STARTER_LINE, VIEWS_LINE
 
@@ -106,6 +112,86 @@ def _writes_migration_files(sandbox: Sandbox, command: str) -> Check:
     if written:
         return Check(True, f"{command!r} is right: {tried} boards/migrations/{written[0]}.")
     return Check(False, f"{command!r} is not it: {tried} no file into boards/migrations/.")
+
+
+# The data migrations lesson 08 writes itself; the learner's own are the others.
+_LESSON_08_DATA = ("fill_initials", "shout_names")
+
+
+def _named(sandbox: Sandbox, app_label: str, suffix: str) -> str:
+    """Return the one migration of an app whose name ends with ``suffix``; NotReady if there is none."""
+    names = [name for name in own_migrations(sandbox, app_label) if name.endswith(suffix)]
+    if not names:
+        raise NotReady(f"there is no {app_label} migration called ..._{suffix} yet: run the exercise's first cell.")
+    return names[-1]
+
+
+def _give_it_a_reverse(sandbox: Sandbox) -> Check:
+    """The shouting migration has a way back, and app is back at its squash."""
+    shout = _named(sandbox, "app", "shout_names")
+    return all_of(lambda: reversible(sandbox, "app", shout), lambda: at_squash(sandbox, "app"))
+
+
+def _parent_in_app(sandbox: Sandbox, app_label: str, name: str) -> str:
+    """Return the migration of the same app that ``name`` depends on."""
+    parents = [
+        p for p, child in sandbox.migration_graph().edge_set() if child == (app_label, name) and p[0] == app_label
+    ]
+    if len(parents) != 1:
+        raise NotReady(f"{app_label}.{name} should depend on exactly one earlier migration of {app_label}.")
+    return parents[0][1]
+
+
+def _own_round_trip(sandbox: Sandbox) -> Check:
+    """The learner's own data migration is applied, reversible, and restores every value on a round trip."""
+    found = migration_exists(sandbox, "app", runs="RunPython", other_than=_LESSON_08_DATA)
+    if not found:
+        return found
+    mine = own_migrations(sandbox, "app", runs="RunPython", other_than=_LESSON_08_DATA)[-1]
+    applied = set(sandbox.applied_migrations().query("app == 'app'")["name"])
+    if mine not in applied:
+        return Check(False, f"{mine} is written but not applied: run sandbox.migrate('app').")
+    verdict = reversible(sandbox, "app", mine)
+    if not verdict:
+        return verdict
+    trip = round_trip(sandbox, "app", _parent_in_app(sandbox, "app", mine))
+    if not trip.restored:
+        return Check(False, f"{trip.headline()} Make the reverse function put back what the forward one changed.")
+    return Check(True, f"{mine} can go back and forth: {trip.headline()}")
+
+
+def _renumbered(sandbox: Sandbox) -> Check:
+    """Boards has one line of migrations again, with no merge migration, all applied."""
+    graph = sandbox.migration_graph()
+    if "boards" in graph.conflicts:
+        return Check(
+            False,
+            "boards still has two leaf nodes: rename one branch's 0003 to 0004 and make it depend on the other 0003.",
+        )
+    in_app = [(p, c) for p, c in graph.edge_set() if p[0] == c[0] == "boards"]
+    merges = sorted({c[1] for _, c in in_app if sum(child == c for _, child in in_app) > 1})
+    if merges:
+        return Check(
+            False,
+            f"{merges[0]} depends on two boards migrations: that is a merge. This exercise asks for renumbering; "
+            "remove the merge and renumber one branch instead.",
+        )
+    return all_applied(sandbox, "boards")
+
+
+def _squash_without_a_circle(sandbox: Sandbox) -> Check:
+    """Django can build the graph again, boards has a squash, and everything is applied."""
+    try:
+        nodes = sandbox.migration_graph().nodes
+    except KitError as error:
+        return Check(False, f"Django still cannot build the graph: {error}")
+    squashes = nodes[(nodes["app_label"] == "boards") & nodes["replaces"].map(bool)]
+    if squashes.empty:
+        return Check(
+            False,
+            "boards has no squashed migration now: squash it again, stopping before the migration that needs tracker.",
+        )
+    return all_of(lambda: all_applied(sandbox, "boards"), lambda: all_applied(sandbox, "tracker"))
 
 
 # ----- the exercises, in lesson order ---------------------------------------------------
@@ -207,6 +293,34 @@ _ALL = [
         sandbox="06-practice",
         question="Merge the two 0003 migrations and apply everything",
         verdict=_state(lambda sandbox: no_conflicts(sandbox, "boards")),
+    ),
+    Exercise(
+        id="08-give-it-a-reverse",
+        notebook="08-data-migrations",
+        sandbox="08-data-migrations",
+        question="Make the shouting migration reversible and roll app back to its squash",
+        verdict=_state(_give_it_a_reverse),
+    ),
+    Exercise(
+        id="08-your-own-round-trip",
+        notebook="08-data-migrations",
+        sandbox="08-data-migrations",
+        question="A data migration of your own whose round trip restores every value",
+        verdict=_state(_own_round_trip),
+    ),
+    Exercise(
+        id="09-renumber-a-branch",
+        notebook="09-branches-merge-and-squash",
+        sandbox="09-practice",
+        question="Resolve two 0003 migrations by renumbering one, not by a merge",
+        verdict=_state(_renumbered),
+    ),
+    Exercise(
+        id="09-squash-without-a-circle",
+        notebook="09-branches-merge-and-squash",
+        sandbox="09-squash-cycle",
+        question="Replace the squash that makes a circle with one that does not",
+        verdict=_state(_squash_without_a_circle),
     ),
     Exercise(
         id="11-orders-forward",

@@ -20,6 +20,11 @@ __all__ = [
     "Check",
     "NotReady",
     "all_applied",
+    "all_of",
+    "migration_exists",
+    "own_migrations",
+    "query_equals",
+    "reversible",
     "app_at",
     "at_squash",
     "choice_is",
@@ -108,6 +113,13 @@ def app_at(sandbox: Sandbox, app_label: str, target: str) -> Check:
                 f"{app_label} still has {len(applied)} applied migration(s): run sandbox.migrate('{app_label}', 'zero').",
             )
         return Check(True, f"no migration of {app_label} is applied: its tables are gone.")
+    names = sandbox.migration_graph().migrations_of(app_label)
+    if not any(name == target or name.startswith(target) for name in names):
+        return Check(
+            False,
+            f"there is no migration {target} in {app_label} yet: create it first (makemigrations, or write it), "
+            "then migrate to it.",
+        )
     try:
         plan = sandbox.plan(app_label, target)
     except KitError as error:
@@ -167,6 +179,81 @@ def no_conflicts(sandbox: Sandbox, app_label: str) -> Check:
     if pending:
         return Check(False, f"the merge is written but not applied ({', '.join(pending)}): run sandbox.migrate().")
     return Check(True, f"{app_label} has one leaf node, {graph.leaf_nodes[app_label][0]}, and it is applied.")
+
+
+def all_of(*checks: Check | Callable[[], Check]) -> Check:
+    """Pass when every check passes; stop at the first that fails and give its message.
+
+    Give checks as zero-argument callables (``lambda: app_at(...)``) to skip
+    the costly ones once an earlier one has failed.
+    """
+    messages = []
+    for item in checks:
+        verdict = item() if callable(item) else item
+        if not verdict:
+            return verdict
+        messages.append(verdict.message.rstrip("."))
+    return Check(True, "; ".join(messages) + ".")
+
+
+def own_migrations(
+    sandbox: Sandbox, app_label: str, *, runs: str | None = None, other_than: Sequence[str] = ()
+) -> list[str]:
+    """Return the names of an app's migration files, in order, leaving out squashes and the lesson's own.
+
+    ``runs`` keeps those whose operations include it (say 'RunPython');
+    ``other_than`` leaves out names ending with one of its suffixes.
+    """
+    return [
+        path.stem
+        for path in sorted(sandbox.file(f"{app_label}/migrations").glob("[0-9]*.py"))
+        if not any(path.stem.endswith(suffix) for suffix in other_than)
+        and "_squashed_" not in path.stem
+        and (runs is None or f"migrations.{runs}(" in path.read_text(encoding="utf-8"))
+    ]
+
+
+def migration_exists(
+    sandbox: Sandbox, app_label: str, *, runs: str | None = None, other_than: Sequence[str] = ()
+) -> Check:
+    """Check that an app has a migration file of the learner's own, optionally one that uses ``runs``."""
+    found = own_migrations(sandbox, app_label, runs=runs, other_than=other_than)
+    what = f"migration of {app_label} that uses {runs}" if runs else f"migration of {app_label}"
+    if not found:
+        return Check(False, f"there is no {what} of your own yet: write one in {app_label}/migrations/.")
+    return Check(True, f"{found[-1]} is a {what}.")
+
+
+def reversible(sandbox: Sandbox, app_label: str, name: str) -> Check:
+    """Check that Django can unapply a migration: every operation has a way back."""
+    # sqlmigrate --backwards asks each operation for its reverse, as migrate does, without running anything.
+    result = sandbox.sqlmigrate(app_label, name, backwards=True)
+    if not result.ok:
+        if "Irreversible" in result.stderr or "no way back" in result.message:
+            return Check(
+                False,
+                f"{app_label}.{name} still cannot be unapplied: give its RunPython a reverse function "
+                "(or RunPython.noop), then try again.",
+            )
+        return Check(False, f"Django could not read {app_label}.{name}: {result.message}")
+    return Check(True, f"{app_label}.{name} can be unapplied.")
+
+
+def query_equals(sandbox: Sandbox, sql: str, expected_sql: str) -> Check:
+    """Check that a read-only query gives the same rows as a reference query, both run in the sandbox now.
+
+    The reference is a query too, so the right answer is read from the
+    sandbox and never written into the notebook.
+    """
+    try:
+        got, want = sandbox.query(sql), sandbox.query(expected_sql)
+    except KitError as error:
+        return Check(False, str(error))
+    if list(got.columns) != list(want.columns):
+        return Check(False, f"the query gives the columns {', '.join(got.columns)}, not the ones asked for.")
+    if got.reset_index(drop=True).equals(want.reset_index(drop=True)):
+        return Check(True, f"the query gives the {len(got)} row(s) asked for.")
+    return Check(False, f"the query gives {len(got)} row(s), but not the ones asked for: compare them with the table.")
 
 
 def rows_in(sandbox: Sandbox, table: str, expected: int) -> Check:

@@ -29,6 +29,7 @@ __all__ = [
     "add_authors",
     "make_conflicting_migrations",
     "make_cross_app_dependency",
+    "make_dependencies_both_ways",
     "make_irreversible_migration",
     "make_squashed_migration",
     "pull",
@@ -170,6 +171,23 @@ def make_cross_app_dependency(sandbox: Sandbox, *, migrate: bool = True) -> Comm
     )
     result = _checked(sandbox.makemigrations("tracker", name="transaction_board"))
     return _checked(sandbox.migrate()) if migrate else result
+
+
+LEDGER_LINE = (
+    '    ledger = models.ForeignKey("tracker.Transaction", on_delete=models.SET_NULL, null=True, related_name="+")\n'
+)
+
+
+def make_dependencies_both_ways(sandbox: Sandbox) -> CommandResult:
+    """Make tracker 0002 depend on boards 0002_post, then boards 0003_board_ledger on tracker 0002; apply all.
+
+    Each dependency is fine; squashing boards past 0003 then closes a circle.
+    """
+    make_cross_app_dependency(sandbox)
+    description = "    description = models.CharField(max_length=100)\n"
+    sandbox.edit("boards/models.py", description, description + LEDGER_LINE)
+    _checked(sandbox.makemigrations("boards", name="board_ledger"))
+    return _checked(sandbox.migrate())
 
 
 _IRREVERSIBLE = """from django.db import migrations

@@ -164,6 +164,8 @@ class MigrationGraph:
     recorded_unknown: list[tuple[str, str]] = field(default_factory=list)
     #: Squashes Django leaves out because only some of what they replace is recorded.
     unused_squashes: list[dict] = field(default_factory=list)
+    #: Each table Django's models own now: {"app_label": ..., "contrib": bool} (django_migrations included).
+    tables: dict[str, dict] = field(default_factory=dict)
 
     def app_labels(self, *, include_contrib: bool = True) -> list[str]:
         """Return the app labels that have migrations, Django's own included or not."""
@@ -193,6 +195,10 @@ class MigrationGraph:
     def contrib_apps(self) -> set[str]:
         """Return the labels of Django's own apps (django.contrib and friends), as the probe reported them."""
         return {label for label, info in self.apps.items() if info.get("contrib")}
+
+    def contrib_tables(self) -> set[str]:
+        """Return the tables of Django's own apps, django_migrations included, as the probe reported them."""
+        return {table for table, owner in self.tables.items() if owner.get("contrib")}
 
 
 def run_probe(
@@ -277,6 +283,7 @@ def graph_from_answer(answer: dict) -> MigrationGraph:
         apps=answer["apps"],
         recorded_unknown=[tuple(k) for k in answer["recorded_unknown"]],
         unused_squashes=squashes,
+        tables=answer.get("tables", {}),
     )
 
 

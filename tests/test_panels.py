@@ -52,8 +52,8 @@ def test_panel_shows_the_public_surface(sandbox: Sandbox) -> None:
     assert "class Topic(models.Model)" in lab.editor.value
     assert "mk-confirm" in lab.confirm_button._dom_classes and "mk-cancel" in lab.cancel_button._dom_classes
     assert not _visible(lab.confirm_box) and not _visible(lab.question)
-    assert "boards_topic" in lab._view_widgets["schema"][0].value
-    assert "0002_post" in lab._view_widgets["django_migrations"][0].value
+    assert "boards_topic" in lab.schema_view.svg
+    assert "0002_post" in lab.tables_view["django_migrations"].value
 
 
 def test_views_field_flow(sandbox: Sandbox) -> None:
@@ -74,7 +74,7 @@ def test_views_field_flow(sandbox: Sandbox) -> None:
     assert "$ python manage.py migrate boards 0003_topic_views" in lab.terminal.value
     assert "Apply boards.0003_topic_views" in lab.terminal.value  # the plan, shown first
     assert "+ migration boards.0003_topic_views applied" in lab.changes.value
-    assert "0003_topic_views" in lab._view_widgets["django_migrations"][0].value
+    assert "0003_topic_views" in lab.tables_view["django_migrations"].value
     assert [e.command for e in lab.history] == [
         "save boards/models.py",
         "python manage.py makemigrations boards",
@@ -240,13 +240,17 @@ def test_reset_and_restore_put_files_and_database_back(sandbox: Sandbox) -> None
     assert "# a comment" not in sandbox.read("boards/models.py") and "# a comment" not in lab.editor.value
 
 
-def test_compact_mode_shows_one_view_at_a_time(sandbox: Sandbox) -> None:
-    wide, compact = MigrationLab(sandbox), MigrationLab(sandbox, compact=True)
-    assert wide.views.titles[0] == "all" and "mk-compact" not in wide._dom_classes
-    assert "mk-compact" in compact._dom_classes
-    assert compact.views.titles == ("django_migrations", "schema", "graph", "rows")
-    assert "mk-views" in compact.views._dom_classes
-    assert "font-size: 18px" in compact.children[0].value
+def test_two_columns_and_a_projector_mode_with_one_view_at_a_time(sandbox: Sandbox) -> None:
+    wide, projector = MigrationLab(sandbox), MigrationLab(sandbox, compact=True)
+    assert "mk-compact" not in wide._dom_classes and "mk-compact" in projector._dom_classes
+    columns = wide.children[1]
+    assert "mk-columns" in columns._dom_classes
+    assert [set(c._dom_classes) & {"mk-left", "mk-right"} for c in columns.children] == [{"mk-left"}, {"mk-right"}]
+    assert wide.views.titles == ("graph", "time machine", "schema", "django_migrations", "rows")
+    # The projector shows one thing at a time, the terminal and the editor included, in large type.
+    assert projector.views.titles[0] == "terminal" and "models.py" in projector.views.titles
+    assert "font-size: 18px" in projector.children[0].value
+    assert "--mk-applied-fill: #c8e6c9" in projector.children[0].value  # colours come from the palette
 
 
 def test_unknown_action_and_view_failure_give_one_sentence(sandbox: Sandbox) -> None:

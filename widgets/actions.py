@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .commands import DEFAULT_TIMEOUT, CommandResult
 from .errors import KitError
-from .prompts import Prompt
+from .prompts import DEFAULT_VALUE_KINDS, Prompt
 from .sandbox import Sandbox
 from .state import MigrationGraph, Plan
 
@@ -172,7 +172,7 @@ def answers_for(prompt: Prompt, choice: int | str, value: str | None = None) -> 
     if prompt.is_yes_no:
         return ["y" if str(choice).lower() in ("y", "yes", "1", "true") else "n"]
     choice = str(choice).strip()
-    if choice == "1" and prompt.kind in ("not_null_addition", "not_null_alteration", "auto_now_add_addition"):
+    if choice == "1" and prompt.kind in DEFAULT_VALUE_KINDS:
         value = (value or "").strip()
         if not value:
             raise KitError(

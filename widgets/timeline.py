@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .diff import StateDiff, diff
-from .state import APPLIED_COLUMNS, SCHEMA_COLUMNS, TABLE_COLUMNS, MigrationGraph, State, run_probe
+from .state import APPLIED_COLUMNS, SCHEMA_COLUMNS, TABLE_COLUMNS, State, run_probe
 
 __all__ = ["Timeline", "code_fingerprint", "read_timeline"]
 
@@ -84,18 +84,14 @@ class Timeline:
         """Return what changed in the schema from step ``first`` to step ``second`` (either may be -1)."""
         return diff(self.state_at(first, apps=apps), self.state_at(second, apps=apps))
 
-    def database_position(self, graph: MigrationGraph, app_label: str | None = None) -> int:
-        """Return the last step the database has applied: of the app, or of the longest applied start of the plan."""
-        applied = graph.applied_keys()
-        if app_label is not None:
-            done = [i for i in self.positions(app_label) if self.steps[i] in applied]
-            return done[-1] if done else -1
-        position = -1
-        for i, key in enumerate(self.steps):
-            if key not in applied:
-                break
-            position = i
-        return position
+    def database_position(self, applied: set[Key], positions: list[int]) -> int:
+        """Return the last of ``positions`` whose migration is applied (-1: none is).
+
+        Across apps the database need not sit on one step (an app rolled back
+        while a later one stays applied): each step's own state tells the rest.
+        """
+        done = [p for p in positions if self.steps[p] in applied]
+        return done[-1] if done else -1
 
 
 def code_fingerprint(project: Path) -> tuple:

@@ -51,6 +51,7 @@ class GraphView(anywidget.AnyWidget):
     busy = traitlets.Bool(False).tag(sync=True)
     hint = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Unicode("480px").tag(sync=True)
+    placeholder = traitlets.Unicode("find a migration by name").tag(sync=True)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

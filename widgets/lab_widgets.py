@@ -20,6 +20,9 @@ from .session import Note, PendingRollback, Question
 
 __all__ = ["ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
 
+# The compare picker's value for "the step before the one shown".
+PREVIOUS = -2
+
 TOOLTIPS = {
     "makemigrations": "Write new migrations for the changes in models.py",
     "migrate": "Apply or unapply migrations up to the chosen target",
@@ -138,7 +141,7 @@ class TimeMachine(ipw.VBox):
         self.strip = ipw.HTML()
         self.changes = ipw.HTML()
         self.changes.add_class("mk-time-changes")
-        self.schema = GraphView(height="420px")
+        self.schema = GraphView(height="400px", placeholder="find a table by name")
         self.schema.add_class("mk-time-schema")
         controls = ipw.HBox([self.scope, self.compare, self.to_database, self.migrate_here])
         controls.layout.flex_flow = "row wrap"
@@ -178,13 +181,15 @@ class TimeMachine(ipw.VBox):
             labels = [(screen.label(p), p) for p in screen.positions] or [("no migrations", -1)]
             self.slider.options = labels
             self.slider.value = screen.index if screen.positions else -1
-            self.compare.options = [("the step before", None), (screen.label(-1), -1)] + labels
-            self.compare.value = compare if compare in [v for _l, v in labels] + [-1] else None
+            self.compare.options = [("the step before", PREVIOUS), (screen.label(-1), -1)] + labels
+            self.compare.value = compare if compare in [v for _l, v in labels] + [-1] else PREVIOUS
         finally:
             self._updating = False
         self._draw(screen)
 
     def _draw(self, screen: TimeScreen) -> None:
+        # The schema first: the headline, written last, then means the whole view is up to date.
+        self.schema.svg = views.as_html(views.schema_drawing(screen.shown, screen.before))
         applied = screen.applied
         self.strip.value = views.timeline_html(
             screen.timeline, screen.positions, screen.index, screen.database, applied
@@ -197,8 +202,6 @@ class TimeMachine(ipw.VBox):
             f"<span class='mk-database'>◆ the database is at {html.escape(where)}</span></p>"
         )
         self.changes.value = f'<pre class="mk-changes">{html.escape(str(screen.changes), quote=False)}</pre>'
-        picture = views.as_html(views.schema_drawing(screen.shown, screen.before))
-        self.schema.svg = picture
         show(self.migrate_here, screen.index >= 0 and screen.index != screen.database)
 
     def _scope_changed(self, _change) -> None:
@@ -207,7 +210,7 @@ class TimeMachine(ipw.VBox):
 
     def _moved(self, _change) -> None:
         if not self._updating:
-            self.move(self.slider.value, self.compare.value)
+            self.move(self.slider.value, None if self.compare.value == PREVIOUS else self.compare.value)
 
     def _go_to_database(self, _button=None) -> None:
         self.move(None)

@@ -113,13 +113,13 @@ class MigrationLab(ipw.VBox):
         """Create every widget and lay them out; no command runs here."""
         self.buttons = {key: button(key, style="primary" if key == "migrate" else "") for key in BUTTONS}
         self.app_picker = ipw.Dropdown(description="app", style={"description_width": "4.5em"})
-        self.app_picker.layout.width = "14em"
+        self.app_picker.layout.width = "12.5em"
         self.target_picker = ipw.Dropdown(description="target", style={"description_width": "4.5em"})
-        self.target_picker.layout.width = "19em"
-        self.name_text = ipw.Text(placeholder="--name (optional)", layout={"width": "11em"})
+        self.target_picker.layout.width = "16em"
+        self.name_text = ipw.Text(placeholder="--name", layout={"width": "7em"})
         self.dry_run = ipw.Checkbox(description="--dry-run", indent=False, layout={"width": "auto"})
-        self.sql_picker = ipw.Dropdown(description="migration", style={"description_width": "4.5em"})
-        self.sql_picker.layout.width = "19em"
+        self.sql_picker = ipw.Dropdown(description="migration", style={"description_width": "5.2em"})
+        self.sql_picker.layout.width = "16.7em"
         self.backwards = ipw.Checkbox(description="--backwards", indent=False, layout={"width": "auto"})
         self.status = ipw.HTML()
         self.status.add_class("mk-status")
@@ -130,10 +130,10 @@ class MigrationLab(ipw.VBox):
         self.question_box = QuestionBox()
         self.rollback_box = RollbackBox()
         self.model_editor = ModelEditor()
-        self.graph_view = GraphView(height="560px" if not self.compact else "620px")
+        self.graph_view = GraphView(height="500px" if not self.compact else "600px")
         self.graph_view.add_class("mk-graph-view")
         self.time_machine = TimeMachine(lambda scope, index, compare: time_screen(self.session, scope, index, compare))
-        self.schema_view = GraphView(height="560px")
+        self.schema_view = GraphView(height="500px", placeholder="find a table by name")
         self.schema_view.add_class("mk-schema-view")
         self.tables_view = {name: ipw.HTML() for name in ("django_migrations", "rows")}
         self.history_view = ipw.HTML("<p>No actions yet.</p>")

@@ -23,8 +23,8 @@ function render({ model, el }) {
   const bar = make("div", "mk-graph-bar");
   const search = make("input", "mk-graph-search");
   search.type = "search";
-  search.placeholder = "find a migration by name";
-  search.setAttribute("aria-label", "find a migration by name");
+  search.placeholder = model.get("placeholder") || "find by name";
+  search.setAttribute("aria-label", search.placeholder);
   const found = make("span", "mk-graph-found");
   const zoomOut = make("button", "mk-graph-zoom-out", "−");
   const zoomIn = make("button", "mk-graph-zoom-in", "+");
@@ -96,6 +96,10 @@ function render({ model, el }) {
       const swatch = make("span", "mk-graph-swatch");
       swatch.style.background = fill;
       swatch.style.borderColor = border;
+      // The legend's words say how the node is drawn: match them in the swatch.
+      if (text.includes("(dashed)")) swatch.style.borderStyle = "dashed";
+      if (text.includes("(double)")) swatch.style.borderStyle = "double";
+      if (text.includes("(thick)") || text.includes("(double)")) swatch.style.borderWidth = "3px";
       item.append(swatch, make("span", "", text));
       legend.append(item);
     }

@@ -271,3 +271,44 @@ def test_answers_for_django_questions() -> None:
     assert actions.answers_for(rename, "y") == ["y"]
     with pytest.raises(KitError, match="needs a default value"):
         actions.answers_for(not_null, "1", "")
+
+
+def test_clicking_a_node_previews_and_confirm_moves_the_frontier_in_place(book_lab: MigrationLab) -> None:
+    lab, sandbox = book_lab, book_lab.sandbox
+    assert "click to migrate app to here" in lab.graph_view.nodes["app.0001_initial"]["action"]
+    lab.graph_view.click("app.0001_initial")  # what the browser's click sends
+    lab.wait()
+    assert _visible(lab.confirm_box) and "loses 1 row(s)" in lab.preview.value
+    assert lab.graph_view.selected == "app.0001_initial"
+    assert "unapplies 1 migration" in lab.graph_view.svg  # the plan is drawn
+    assert "app_book" in set(sandbox.tables()["table"])
+
+    widget = lab.graph_view
+    _click(lab, lab.confirm_button)
+    assert lab.graph_view is widget  # the same widget, redrawn in place
+    assert not _visible(lab.confirm_box) and lab.graph_view.selected == ""
+    assert "applied frontier" in widget.nodes["app.0001_initial"]["title"]
+    assert "not applied" in widget.nodes["app.0002_added_Book_model"]["title"]
+
+
+def test_the_time_machine_tab_shows_the_schema_at_any_migration(book_lab: MigrationLab) -> None:
+    lab, sandbox = book_lab, book_lab.sandbox
+    before = sandbox.state()
+    lab.views.selected_index = lab.views.titles.index("time machine")
+    machine = lab.time_machine
+    assert machine.scope.value == "app" and machine.slider.value == machine.screen.database
+    assert "the database is at app.0002_added_Book_model" in machine.headline.value
+    first = machine.slider.options[0][1]
+    machine.slider.value = first
+    assert "app.0001_initial</b> (applied)" in machine.headline.value
+    assert "+ table app_author" in machine.changes.value and "app_author" in machine.schema.svg
+    assert "app_book" not in machine.schema.svg
+    assert machine.migrate_here.layout.display != "none"
+    machine.compare.value = machine.slider.options[-1][1]  # compare with the later step: the book table goes
+    assert "- table app_book" in machine.changes.value
+    after = sandbox.state()
+    assert after.applied.equals(before.applied) and after.tables.equals(before.tables)
+
+    machine.migrate_here.click()  # one click to go there: a rollback, so a preview first
+    lab.wait()
+    assert _visible(lab.confirm_box) and lab.pending_rollback.target == "0001_initial"

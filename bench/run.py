@@ -246,7 +246,10 @@ def _drawings(sandbox: Sandbox, before) -> tuple[dict[str, Callable], list[str]]
     except ImportError as error:
         return steps, [f"diagrams not measured ({error})"]
     steps["draw_migration_graph + SVG"] = lambda: to_svg(draw_migration_graph(sandbox.migration_graph()))
-    steps["draw_schema (diff) + SVG"] = lambda: to_svg(draw_schema(sandbox.state(), previous=before))
+    django = sandbox.migration_graph().contrib_tables()
+    steps["draw_schema (diff) + SVG"] = lambda: to_svg(
+        draw_schema(sandbox.state(), previous=before, contrib_tables=django)
+    )
     return steps, missing
 
 

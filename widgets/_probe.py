@@ -12,6 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
+#: Starts the probe's one line of JSON; the kit (widgets/state.py) imports it from here.
 MARKER = "@@migration-kit@@"
 
 

@@ -26,15 +26,13 @@ from . import lanes
 from .errors import KitError
 from .palette import COLOURS, EDGE_COLOURS
 from .render import KitDigraph
-from .schema_diagram import CONTRIB_APPS, draw_schema, is_contrib_table
+from .schema_diagram import draw_schema
 from .state import MigrationGraph, Plan, unknown_app_error
 
 __all__ = [
     "COLOURS",
-    "CONTRIB_APPS",
     "draw_migration_graph",
     "draw_schema",
-    "is_contrib_table",
     "legend_rows",
     "migration_drawing",
     "migration_view",

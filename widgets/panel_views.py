@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
@@ -119,14 +119,15 @@ def _marked_applied(after: State, before: State | None) -> str:
     return frame.to_html(index=False)
 
 
-def schema_html(after: State, before: State | None) -> str:
-    """Return the schema diagram with the changes since ``before``."""
+def schema_html(after: State, before: State | None, contrib_tables: Iterable[str] = ()) -> str:
+    """Return the schema diagram with the changes since ``before``, Django's own tables left out."""
     return _shown(
         "schema diagram",
         _view("graphs", "draw_schema"),
         lambda: _schema_fallback(after, before),
         after,
         previous=before,
+        contrib_tables=contrib_tables,
     )
 
 
@@ -153,14 +154,15 @@ def graph_html(graph: MigrationGraph, app_label: str | None, plan: Plan | None =
     )
 
 
-def rows_html(after: State, before: State | None) -> str:
-    """Return the row count of every table, changes since ``before`` marked."""
+def rows_html(after: State, before: State | None, contrib_tables: Iterable[str] = ()) -> str:
+    """Return the row count of every table, changes since ``before`` marked, Django's own tables left out."""
     return _shown(
         "row counts",
         _view("tables", "row_counts_table"),
         lambda: after.tables.to_html(index=False),
         after,
         previous=before,
+        contrib_tables=contrib_tables,
     )
 
 

@@ -386,8 +386,8 @@ class MigrationLab(ipw.VBox):
         """Draw every view from the screen's values."""
         state, before = screen.state, screen.previous
         self.tables_view["django_migrations"].value = views.migrations_html(state, before)
-        self.tables_view["rows"].value = views.rows_html(state, before)
-        self.schema_view.svg = views.schema_html(state, before)
+        self.tables_view["rows"].value = views.rows_html(state, before, screen.contrib_tables)
+        self.schema_view.svg = views.schema_html(state, before, screen.contrib_tables)
         self.changes.value = views.changes_html(state, before)
         self.question_box.display(self.session.question)
         self.rollback_box.display(self.session.pending)

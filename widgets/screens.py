@@ -30,6 +30,7 @@ class LabScreen:
     preview: RollbackPreview | None
     expanded: frozenset[str]
     app_label: str
+    contrib_tables: frozenset[str]  # Django's own tables, as the probe reports them
 
 
 def lab_screen(session: LabSession) -> LabScreen:
@@ -44,6 +45,7 @@ def lab_screen(session: LabSession) -> LabScreen:
         preview=pending.preview if pending else None,
         expanded=frozenset(session.expanded),
         app_label=session.app_label,
+        contrib_tables=frozenset(session.graph.contrib_tables() if session.graph is not None else ()),
     )
 
 

@@ -9,6 +9,8 @@ import pandas as pd
 
 from .commands import stable_text
 from .diagnose import diagnose
+from .rehearsal import Rehearsal
+from .rehearsal import rehearse as _rehearse
 from .state import Plan, plan_from_steps
 
 __all__ = ["RollbackPreview", "rollback_preview"]
@@ -25,6 +27,7 @@ class RollbackPreview:
     plan: Plan
     sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
     drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
+    rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
 
     @property
     def is_rollback(self) -> bool:
@@ -70,6 +73,8 @@ class RollbackPreview:
         if not self.drops.empty:
             lines += ["", "Dropped:"]
             lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
+        if self.rehearsal is not None:
+            lines += ["", str(self.rehearsal)]
         for app, name, sql in self.sql:
             lines += ["", f"-- SQL to unapply {app}.{name}", sql]
         return "\n".join(lines)
@@ -87,6 +92,8 @@ class RollbackPreview:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
             whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
             parts.append(self.drops.assign(column=whole).to_html(index=False))
+        if self.rehearsal is not None:
+            parts.append(self.rehearsal._repr_html_())
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
         return "\n".join(parts)
@@ -103,12 +110,15 @@ def _thing(row) -> str:
     return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
 
 
-def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
-    """Show what ``migrate app_label target`` would undo and destroy, without running it; read-only.
+def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | None = None) -> RollbackPreview:
+    """Show what ``migrate app_label target`` would undo and destroy, without running it on the sandbox.
 
     One probe process reads the plan, collects each step's SQL the way
     ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
-    dropped table or column holds.
+    dropped table or column holds. Code in the plan (RunPython, RunSQL) can
+    change any value, which no reading can foresee: then, or with
+    ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
+    and the preview shows every row and value that changed there.
     """
     answer = sandbox.preview(app_label, target)
     plan = plan_from_steps(app_label, target, answer["steps"])
@@ -126,7 +136,11 @@ def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
         for item in op["drops"]
     ]
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
-    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS))
+    runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
+    tried = (
+        _rehearse(sandbox, app_label, target) if backwards and (rehearse or (rehearse is None and runs_code)) else None
+    )
+    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS), tried)
 
 
 def _step_sql(sandbox, step: dict) -> str:

@@ -266,11 +266,18 @@ def _panel_refresh(sandbox: Sandbox, before, repeats: int) -> list[Row]:
         return rows
 
     def preview() -> None:
-        lab.click_node("boards.0001_initial")  # backwards: plan, one-process preview, graph redrawn
+        lab.click_node("boards.0001_initial")  # backwards, told by the graph: one preview probe, graph redrawn
         lab.cancel()
 
     clicked = median_time(preview, None, repeats)
-    rows.append(Row("c", "click a migration: rollback preview shown", clicked, note="plan + preview probes, graph"))
+    rows.append(
+        Row(
+            "c",
+            "click a migration: rollback preview shown",
+            clicked,
+            note="one preview probe (its plan is reused on confirm), graph",
+        )
+    )
     lab.views.selected_index = lab.views.titles.index("time machine")
     machine = lab.time_machine
     steps = [value for _label, value in machine.slider.options]

@@ -312,3 +312,27 @@ def test_the_time_machine_tab_shows_the_schema_at_any_migration(book_lab: Migrat
     machine.migrate_here.click()  # one click to go there: a rollback, so a preview first
     lab.wait()
     assert _visible(lab.confirm_box) and lab.pending_rollback.target == "0001_initial"
+
+
+def test_a_real_project_s_squash_unfolds_folds_and_travels_in_the_graph() -> None:
+    project = scenarios.example_project("shop")
+    sandbox = Sandbox.copy_of(project, name="panel-shop")
+    try:
+        lab = MigrationLab(sandbox, app_label="catalog")
+        squash = "catalog.0001_squashed_0003_product_sku"
+        assert "catalog.0002_product_price" not in lab.graph_view.nodes
+        assert lab.graph_view.nodes[squash]["action"] == "click to show the migrations it replaces"
+        lab.click_node(squash)
+        assert "catalog.0002_product_price" in lab.graph_view.nodes
+        assert lab.graph_view.nodes["catalog.0002_product_price"]["action"] == "click to fold the squash again"
+        assert lab.history == [] and "squashes 3 migrations" in lab.status.value  # nothing ran
+
+        lab.click_node(squash)  # unfolded: now it is a migration to go to, and 0004 is applied
+        assert lab.pending_rollback is not None and lab.pending_rollback.target == "0001_squashed_0003_product_sku"
+        assert "catalog.0004_product_stock" in lab.preview.value
+        lab.cancel()
+        lab.click_node("catalog.0002_product_price")
+        assert "catalog.0002_product_price" not in lab.graph_view.nodes
+        assert lab.history == [] and set(sandbox.applied_migrations()["app"]) >= {"catalog"}
+    finally:
+        sandbox.delete()

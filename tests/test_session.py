@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from widgets import Sandbox, scenarios
+from widgets import Sandbox, actions, scenarios
 from widgets import panel_views as views
 from widgets.prompts import Prompt
 from widgets.rollback import DROP_COLUMNS, RollbackPreview
@@ -101,6 +101,27 @@ def test_clicking_a_folded_run_unfolds_its_app():
     assert (travel.kind, travel.node) == ("expand", "shop")
 
 
+def test_a_clicked_run_is_drawn_unfolded():
+    names = [f"{i:04d}_step" for i in range(1, 13)]
+    edges = [[["shop", a], ["shop", b]] for a, b in zip(names, names[1:], strict=False)]
+    answer = {
+        "nodes": [_node("shop", name, applied=name < "0008") for name in names],
+        "edges": edges,
+        "leaf_nodes": {"shop": [names[-1]]},
+        "conflicts": {},
+        "apps": {"shop": {"module": "shop", "contrib": False}},
+        "recorded_unknown": [],
+    }
+    graph = graph_from_answer(answer)
+    folded, _svg = views.graph_picture(graph)
+    runs = [node.id for node in folded.nodes if "collapsed" in node.classes]
+    assert runs == ["shop.0002_step..0006_step", "shop.0008_step..0011_step"]
+    travel = click_meaning(graph, runs[1], set())
+    unfolded, svg = views.graph_picture(graph, expand={travel.node})
+    assert sorted(node.id for node in unfolded.nodes) == [f"shop.{name}" for name in names]
+    assert "shop.0009_step" in svg
+
+
 def test_clicking_a_squash_first_shows_what_it_replaces_then_travels():
     graph = _graph()
     first = click_meaning(graph, "shop.0001_squashed_0002", set())
@@ -110,6 +131,15 @@ def test_clicking_a_squash_first_shows_what_it_replaces_then_travels():
     assert (second.kind, second.target) == ("migrate", "0001_squashed_0002")
     part = click_meaning(graph, "shop.0001_initial", {"shop.0001_squashed_0002"})
     assert (part.kind, part.node) == ("fold", "shop.0001_squashed_0002")
+
+
+def test_the_graph_tells_a_rollback_from_a_forwards_migrate_without_a_process():
+    graph = _graph()  # shop: the squash, 0003_a and 0004_b applied; 0005_c and 0006_d not
+    assert actions.unapplies(graph, "shop", "0003_a") is True  # its child 0004_b is applied
+    assert actions.unapplies(graph, "shop", "0004_b") is False  # the applied frontier: nothing to undo
+    assert actions.unapplies(graph, "shop", "0006_d") is False  # not applied: forwards
+    assert actions.unapplies(graph, "shop", "zero") is True
+    assert actions.unapplies(graph, "shop", "0001_initial") is None  # replaced: only a plan can tell
 
 
 def test_clicking_django_s_own_app_or_an_unknown_node_does_nothing():

@@ -122,6 +122,26 @@ def needs_confirmation(plan: Plan) -> bool:
     return plan.direction == "backwards"
 
 
+def unapplies(graph: MigrationGraph, app_label: str, target: str) -> bool | None:
+    """Return True when ``migrate app_label target`` goes backwards, as Django's executor decides; no process.
+
+    To ``zero``, an app goes back when any of its migrations is applied; to an
+    applied migration, when one of its children in the same app is applied;
+    to an unapplied one it goes forwards. None when the graph does not know
+    the target (a prefix, a replaced migration): then only a plan can tell.
+    """
+    nodes = graph.nodes[graph.nodes["app_label"] == app_label]
+    applied = set(nodes.loc[nodes["applied"], "name"])
+    if target == "zero":
+        return bool(applied)
+    if target not in set(nodes["name"]):
+        return None
+    if target not in applied:
+        return False
+    children = {child for (parent, child) in graph.edge_set() if parent == (app_label, target)}
+    return any(app == app_label and name in applied for app, name in children)
+
+
 def migrate(
     sandbox: Sandbox, app_label: str, target: str, *, plan: Plan | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> Outcome:

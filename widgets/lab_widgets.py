@@ -202,7 +202,12 @@ class TimeMachine(ipw.VBox):
             f"<span class='mk-database'>◆ the database is at {html.escape(where)}</span></p>"
         )
         self.changes.value = f'<pre class="mk-changes">{html.escape(str(screen.changes), quote=False)}</pre>'
-        show(self.migrate_here, screen.index >= 0 and screen.index != screen.database)
+        travel = screen.index >= 0 and screen.index != screen.database
+        if travel:
+            app, name = screen.timeline.steps[screen.index]
+            # Say exactly what runs: across apps, only this step's app moves (with what depends on it).
+            self.migrate_here.description = f"migrate {app} to {name}"
+        show(self.migrate_here, travel)
 
     def _scope_changed(self, _change) -> None:
         if not self._updating:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .rows import read_rows, rows_diff
-from .schema_diagram import is_contrib_table
+from .state import django_tables
 
 __all__ = ["Rehearsal", "rehearse"]
 
@@ -74,6 +74,8 @@ class Rehearsal:
 
 def rehearse(sandbox, app_label: str, target: str, *, include_contrib: bool = False) -> Rehearsal:
     """Run ``migrate app_label target`` on a copy of the sandbox and compare its data before and after."""
+    # Django's own tables, from the probe's contrib flag (read before the copy: the graph is cached).
+    django = set() if include_contrib else django_tables(sandbox)
     copy = sandbox.workspace / ".kit" / "rehearsals" / f"{sandbox.name}-{uuid.uuid4().hex[:8]}"
     copy.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -95,10 +97,6 @@ def rehearse(sandbox, app_label: str, target: str, *, include_contrib: bool = Fa
         after = read_rows(database) if result.ok else before
     finally:
         shutil.rmtree(copy, ignore_errors=True)
-    keep = {
-        t
-        for t in before.keys() | after.keys()
-        if t not in _BOOKKEEPING and (include_contrib or not is_contrib_table(t))
-    }
+    keep = {t for t in before.keys() | after.keys() if t not in _BOOKKEEPING and t not in django}
     changes = rows_diff({t: v for t, v in before.items() if t in keep}, {t: v for t, v in after.items() if t in keep})
     return Rehearsal(app_label, target, result, changes)

@@ -334,12 +334,17 @@ class LabSession:
     def _do_migrate(self, app_label: str | None = None, target: str | None = None, confirmed: bool = False):
         app, target = app_label or self.app_label, target or self.choices.target or "zero"
         pending = self.pending
+        preview = None
         if confirmed and pending is not None and (pending.plan.app_label, pending.plan.target) == (app, target):
             plan = pending.plan  # read a moment ago, and nothing may run in between
+        elif not confirmed and actions.unapplies(self.sandbox.migration_graph(), app, target):
+            # Backwards: the preview's one probe reads the plan too, and confirm reuses it.
+            preview = rollback_preview(self.sandbox, app, target)
+            plan = preview.plan
         else:
             plan = self.sandbox.plan(app, target)
         if actions.needs_confirmation(plan) and not confirmed:
-            self.pending = PendingRollback(plan, rollback_preview(self.sandbox, app, target))
+            self.pending = PendingRollback(plan, preview or rollback_preview(self.sandbox, app, target))
             self.status = Note("info", "Rollback waiting for confirmation: nothing has run yet.")
             return None
         self.pending = None

@@ -128,8 +128,10 @@ def travel_by_clicking(page, prefix: str) -> None:
     fits(page, ".mk-lab .mk-columns")
     target = panel.locator(".widget-dropdown").filter(has=page.locator("label", has_text="target")).locator("select")
     app = panel.locator(".widget-dropdown").filter(has=page.locator("label", has_text="app")).locator("select")
-    app_label, options, leaf = app.input_value(), target.locator("option").all_inner_texts(), target.input_value()
-    before = options[options.index(leaf) - 1]
+    # The app's last migration and the one before it (the picker lists them in order, then zero):
+    # the notebook may have left another target picked.
+    app_label, options = app.input_value(), target.locator("option").all_inner_texts()
+    before, leaf = [name for name in options if name != "zero"][-2:]
     shoot(page, f"{prefix}-panel")
 
     graph_node(panel, f"{app_label}.{leaf}").hover()

@@ -19,7 +19,7 @@ import pandas as pd
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import KitError
 from .rows import read_rows, rows_diff
-from .schema_diagram import is_contrib_table
+from .state import django_tables
 
 __all__ = ["Rehearsal", "RoundTrip", "rehearse", "round_trip"]
 
@@ -107,21 +107,24 @@ def _in_copy(sandbox, targets: list[tuple[str, str]]) -> tuple[list[CommandResul
     return results, readings
 
 
-def _compared(before: dict, after: dict, include_contrib: bool) -> pd.DataFrame:
-    """Return the cell-by-cell changes between two readings, bookkeeping and (unless asked) Django's tables left out."""
-    keep = {
-        t
-        for t in before.keys() | after.keys()
-        if t not in _BOOKKEEPING and (include_contrib or not is_contrib_table(t))
-    }
+def _left_out(sandbox, include_contrib: bool) -> set[str]:
+    """Return the tables a comparison leaves out: bookkeeping, and Django's own unless asked for."""
+    # Django's own tables come from the probe's contrib flag; read before the copy, while the graph is cached.
+    return _BOOKKEEPING | (set() if include_contrib else django_tables(sandbox))
+
+
+def _compared(before: dict, after: dict, left_out: set[str]) -> pd.DataFrame:
+    """Return the cell-by-cell changes between two readings, the tables ``left_out`` left out."""
+    keep = {t for t in before.keys() | after.keys() if t not in left_out}
     return rows_diff({t: v for t, v in before.items() if t in keep}, {t: v for t, v in after.items() if t in keep})
 
 
 def rehearse(sandbox, app_label: str, target: str, *, include_contrib: bool = False) -> Rehearsal:
     """Run ``migrate app_label target`` on a copy of the sandbox and compare its data before and after."""
+    left_out = _left_out(sandbox, include_contrib)
     results, readings = _in_copy(sandbox, [(app_label, target)])
     after = readings[-1] if results[0].ok else readings[0]
-    return Rehearsal(app_label, target, results[0], _compared(readings[0], after, include_contrib))
+    return Rehearsal(app_label, target, results[0], _compared(readings[0], after, left_out))
 
 
 @dataclass(frozen=True)
@@ -178,13 +181,14 @@ def round_trip(sandbox, app_label: str, target: str, *, include_contrib: bool = 
     for step in plan.steps:
         back_to.setdefault(step.app_label, step.name)
     forwards = [(app_label, back_to.pop(app_label))] + list(back_to.items())
+    left_out = _left_out(sandbox, include_contrib)
     results, readings = _in_copy(sandbox, [(app_label, target), *forwards])
     back = Rehearsal(
-        app_label, target, results[0], _compared(readings[0], readings[min(1, len(readings) - 1)], include_contrib)
+        app_label, target, results[0], _compared(readings[0], readings[min(1, len(readings) - 1)], left_out)
     )
     if not back.ok:
-        return RoundTrip(back, None, _compared(readings[0], readings[0], include_contrib))
+        return RoundTrip(back, None, _compared(readings[0], readings[0], left_out))
     forth_ok = all(r.ok for r in results[1:]) and len(results) == len(forwards) + 1
     last = results[-1] if not forth_ok else results[1]
-    forth = Rehearsal(app_label, forwards[0][1], last, _compared(readings[1], readings[-1], include_contrib))
-    return RoundTrip(back, forth, _compared(readings[0], readings[-1], include_contrib))
+    forth = Rehearsal(app_label, forwards[0][1], last, _compared(readings[1], readings[-1], left_out))
+    return RoundTrip(back, forth, _compared(readings[0], readings[-1], left_out))

@@ -56,6 +56,22 @@ def command_that_writes_files(options: Sequence[str]) -> str:
     return writer
 
 
+def tables_after_book(sandbox: Sandbox) -> int:
+    """Count the project's tables after ``migrate app 0002_added_Book_model`` on a copy emptied of the project's apps.
+
+    Nothing of boards or tracker comes before app in the plan (app depends on
+    neither, and its label sorts first), so this is the schema right after it.
+    """
+    copy = Sandbox.copy_of(sandbox.path, f"{sandbox.name}-at-book")
+    try:
+        for app_label in ("tracker", "boards", "app"):
+            assert copy.migrate(app_label, "zero").ok
+        assert copy.migrate("app", "0002_added_Book_model").ok
+        return sum(t.split("_")[0] in {"boards", "tracker", "app"} for t in copy.tables()["table"])
+    finally:
+        copy.delete()
+
+
 def lesson_sandbox(name: str) -> Sandbox:
     """Return a sandbox taken through the lessons' steps: views field, Author and Book, rollback, forward again."""
     sandbox = Sandbox.fresh(name)

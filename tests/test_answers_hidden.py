@@ -24,11 +24,12 @@ from lesson_answers import (
     command_that_writes_files,
     index_count,
     lesson_sandbox,
+    tables_after_book,
     temporary_table,
     tracker_migrations,
 )
 
-from widgets import Sandbox
+from widgets import Sandbox, scenarios
 from widgets.catalogue import EXERCISES
 from widgets.checks import normalise_name
 from widgets.paths import REPO_ROOT
@@ -93,6 +94,8 @@ def answers() -> dict[str, object]:
         "03-authors-left": authors_left(sandbox),
         "04-index-count": index_count(sandbox),
     }
+    scenarios.make_cross_app_dependency(sandbox)
+    found["10-tables-after-book"] = tables_after_book(sandbox)
     sandbox.delete()
     return found
 

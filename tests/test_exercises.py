@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from lesson_answers import authors_left, command_that_writes_files, index_count, temporary_table, tracker_migrations
+from lesson_answers import (
+    authors_left,
+    command_that_writes_files,
+    index_count,
+    tables_after_book,
+    temporary_table,
+    tracker_migrations,
+)
 
 from widgets import KitError, Sandbox, scenarios
 from widgets import exercises as check
@@ -470,3 +477,17 @@ def test_09_squash_without_a_circle(sandbox: Sandbox) -> None:
 def test_app_at_asks_to_create_a_migration_that_does_not_exist_yet(sandbox: Sandbox) -> None:
     verdict = check.app_at(sandbox, "boards", "0003_topic_views")
     assert not verdict and "there is no migration 0003_topic_views in boards yet: create it first" in verdict.message
+
+
+def test_10_tables_after_book_and_boards_back(sandbox: Sandbox) -> None:
+    scenarios.add_views_field(sandbox)
+    scenarios.create_author_book(sandbox)
+    scenarios.make_cross_app_dependency(sandbox)
+    assert_unfinished("10-tables-after-book", sandbox)
+    right = tables_after_book(sandbox)
+    assert_wrong("10-tables-after-book", right + 1, sandbox)
+    assert check.exercise("10-tables-after-book", str(right), sandbox=sandbox)
+    verdict = check.exercise("10-boards-back", sandbox=sandbox)
+    assert not verdict and "boards is not at 0002_post yet" in verdict.message
+    assert sandbox.migrate("boards", "0002_post").ok
+    assert check.exercise("10-boards-back", sandbox=sandbox)

@@ -194,6 +194,16 @@ def _squash_without_a_circle(sandbox: Sandbox) -> Check:
     return all_of(lambda: all_applied(sandbox, "boards"), lambda: all_applied(sandbox, "tracker"))
 
 
+def _tables_after(sandbox: Sandbox, app_label: str, name: str) -> int:
+    """Return how many tables of the project's own apps the schema has right after one migration, by the timeline."""
+    from .timeline import read_timeline  # the time machine's probe, only when this exercise is checked
+
+    timeline = read_timeline(sandbox)
+    if (app_label, name) not in timeline.steps:
+        raise NotReady(f"{app_label}.{name} is not in your sandbox's plan: run the notebook from the top.")
+    return len(timeline.tables_at(timeline.index(app_label, name)))
+
+
 # ----- the exercises, in lesson order ---------------------------------------------------
 
 
@@ -321,6 +331,24 @@ _ALL = [
         sandbox="09-squash-cycle",
         question="Replace the squash that makes a circle with one that does not",
         verdict=_state(_squash_without_a_circle),
+    ),
+    Exercise(
+        id="10-tables-after-book",
+        notebook="10-time-travel",
+        sandbox="10-time-travel",
+        question="How many tables of the project's own apps exist right after app.0002_added_Book_model",
+        typed=True,
+        hint="timeline.state_at(timeline.index(...)) or draw_schema of it; Django's own tables do not count.",
+        verdict=lambda exercise, sandbox, answer: count_is(
+            answer, lambda: _tables_after(sandbox, "app", "0002_added_Book_model"), hint=exercise.hint
+        ),
+    ),
+    Exercise(
+        id="10-boards-back",
+        notebook="10-time-travel",
+        sandbox="10-time-travel",
+        question="Travel boards back to 0002_post",
+        verdict=_state(lambda sandbox: app_at(sandbox, "boards", "0002_post")),
     ),
     Exercise(
         id="11-orders-forward",

@@ -214,6 +214,13 @@ def _state(check: Callable[[Sandbox], Check]) -> Callable[[Exercise, Sandbox, ob
 
 _ALL = [
     Exercise(
+        id="00-template-forward",
+        notebook="lesson-template",
+        sandbox="00-lesson-template",
+        question="The template lesson's exercise: apply every migration of tracker again",
+        verdict=_state(lambda sandbox: all_applied(sandbox, "tracker")),
+    ),
+    Exercise(
         id="01-tracker-migrations",
         notebook="01-what-a-migration-is",
         sandbox="01-what-a-migration-is",

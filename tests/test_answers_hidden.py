@@ -40,6 +40,16 @@ BINARY = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".sqlite3", ".pyc", ".ico", "
 TOKEN = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|`([^`\n]*)`|(\w+)")
 
 
+# The authoring guide's lesson template has an exercise too, and keeps its answer hidden like the lessons.
+TEMPLATES = REPO_ROOT / "docs"
+
+
+def notebook_of(name: str) -> Path:
+    """Return the notebook an exercise belongs to: a lesson, or the authoring guide's template."""
+    lesson = NOTEBOOKS / f"{name}.ipynb"
+    return lesson if lesson.exists() else TEMPLATES / f"{name}.ipynb"
+
+
 def lessons() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
@@ -205,7 +215,7 @@ def test_the_leak_rule_catches_every_way_of_writing_an_answer_into_a_check() -> 
 def test_no_code_cell_of_any_notebook_passes_an_answer_to_a_check() -> None:
     """Every call into the check module, in every code cell, whatever its alias, is check.exercise("id"[, variable])."""
     calls = 0
-    for path in sorted(NOTEBOOKS.rglob("*.ipynb")):
+    for path in sorted(NOTEBOOKS.rglob("*.ipynb")) + sorted(TEMPLATES.glob("*.ipynb")):
         sources = notebook_code(path)
         modules, functions = check_names(ast.parse("\n".join(sources)))
         for source in sources:
@@ -235,7 +245,7 @@ def test_the_notebook_script_writes_no_check_that_passes_an_answer() -> None:
 def test_every_check_cell_is_one_exercise_call_with_only_its_id() -> None:
     """Accept exactly check.exercise("id") or check.exercise("id", variable) alone in its cell, one per exercise."""
     seen = []
-    for path in lessons():
+    for path in lessons() + sorted(TEMPLATES.glob("*.ipynb")):
         for cell in check_cells(path):
             [statement] = ast.parse(cell.source).body
             call = statement.value
@@ -265,7 +275,7 @@ def test_every_answer_variable_is_left_as_dots_in_the_stored_notebook() -> None:
 
 def test_every_exercise_sandbox_is_made_by_its_notebook() -> None:
     for exercise in EXERCISES.values():
-        sources = "\n".join(cell.source for cell in nbformat.read(NOTEBOOKS / f"{exercise.notebook}.ipynb", 4).cells)
+        sources = "\n".join(cell.source for cell in nbformat.read(notebook_of(exercise.notebook), 4).cells)
         assert re.search(rf"Sandbox\.(fresh|copy_of)\([^)]*[\"']{exercise.sandbox}[\"']", sources), exercise.id
 
 
@@ -302,7 +312,7 @@ def test_no_hint_gives_its_answer(answers: dict[str, object]) -> None:
 def test_a_choice_question_prints_every_option_and_the_kit_tries_them_for_real() -> None:
     """A choice cannot hide its options; what stays hidden is which one is right, found by experiment."""
     for exercise in (e for e in EXERCISES.values() if e.options):
-        cells = nbformat.read(NOTEBOOKS / f"{exercise.notebook}.ipynb", 4).cells
+        cells = nbformat.read(notebook_of(exercise.notebook), 4).cells
         [check_at] = [i for i, c in enumerate(cells) if f'"{exercise.id}"' in c.source and c.cell_type == "code"]
         question = next(c.source for c in reversed(cells[:check_at]) if c.cell_type == "markdown")
         assert all(f'"{option}"' in question for option in exercise.options), exercise.id

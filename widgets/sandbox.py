@@ -8,22 +8,23 @@ folder stays exactly what the learner would have on disk.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
-import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pandas as pd
 
+from . import disk, locks, worker
 from . import state as _state
-from . import worker
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError
 from .paths import TEMPLATE_DIR, workspace_root
@@ -44,7 +45,6 @@ _READ_ONLY_COMMANDS = {
     "inspectdb",
 }
 _DATABASE_FILES = ("*.sqlite3", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm")
-_LOCKS: dict[Path, threading.RLock] = {}
 
 
 def validate_name(name: str, what: str = "Sandbox name") -> str:
@@ -116,10 +116,15 @@ class Sandbox:
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         worker.prewarm()
         sandbox = cls(name, _workspace(workspace))
-        sandbox._write_meta(
-            {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
-        )
-        sandbox.reset()
+        meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
+        with sandbox._lock("Sandbox.fresh()", make=True):
+            existed = sandbox._exists()
+            outcome = f"The sandbox '{name}' was not {'remade' if existed else 'made'}"
+            kept = "it is as it was" if existed else "nothing of it is left"
+            with sandbox._undone_on_failure(existed), disk.refused(outcome, kept):
+                staged = sandbox._stage_meta(meta)  # written first: a full disk fails here, before any change
+                sandbox._reset(meta)
+                staged.replace(sandbox._meta_file)
         return sandbox
 
     @classmethod
@@ -158,14 +163,16 @@ class Sandbox:
         meta = {"origin": str(source), "migrated": False, "settings": _settings_module(source), "database": None}
         if interpreter is not None:
             meta["python"] = interpreter
-        sandbox._write_meta(meta)
-        sandbox.reset()
-        try:
-            meta["database"] = sandbox._database_inside()
-        except KitError:
-            sandbox.delete()
-            raise
-        sandbox._write_meta(meta)
+        with sandbox._lock("Sandbox.copy_of()", make=True):
+            existed = sandbox._exists()
+            kept = f"the sandbox '{name}' is as it was" if existed else "no sandbox was made"
+            with disk.refused(f"The project '{source.name}' was not copied", kept), sandbox._undone_on_failure(existed):
+                sandbox._reset(meta)
+            # The copy is in place now: a failure from here on removes it whole.
+            with disk.refused(f"The project '{source.name}' was not copied", "no sandbox was made"):
+                with sandbox._undone_on_failure(existed=False):
+                    meta["database"] = sandbox._database_inside(meta)
+                    sandbox._stage_meta(meta).replace(sandbox._meta_file)
         return sandbox
 
     @classmethod
@@ -180,43 +187,57 @@ class Sandbox:
 
     def reset(self) -> Sandbox:
         """Put the sandbox back to its origin: the template or the copied project."""
-        meta = self._meta()
-        with self._lock():
-            if meta["origin"] == "template":
-                database = _migrated_template_db(self.workspace) if meta["migrated"] else None
-                self._replace_project(TEMPLATE_DIR, skip_databases=True, database=database)
-            else:
-                origin = Path(meta["origin"])
-                if not (origin / "manage.py").is_file():
-                    raise KitError(
-                        f"The project this sandbox was copied from is gone ({origin.name}). Fix: make a new sandbox."
-                    )
-                self._replace_project(origin, skip_databases=False)
+        with self._lock("reset()"):
+            with disk.refused(f"The sandbox '{self.name}' was not reset", "it is as it was"):
+                self._reset(self._meta())
         return self
+
+    def _reset(self, meta: dict) -> None:
+        """Copy the origin in place of the project, all or nothing; raise OSError if the disk refuses."""
+        if meta["origin"] == "template":
+            database = _migrated_template_db(self.workspace) if meta["migrated"] else None
+            self._replace_project(TEMPLATE_DIR, skip_databases=True, database=database)
+        else:
+            origin = Path(meta["origin"])
+            if not (origin / "manage.py").is_file():
+                raise KitError(
+                    f"The project this sandbox was copied from is gone ({origin.name}). Fix: make a new sandbox."
+                )
+            self._replace_project(origin, skip_databases=False)
 
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
-        with self._lock():
-            shutil.rmtree(self.path, ignore_errors=True)
-            shutil.rmtree(self._kit, ignore_errors=True)
+        with self._lock("delete()"):
+            error = self._remove()
+            if error is not None:
+                raise disk.workspace_error(error, f"The sandbox '{self.name}' was not deleted", "what is left stays")
+
+    def _remove(self) -> OSError | None:
+        """Remove the project and its bookkeeping; return the first thing the disk refused."""
+        refusals = [disk.remove_tree(self.path), disk.remove_tree(self._kit)]
+        return next((error for error in refusals if error is not None), None)
 
     # ----- snapshots ---------------------------------------------------------
 
     def snapshot(self, label: str) -> str:
         """Save the project files and database together under a label (replacing one of that label)."""
         validate_name(label, "Snapshot label")
-        self._save(self._snapshots / label)
+        with self._lock("snapshot()"):
+            kept = "the sandbox and its snapshots are as they were"
+            with disk.refused(f"The snapshot '{label}' was not saved", kept):
+                self._save(self._snapshots / label)
         return label
 
     def _save(self, target: Path) -> None:
-        """Copy the project folder to target through a staging folder."""
-        with self._lock():
-            staging = self._staging()
+        """Copy the project folder to target through a staging folder; on failure, leave target as it was."""
+        staging = self._staging()
+        try:
             shutil.copytree(self.path, staging, ignore=_ignore(False))
-            if target.exists():
-                shutil.rmtree(target)
             target.parent.mkdir(parents=True, exist_ok=True)
-            staging.rename(target)
+        except BaseException:
+            disk.remove_tree(staging)
+            raise
+        _swap_in(staging, target, self._staging_path())
 
     def restore(self, label: str) -> Sandbox:
         """Put the project files and database back as they were at a snapshot."""
@@ -227,8 +248,9 @@ class Sandbox:
             raise KitError(
                 f"There is no snapshot called '{label}' (snapshots: {known}). Fix: take one with sandbox.snapshot('{label}')."
             )
-        with self._lock():
-            self._replace_project(source, skip_databases=False)
+        with self._lock("restore()"):
+            with disk.refused(f"The snapshot '{label}' was not put back", "the sandbox is as it was"):
+                self._replace_project(source, skip_databases=False)
         return self
 
     def snapshots(self) -> list[str]:
@@ -263,9 +285,9 @@ class Sandbox:
             raise KitError(
                 f"'{relative}' is a folder in the sandbox. Fix: give the path of a file, such as 'boards/models.py'."
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock():
-            path.write_text(text, encoding="utf-8")
+        with self._lock("write()"):
+            with disk.refused(f"'{relative}' was not saved", "the file is as it was"):
+                disk.write_atomic(path, text.encode("utf-8"))
         return path
 
     def edit(self, relative: str | Path, old: str, new: str) -> Path:
@@ -304,16 +326,27 @@ class Sandbox:
     # ----- commands ------------------------------------------------------------
 
     def manage(self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        """Run ``python manage.py *args`` in the sandbox; on timeout, put the sandbox back as it was."""
+        """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was."""
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
-        with self._lock():
+        command = args[0] if args else "manage.py"
+        with self._lock(f"manage.py {command}"):
             if guarded:
-                self._save(self._guard)
-            result = run_manage(
-                self.path, args, input=input, timeout=timeout, settings=self.settings_module, python=self.python
-            )
+                with disk.refused(f"{command} did not run", "the sandbox is unchanged"):
+                    self._save(self._guard)
+            try:
+                result = run_manage(
+                    self.path, args, input=input, timeout=timeout, settings=self.settings_module, python=self.python
+                )
+            except KeyboardInterrupt:  # the stop button: the command is killed, so undo it as a timeout is
+                if guarded:
+                    outcome = f"{command} was interrupted but the sandbox was not put back"
+                    with disk.refused(outcome, "it may hold part of what the command did"):
+                        self._replace_project(self._guard, skip_databases=False)
+                raise
             if result.timed_out and guarded:
-                self._replace_project(self._guard, skip_databases=False)
+                outcome = f"{command} was stopped after {timeout:g} s but the sandbox was not put back"
+                with disk.refused(outcome, "it may hold part of what the command did"):
+                    self._replace_project(self._guard, skip_databases=False)
         return result
 
     def makemigrations(
@@ -479,35 +512,60 @@ class Sandbox:
             raise KitError(f"The sandbox '{self.name}' is gone. Fix: make it again with Sandbox.fresh('{self.name}').")
         return json.loads(self._meta_file.read_text(encoding="utf-8"))
 
-    def _write_meta(self, meta: dict) -> None:
-        self._kit.mkdir(parents=True, exist_ok=True)
-        self._meta_file.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    def _stage_meta(self, meta: dict) -> Path:
+        """Write the bookkeeping to a file beside sandbox.json, for the caller to rename over it."""
+        staged = self._kit / f"sandbox.json.{uuid.uuid4().hex[:8]}.tmp"
+        disk.write_atomic(staged, json.dumps(meta, indent=2).encode("utf-8"))
+        return staged
 
-    def _lock(self) -> threading.RLock:
-        return _LOCKS.setdefault(self.path, threading.RLock())
+    def _exists(self) -> bool:
+        return self._meta_file.is_file() and self.path.is_dir()
+
+    @contextmanager
+    def _undone_on_failure(self, existed: bool) -> Iterator[None]:
+        """On failure, remove a sandbox this call was making, and any staged bookkeeping."""
+        try:
+            yield
+        except BaseException:
+            for staged in self._kit.glob("sandbox.json.*.tmp"):
+                staged.unlink(missing_ok=True)
+            if not existed:
+                self._remove()
+            raise
+
+    def _lock(self, doing: str = "a change", *, make: bool = False):
+        """Hold this sandbox against other threads and other processes (see locks.py)."""
+        if make:  # the lock file lives in the bookkeeping folder
+            with disk.refused(f"The sandbox '{self.name}' was not made", "nothing was written"):
+                self._kit.mkdir(parents=True, exist_ok=True)
+        return locks.lock_for(self._kit / "lock", self.name).hold(doing)
+
+    def _staging_path(self) -> Path:
+        return self.workspace / _KIT / "staging" / f"{self.name}-{uuid.uuid4().hex[:8]}"
 
     def _staging(self) -> Path:
-        staging = self.workspace / _KIT / "staging" / f"{self.name}-{uuid.uuid4().hex[:8]}"
+        staging = self._staging_path()
         staging.parent.mkdir(parents=True, exist_ok=True)
         return staging
 
     def _replace_project(self, source: Path, *, skip_databases: bool, database: Path | None = None) -> None:
-        """Copy source into a staging folder, then swap it in, so no half copy is ever the sandbox."""
-        staging = self._staging()
-        shutil.copytree(source, staging, ignore=_ignore(skip_databases))
-        if database is not None:
-            shutil.copyfile(database, staging / "db.sqlite3")
-        if self.path.exists():
-            trash = self._staging()
-            self.path.rename(trash)
-            staging.rename(self.path)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            staging.rename(self.path)
+        """Copy source into a staging folder, then swap it in, so no half copy is ever the sandbox.
 
-    def _database_inside(self) -> str:
+        If the copy fails (a full disk, say), the staging folder is removed and the sandbox is as it was.
+        """
+        staging = self._staging()
+        try:
+            shutil.copytree(source, staging, ignore=_ignore(skip_databases))
+            if database is not None:
+                shutil.copyfile(database, staging / "db.sqlite3")
+        except BaseException:
+            disk.remove_tree(staging)
+            raise
+        _swap_in(staging, self.path, self._staging_path())
+
+    def _database_inside(self, meta: dict) -> str:
         """Return the copied project's SQLite file relative to it; refuse one that lives elsewhere."""
-        answer = _state.run_probe(self.path, self.settings_module, "database", python=self.python)
+        answer = _state.run_probe(self.path, meta["settings"], "database", python=meta.get("python"))
         if "sqlite3" not in answer["engine"]:
             raise KitError(
                 "This project does not use SQLite. Fix: the kit explores SQLite projects only; point it at a copy that does."
@@ -525,8 +583,28 @@ class Sandbox:
 
 def _workspace(workspace: Path | str | None) -> Path:
     root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
-    root.mkdir(parents=True, exist_ok=True)
+    with disk.refused(f"The workspace folder {root.name} could not be made", "nothing was written"):
+        root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def _swap_in(staging: Path, target: Path, trash: Path) -> None:
+    """Rename a finished staging folder to target, moving any old target aside first; undo on failure."""
+    if not target.exists():
+        try:
+            staging.rename(target)
+        except BaseException:
+            disk.remove_tree(staging)
+            raise
+        return
+    target.rename(trash)
+    try:
+        staging.rename(target)
+    except BaseException:
+        trash.rename(target)
+        disk.remove_tree(staging)
+        raise
+    disk.remove_tree(trash)
 
 
 def _interpreter(python: Path | str | None) -> str | None:
@@ -565,14 +643,16 @@ def _migrated_template_db(workspace: Path) -> Path:
     if cache.is_file():
         return cache
     build = workspace / _KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(TEMPLATE_DIR, build, ignore=_ignore(True))
     try:
+        shutil.copytree(TEMPLATE_DIR, build, ignore=_ignore(True))
         result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT)
+        if result.diagnosis is not None and result.diagnosis.code == "disk_full":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # said by the caller, with what it kept
         if not result.ok:
             raise KitError(f"The template project does not migrate cleanly. {result.message}")
         cache.parent.mkdir(parents=True, exist_ok=True)
         staged = build / "db.sqlite3"
         staged.rename(cache)  # same filesystem: atomic, so a reader never sees half a file
     finally:
-        shutil.rmtree(build, ignore_errors=True)
+        disk.remove_tree(build)
     return cache

@@ -243,7 +243,7 @@ def test_plan_marks_an_irreversible_step(sandbox):
     scenarios.make_irreversible_migration(sandbox)
     plan = sandbox.plan("boards", "0002")
     assert plan.irreversible == [("boards", "0003_uppercase_subjects", "Raw Python operation")]
-    assert "    ! Raw Python operation -> IRREVERSIBLE" in str(plan).splitlines()
+    assert "    ! Raw Python operation (no reverse function) -> IRREVERSIBLE" in str(plan).splitlines()
 
 
 def test_plan_of_an_unknown_target_lists_the_choices(sandbox):

@@ -324,14 +324,51 @@ def _function(function):
     return {"name": name, "doc": doc[0] if doc else ""}
 
 
-def database():
-    """Describe where the default database lives."""
-    import django
+def database(*what):
+    """Describe where the default database lives, and MEDIA_ROOT and STATIC_ROOT.
+
+    Only the settings are read (no django.setup()), so a project whose database
+    driver is not installed can still be described. With "recorded", also return
+    the applied migrations of the default database as [app, name] pairs: a SQLite
+    file through a read-only connection, any other database through Django's own
+    connection (one SELECT); None with the reason when it cannot be read.
+    """
     from django.conf import settings
 
-    django.setup()
     db = settings.DATABASES["default"]
-    return {"engine": db["ENGINE"], "name": str(db["NAME"])}
+    answer = {
+        "engine": db["ENGINE"],
+        "name": str(db.get("NAME", "")),
+        "media_root": str(settings.MEDIA_ROOT or ""),
+        "static_root": str(settings.STATIC_ROOT or ""),
+    }
+    if "recorded" in what:
+        answer.update(_recorded_anywhere())
+    return answer
+
+
+def _recorded_anywhere():
+    """Return {"applied": [[app, name], ...]} for the default database, or None and the reason."""
+    try:
+        path = _database_file()
+        if path is not None:
+            if not path.is_file():
+                return {"applied": None, "reason": f"there is no file {path.name}"}
+            return {"applied": sorted(list(key) for key in _recorded_rows())}
+        import django
+        from django.db import connection
+        from django.db.migrations.recorder import MigrationRecorder
+
+        django.setup()
+        try:
+            recorder = MigrationRecorder(connection)
+            rows = recorder.applied_migrations() if recorder.has_table() else {}
+        finally:
+            connection.close()
+        return {"applied": sorted(list(key) for key in rows)}
+    except Exception as exc:  # no driver, no server, no permission: all mean "not readable"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return {"applied": None, "reason": f"{type(exc).__name__}: {first}".rstrip(": ")}
 
 
 COMMANDS = {"graph": graph, "plan": plan, "preview": preview, "database": database}

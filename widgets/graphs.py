@@ -386,6 +386,7 @@ _LEGEND = [
     ("leaf", "leaf node (double)", "#ffffff", "#424242"),
     ("conflict", "conflict", *COLOURS["conflict"]),
     ("squashed", "squash (3-D)", *COLOURS["squash"]),
+    ("replaced-part", "replaced by the squash", *COLOURS["squash"]),
     ("squash-unused", "squash not used", *COLOURS["squash"]),
     ("data", "data migration", *COLOURS["data"]),
     ("plan", "in the plan", "#ffffff", COLOURS["plan"][1]),

@@ -32,6 +32,7 @@ __all__ = [
     "State",
     "applied_migrations",
     "migration_graph",
+    "operation_text",
     "plan",
     "preview",
     "read_state",
@@ -371,7 +372,7 @@ class Plan:
                 "app": s.app_label,
                 "migration": s.name,
                 "direction": "unapply" if s.backwards else "apply",
-                "operation": op["description"],
+                "operation": operation_text(op, s.backwards),
                 "reversible": op["reversible"],
             }
             for i, s in enumerate(self.steps, 1)
@@ -395,11 +396,25 @@ class Plan:
 
 def _describe_step_operation(step: PlanStep, op: dict) -> str:
     """Describe one operation as migrate --plan does: 'Undo ...' backwards, marked if irreversible."""
+    text = operation_text(op, step.backwards)
     if not step.backwards:
-        return f"- {op['description']}"
+        return f"- {text}"
     if not op["reversible"]:
-        return f"! {op['description']} -> IRREVERSIBLE"
-    return f"- Undo {op['description']}"
+        return f"! {text} -> IRREVERSIBLE"
+    return f"- Undo {text}"
+
+
+def operation_text(op: dict, backwards: bool = False) -> str:
+    """Describe an operation; for RunPython and RunSQL, name the code that runs in this direction."""
+    code = op.get("code")
+    if not code:
+        return op["description"]
+    ran = code.get("backwards" if backwards else "forwards")
+    if op["operation"] == "RunPython":
+        shown = "no reverse function" if ran is None else f"{ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
+    else:
+        shown = "no reverse SQL" if ran is None else " ".join(str(ran).split())[:120]
+    return f"{op['description']} ({shown})"
 
 
 def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:

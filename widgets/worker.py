@@ -14,9 +14,10 @@ A caller that names the sandbox's settings module gets more: a *warm* zygote
 for that sandbox, forked from the first one, that has already run
 ``django.setup()`` for the sandbox's current code and loaded its migration
 files. Commands fork from it and start in milliseconds, whatever the size of
-the project. It is keyed by the code's fingerprint (every ``.py`` file's name,
-size and modification time), so an edit to settings, models or migrations
-makes a new one; a kernel keeps at most ``MAX_WARM`` of them and closes those
+the project. It remembers the code it was set up with (every ``.py`` file's
+name, size and modification time), so an edit to settings, models or an
+existing migration makes a new one, while a migration file that
+``makemigrations`` adds keeps it (see ``still_valid``); a kernel keeps at most ``MAX_WARM`` of them and closes those
 idle for ``IDLE_SECONDS``. If set-up fails (a syntax error in models.py, say),
 the command runs from the cold zygote and shows Django's own error.
 """
@@ -43,11 +44,13 @@ __all__ = [
     "DISABLE_ENV",
     "Worker",
     "WarmWorker",
+    "code_files",
     "code_fingerprint",
     "enabled",
     "prewarm",
     "run",
     "shutdown",
+    "still_valid",
     "warm_pids",
     "worker",
     "zygote_pid",
@@ -229,6 +232,7 @@ class WarmWorker(_Server):
     def __init__(self, control: socket.socket, status: socket.socket, pid: int, fingerprint: str, python: str) -> None:
         self.control, self.status, self.pid, self.fingerprint = control, status, pid, fingerprint
         self.python = python
+        self.files: dict[str, tuple[int, int, int]] = {}  # the code it was set up with
         self.used = time.monotonic()
 
     def wait_ready(self) -> str:
@@ -444,32 +448,59 @@ def run(
     return outcome if outcome is not None else fast.run(argv, Path(cwd), input, timeout, env, limit)
 
 
-def code_fingerprint(folder: Path) -> str:
-    """Hash the name, size and modification time of every Python file under folder; links are not followed."""
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(
-            d for d in dirs if d not in _SKIP_DIRS and not os.path.isfile(os.path.join(root, d, "pyvenv.cfg"))
-        )
-        for name in sorted(files):
+def code_files(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Return every Python file under folder with its size, modification time and inode; links are not followed."""
+    files = {}
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not os.path.isfile(os.path.join(root, d, "pyvenv.cfg"))]
+        for name in names:
             if name.endswith(".py") or name.startswith(".env"):
+                path = os.path.join(root, name)
                 try:
-                    stat = os.stat(os.path.join(root, name))
+                    stat = os.stat(path)
                 except OSError:
                     continue
-                digest.update(f"{root}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
-    return digest.hexdigest()
+                files[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return files
+
+
+def code_fingerprint(folder: Path) -> str:
+    """Hash the name, size and modification time of every Python file under folder."""
+    files = code_files(folder)
+    return hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+
+
+def _is_migration(path: str) -> bool:
+    """Return True for a migration file (not the package's __init__)."""
+    folder, name = os.path.split(path)
+    return os.path.basename(folder) == "migrations" and name != "__init__.py"
+
+
+def still_valid(then: dict[str, tuple[int, int, int]], now: dict[str, tuple[int, int, int]]) -> bool:
+    """Return True if a Django set up with the files ``then`` still matches the files ``now``.
+
+    Any change to code outside migration files needs a new set-up. A migration
+    file that was added or removed does not: Django lists the migrations folder
+    each time and imports a new file afresh, so a ``makemigrations`` keeps the
+    warm zygote. A migration file that was edited does, since the old module
+    is already imported.
+    """
+    for path in then.keys() | now.keys():
+        if then.get(path) != now.get(path) and not (_is_migration(path) and (path not in then or path not in now)):
+            return False
+    return True
 
 
 def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> WarmWorker | None:
     """Return the warm zygote for this sandbox's current code, making it if needed; None to run cold."""
     rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"))
     key = (fast.python, str(cwd.resolve()), settings, hashlib.sha256(repr(rest).encode()).hexdigest())
-    fingerprint = code_fingerprint(cwd)
+    files = code_files(cwd)
+    fingerprint = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
     # One set-up at a time: two threads asking for the same sandbox share the first one's.
     with _WARM_LOCK:
         warm = _warm.get(key)
-        if warm is not None and (warm.fingerprint != fingerprint or not warm.alive()):
+        if warm is not None and (not still_valid(warm.files, files) or not warm.alive()):
             with _LOCK:
                 del _warm[key]
             warm.close()
@@ -482,6 +513,7 @@ def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> Wa
                 _failed.add((key, fingerprint))
                 return None
             warm = made
+            warm.files = files
         warm.used = time.monotonic()
         with _LOCK:
             _warm.pop(key, None)

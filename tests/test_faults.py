@@ -155,6 +155,85 @@ def peak_memory_growth(action) -> int:
     return peak() - before
 
 
+# ----- links ----------------------------------------------------------------------------------
+
+LINKS = (
+    "Copied as links and never followed: …; snapshots and resets keep only the links, "
+    "and sandbox.write refuses any path that leads outside through one."
+)
+OUTSIDE = "'…' is outside the sandbox. Fix: use a path inside it, such as 'boards/models.py'."
+
+
+def regular_files(folder: Path) -> int:
+    """Return how many regular files are under folder, entering no link."""
+    return sum(
+        len([f for f in files if not os.path.islink(os.path.join(root, f))]) for root, _, files in os.walk(folder)
+    )
+
+
+@fault(
+    "A link inside a sandbox to one of its parent folders (a loop)",
+    sees=LINKS,
+    kept="the link itself, in every snapshot, guard copy and restore; nothing is copied twice",
+)
+def test_a_link_to_a_parent_folder_is_copied_as_a_link(sandbox, untouched):
+    made = sandbox.shell("import os\nos.symlink('..', 'boards/up')")  # as a learner's own code would
+    assert made.ok, made.message
+    files = regular_files(sandbox.path)
+    (notice,) = sandbox.notices
+    assert matches(LINKS, notice) and "boards/up -> .. (a loop to a folder above it)" in notice
+    sandbox.snapshot("with-loop")
+    assert sandbox.migrate("boards", "0001").ok  # guarded: the guard copy holds the loop as a link
+    assert (sandbox._guard / "boards" / "up").is_symlink()
+    sandbox.restore("with-loop")
+    assert os.readlink(sandbox.path / "boards" / "up") == ".."
+    assert regular_files(sandbox._snapshots / "with-loop") == files == regular_files(sandbox.path)
+    assert sandbox.file("boards/up/manage.py") == sandbox.path / "manage.py"  # inside: allowed
+    assert not sandbox.applied_migrations().empty and integrity(sandbox.db_path) == "ok"
+    sandbox.reset()  # the template has no such link
+    assert not (sandbox.path / "boards" / "up").is_symlink() and sandbox.notices == []
+    untouched()
+
+
+@fault(
+    "A link to a folder outside the sandbox (`uploads -> /srv/media`)",
+    sees=(LINKS, OUTSIDE),
+    kept="the outside folder, unread and unchanged: copy_of, snapshots, guard copies, restores and resets "
+    "hold the link only",
+)
+def test_a_link_outside_is_left_alone_and_named(tmp_path, says, untouched):
+    outside = tmp_path / "srv-media"
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(os.urandom(8 * 1024 * 1024))
+    (outside / "logo.txt").write_text("the original\n")
+    before = tree_digest(outside)
+    project = tmp_path / "site"
+    shutil.copytree(TEMPLATE_DIR, project)
+    os.symlink(outside, project / "uploads")
+    copy = Sandbox.copy_of(project, "linked-out")
+    try:
+        assert os.readlink(copy.path / "uploads") == str(outside)
+        (notice,) = copy.notices
+        assert matches(LINKS, notice) and f"uploads -> {outside} (outside)" in notice
+        copy.snapshot("start")
+        assert copy.migrate().ok  # guarded by a copy of the sandbox: the link, not the folder
+        copy.restore("start")
+        copy.reset()
+        assert os.readlink(copy.path / "uploads") == str(outside)
+        for attempt in (lambda: copy.write("uploads/logo.txt", "changed"), lambda: copy.read("uploads/logo.txt")):
+            with pytest.raises(SandboxPathError) as error:
+                attempt()
+            says(str(error.value))
+        kit = copy.workspace / ".kit" / "sandboxes" / copy.name
+        for folder in (copy.path, kit / "snapshots" / "start", kit / "before-command"):
+            assert (folder / "uploads").is_symlink()
+            assert not [p for p in folder.rglob("*") if not p.is_symlink() and p.name == "big.bin"]
+    finally:
+        copy.delete()
+    assert tree_digest(outside) == before
+    untouched()
+
+
 # ----- commands and processes -----------------------------------------------------------
 
 CUT = "[... … of output cut ...]"

@@ -3,7 +3,16 @@
 from .commands import CommandResult
 from .diagnose import Diagnosis
 from .diff import StateDiff, diff
-from .errors import EditError, KitError, SandboxNameError, SandboxPathError, StateError
+from .errors import (
+    DatabaseFileError,
+    EditError,
+    KitError,
+    SandboxBusyError,
+    SandboxNameError,
+    SandboxPathError,
+    StateError,
+    WorkspaceError,
+)
 from .graphs import draw_migration_graph, draw_schema
 from .panels import MigrationLab
 from .progress_record import ProgressFrame, progress
@@ -23,6 +32,7 @@ from .tables import (
 
 __all__ = [
     "CommandResult",
+    "DatabaseFileError",
     "Diagnosis",
     "EditError",
     "KitDigraph",
@@ -36,11 +46,13 @@ __all__ = [
     "Prompt",
     "RollbackPreview",
     "Sandbox",
+    "SandboxBusyError",
     "SandboxNameError",
     "SandboxPathError",
     "State",
     "StateDiff",
     "StateError",
+    "WorkspaceError",
     "diff",
     "draw_migration_graph",
     "draw_schema",

@@ -24,6 +24,8 @@ def main(argv):
         answer = COMMANDS[argv[0]](*argv[1:])
     except Exception as exc:  # Report every failure as data; the kit diagnoses it.
         answer = {"error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}}
+        # SQLite's code says whether the database file itself is at fault (locked, damaged, half-done).
+        answer["error"]["sqlite"] = getattr(exc, "sqlite_errorname", None)
     sys.stdout.write(MARKER + json.dumps(answer, default=str) + "\n")
 
 

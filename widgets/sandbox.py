@@ -11,21 +11,22 @@ followed, and ``sandbox.notices`` names the ones that point outside.
 from __future__ import annotations
 
 import ast
+import errno
 import fcntl
 import importlib.metadata
 import json
 import os
 import re
 import shutil
-import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from . import copying, stand_in, worker
+from . import copying, disk, locks, stand_in, worker
 from . import state as _state
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError
@@ -50,7 +51,6 @@ _READ_ONLY_COMMANDS = {
     "sqlsequencereset",
     "inspectdb",
 }
-_LOCKS: dict[Path, threading.RLock] = {}
 #: Where a class shares the migrated template database (see _template_caches).
 CACHE_ENV = "MIGRATION_KIT_CACHE"
 # Migrating a copied project's stand-in database can take a while on a big project.
@@ -107,10 +107,15 @@ class Sandbox:
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         worker.prewarm()
         sandbox = cls(name, _workspace(workspace))
-        sandbox._write_meta(
-            {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
-        )
-        sandbox.reset()
+        meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
+        with sandbox._lock("Sandbox.fresh()", make=True):
+            existed = sandbox._exists()
+            outcome = f"The sandbox '{name}' was not {'remade' if existed else 'made'}"
+            kept = "it is as it was" if existed else "nothing of it is left"
+            with sandbox._undone_on_failure(existed), disk.refused(outcome, kept):
+                staged = sandbox._stage_meta(meta)  # written first: a full disk fails here, before any change
+                sandbox._reset(meta)
+                staged.replace(sandbox._meta_file)
         return sandbox
 
     @classmethod
@@ -184,12 +189,16 @@ class Sandbox:
         }
         if interpreter is not None:
             meta["python"] = interpreter
-        sandbox._write_meta(meta)
-        try:
-            sandbox._copy_project(meta, database, forced)
-        except KitError:
-            sandbox.delete()
-            raise
+        with sandbox._lock("Sandbox.copy_of()", make=True):
+            existed = sandbox._exists()
+            failed = f"The project '{source.name}' was not copied"
+            kept = f"the sandbox '{name}' is as it was" if existed else "no sandbox was made"
+            with disk.refused(failed, kept), sandbox._undone_on_failure(existed):
+                left_out = sandbox._reset_copy(meta)  # swapped in whole, or not at all
+            # The copy is in place now: a failure from here on removes it whole.
+            kept = f"the sandbox '{name}' was removed" if existed else "no sandbox was made"
+            with disk.refused(failed, kept), sandbox._undone_on_failure(existed=False):
+                sandbox._copy_project(meta, database, forced, left_out)
         return sandbox
 
     @classmethod
@@ -204,14 +213,18 @@ class Sandbox:
 
     def reset(self) -> Sandbox:
         """Put the sandbox back to its origin: the template or the copied project, copied the same way."""
-        meta = self._meta()
-        with self._lock():
-            if meta["origin"] == "template":
-                database = _migrated_template_db(self.workspace) if meta["migrated"] else None
-                self._replace_project(TEMPLATE_DIR, _TEMPLATE_COPY, {"db.sqlite3": database} if database else {})
-            else:
-                self._reset_copy(meta)
+        with self._lock("reset()"):
+            with disk.refused(f"The sandbox '{self.name}' was not reset", "it is as it was"):
+                self._reset(self._meta())
         return self
+
+    def _reset(self, meta: dict) -> None:
+        """Copy the origin in place of the project, all or nothing; raise OSError if the disk refuses."""
+        if meta["origin"] == "template":
+            database = _migrated_template_db(self.workspace) if meta["migrated"] else None
+            self._replace_project(TEMPLATE_DIR, _TEMPLATE_COPY, {"db.sqlite3": database} if database else {})
+        else:
+            self._reset_copy(meta)
 
     def _reset_copy(self, meta: dict) -> list[tuple[str, str]]:
         """Copy the origin project again as its meta says; return what the copy left out."""
@@ -229,32 +242,42 @@ class Sandbox:
             extra[f"{stand_in.MODULE}.py"] = stand_in.module_text(meta["project_settings"])
             if self._stand_in_cache.is_file():
                 databases[stand_in.DATABASE_FILE] = self._stand_in_cache
-        with self._lock():
+        with self._lock("reset()"):
             return self._replace_project(origin, selection, databases, extra)
 
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
-        with self._lock():
-            shutil.rmtree(self.path, ignore_errors=True)
-            shutil.rmtree(self._kit, ignore_errors=True)
+        with self._lock("delete()"):
+            error = self._remove()
+            if error is not None:
+                raise disk.workspace_error(error, f"The sandbox '{self.name}' was not deleted", "what is left stays")
+
+    def _remove(self) -> OSError | None:
+        """Remove the project and its bookkeeping; return the first thing the disk refused."""
+        refusals = [disk.remove_tree(self.path), disk.remove_tree(self._kit)]
+        return next((error for error in refusals if error is not None), None)
 
     # ----- snapshots ---------------------------------------------------------
 
     def snapshot(self, label: str) -> str:
         """Save the project files and database together under a label (replacing one of that label)."""
         validate_name(label, "Snapshot label")
-        self._save(self._snapshots / label)
+        with self._lock("snapshot()"):
+            kept = "the sandbox and its snapshots are as they were"
+            with disk.refused(f"The snapshot '{label}' was not saved", kept):
+                self._save(self._snapshots / label)
         return label
 
     def _save(self, target: Path) -> None:
-        """Copy the project folder to target through a staging folder."""
-        with self._lock():
-            staging = self._staging()
+        """Copy the project folder to target through a staging folder; on failure, leave target as it was."""
+        staging = self._staging()
+        try:
             copying.copy_tree(self.path, staging, _SNAPSHOT_COPY)
-            if target.exists():
-                shutil.rmtree(target)
             target.parent.mkdir(parents=True, exist_ok=True)
-            staging.rename(target)
+        except BaseException:
+            disk.remove_tree(staging)
+            raise
+        _swap_in(staging, target, self._staging_path())
 
     def restore(self, label: str) -> Sandbox:
         """Put the project files and database back as they were at a snapshot."""
@@ -265,8 +288,9 @@ class Sandbox:
             raise KitError(
                 f"There is no snapshot called '{label}' (snapshots: {known}). Fix: take one with sandbox.snapshot('{label}')."
             )
-        with self._lock():
-            self._replace_project(source, _SNAPSHOT_COPY)
+        with self._lock("restore()"):
+            with disk.refused(f"The snapshot '{label}' was not put back", "the sandbox is as it was"):
+                self._replace_project(source, _SNAPSHOT_COPY)
         return self
 
     def snapshots(self) -> list[str]:
@@ -307,9 +331,9 @@ class Sandbox:
             raise KitError(
                 f"'{relative}' is a folder in the sandbox. Fix: give the path of a file, such as 'boards/models.py'."
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock():
-            path.write_text(text, encoding="utf-8")
+        with self._lock("write()"):
+            with disk.refused(f"'{relative}' was not saved", "the file is as it was"):
+                disk.write_atomic(path, text.encode("utf-8"))
         return WrittenFile(path, path.relative_to(self.path).as_posix(), len(text.splitlines()))
 
     def edit(self, relative: str | Path, old: str, new: str) -> WrittenFile:
@@ -364,23 +388,34 @@ class Sandbox:
     # ----- commands ------------------------------------------------------------
 
     def manage(self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        """Run ``python manage.py *args`` in the sandbox; on timeout, put the sandbox back as it was."""
+        """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was."""
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
-        with self._lock():
+        command = args[0] if args else "manage.py"
+        with self._lock(f"manage.py {command}"):
             if guarded:
-                self._save(self._guard)
+                with disk.refused(f"{command} did not run", "the sandbox is unchanged"):
+                    self._save(self._guard)
             meta = self._meta()
-            result = run_manage(
-                self.path,
-                args,
-                input=input,
-                timeout=timeout,
-                settings=meta["settings"],
-                pass_settings=bool(meta.get("set_settings")),
-                python=meta.get("python"),
-            )
+            try:
+                result = run_manage(
+                    self.path,
+                    args,
+                    input=input,
+                    timeout=timeout,
+                    settings=meta["settings"],
+                    pass_settings=bool(meta.get("set_settings")),
+                    python=meta.get("python"),
+                )
+            except KeyboardInterrupt:  # the stop button: the command is killed, so undo it as a timeout is
+                if guarded:
+                    outcome = f"{command} was interrupted but the sandbox was not put back"
+                    with disk.refused(outcome, "it may hold part of what the command did"):
+                        self._replace_project(self._guard, _SNAPSHOT_COPY)
+                raise
             if result.timed_out and guarded:
-                self._replace_project(self._guard, _SNAPSHOT_COPY)
+                outcome = f"{command} was stopped after {timeout:g} s but the sandbox was not put back"
+                with disk.refused(outcome, "it may hold part of what the command did"):
+                    self._replace_project(self._guard, _SNAPSHOT_COPY)
         return result
 
     def makemigrations(
@@ -575,20 +610,47 @@ class Sandbox:
         return json.loads(self._meta_file.read_text(encoding="utf-8"))
 
     def _write_meta(self, meta: dict) -> None:
-        self._kit.mkdir(parents=True, exist_ok=True)
-        self._meta_file.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        """Replace the bookkeeping all at once (a full disk leaves the old file whole)."""
+        disk.write_atomic(self._meta_file, json.dumps(meta, indent=2).encode("utf-8"))
 
-    def _lock(self) -> threading.RLock:
-        return _LOCKS.setdefault(self.path, threading.RLock())
+    def _stage_meta(self, meta: dict) -> Path:
+        """Write the bookkeeping to a file beside sandbox.json, for the caller to rename over it."""
+        staged = self._kit / f"sandbox.json.{uuid.uuid4().hex[:8]}.tmp"
+        disk.write_atomic(staged, json.dumps(meta, indent=2).encode("utf-8"))
+        return staged
+
+    def _exists(self) -> bool:
+        return self._meta_file.is_file() and self.path.is_dir()
+
+    @contextmanager
+    def _undone_on_failure(self, existed: bool) -> Iterator[None]:
+        """On failure, remove a sandbox this call was making, and any staged bookkeeping."""
+        try:
+            yield
+        except BaseException:
+            for staged in self._kit.glob("sandbox.json.*.tmp"):
+                staged.unlink(missing_ok=True)
+            if not existed:
+                self._remove()
+            raise
+
+    def _lock(self, doing: str = "a change", *, make: bool = False):
+        """Hold this sandbox against other threads and other processes (see locks.py)."""
+        if make:  # the lock file lives in the bookkeeping folder
+            with disk.refused(f"The sandbox '{self.name}' was not made", "nothing was written"):
+                self._kit.mkdir(parents=True, exist_ok=True)
+        return locks.lock_for(self._kit / "lock", self.name).hold(doing)
+
+    def _staging_path(self) -> Path:
+        return self.workspace / _KIT / "staging" / f"{self.name}-{uuid.uuid4().hex[:8]}"
 
     def _staging(self) -> Path:
-        staging = self.workspace / _KIT / "staging" / f"{self.name}-{uuid.uuid4().hex[:8]}"
+        staging = self._staging_path()
         staging.parent.mkdir(parents=True, exist_ok=True)
         return staging
 
-    def _copy_project(self, meta: dict, database: str | None, forced: bool) -> None:
-        """Copy the origin, leave out MEDIA_ROOT and STATIC_ROOT, and settle which database the copy uses."""
-        left_out = self._reset_copy(meta)
+    def _copy_project(self, meta: dict, database: str | None, forced: bool, left_out: list[tuple[str, str]]) -> None:
+        """With the origin copied in place, leave out MEDIA_ROOT and STATIC_ROOT and settle which database it uses."""
         answer = _state.run_probe(self.path, meta["settings"], "database", python=meta.get("python"))
         roots = [] if "media" in meta["include"] else self._roots_inside(answer)
         if roots:
@@ -671,25 +733,43 @@ class Sandbox:
         file name to text to write there. Return what the copy left out.
         """
         staging = self._staging()
-        left_out = copying.copy_tree(source, staging, selection)
-        for name, database in (databases or {}).items():
-            shutil.copyfile(database, _replaceable(staging / name))
-        for name, text in (extra or {}).items():
-            _replaceable(staging / name).write_text(text, encoding="utf-8")
-        if self.path.exists():
-            trash = self._staging()
-            self.path.rename(trash)
-            staging.rename(self.path)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            staging.rename(self.path)
+        try:
+            left_out = copying.copy_tree(source, staging, selection)
+            for name, database in (databases or {}).items():
+                shutil.copyfile(database, _replaceable(staging / name))
+            for name, text in (extra or {}).items():
+                _replaceable(staging / name).write_text(text, encoding="utf-8")
+        except BaseException:  # a full disk, say: no staging folder is left, the sandbox is as it was
+            disk.remove_tree(staging)
+            raise
+        _swap_in(staging, self.path, self._staging_path())
         return left_out
 
 
 def _workspace(workspace: Path | str | None) -> Path:
     root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
-    root.mkdir(parents=True, exist_ok=True)
+    with disk.refused(f"The workspace folder {root.name} could not be made", "nothing was written"):
+        root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def _swap_in(staging: Path, target: Path, trash: Path) -> None:
+    """Rename a finished staging folder to target, moving any old target aside first; undo on failure."""
+    if not target.exists():
+        try:
+            staging.rename(target)
+        except BaseException:
+            disk.remove_tree(staging)
+            raise
+        return
+    target.rename(trash)
+    try:
+        staging.rename(target)
+    except BaseException:
+        trash.rename(target)
+        disk.remove_tree(staging)
+        raise
+    disk.remove_tree(trash)
 
 
 def _interpreter(python: Path | str | None) -> str | None:
@@ -861,14 +941,16 @@ def _migrated_template_db(workspace: Path) -> Path:
 def _build_template_db(folder: Path, name: str) -> None:
     """Migrate a copy of the template and move its database into the cache folder atomically."""
     build = folder / f"build-{uuid.uuid4().hex[:8]}"
-    copying.copy_tree(TEMPLATE_DIR, build, _TEMPLATE_COPY)
     try:
+        copying.copy_tree(TEMPLATE_DIR, build, _TEMPLATE_COPY)
         result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT)
+        if result.diagnosis is not None and result.diagnosis.code == "disk_full":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # said by the caller, with what it kept
         if not result.ok:
             raise KitError(f"The template project does not migrate cleanly. {result.message}")
         (build / "db.sqlite3").rename(folder / name)  # same filesystem: a reader never sees half a file
     finally:
-        shutil.rmtree(build, ignore_errors=True)
+        disk.remove_tree(build)
 
 
 def _django_version() -> str:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import database_file
 from ._probe import MARKER as _MARKER
 from .commands import DEFAULT_TIMEOUT, child_env, run_process
-from .diagnose import diagnose
+from .diagnose import diagnose, last_line
 from .errors import KitError, StateError
 
 __all__ = [
@@ -47,24 +48,44 @@ PROBE = Path(__file__).with_name("_probe.py")
 APPLIED_COLUMNS = ["id", "app", "name", "applied"]
 SCHEMA_COLUMNS = ["table", "column", "type", "null", "default", "primary_key", "references_table", "references_column"]
 TABLE_COLUMNS = ["table", "rows"]
+# A probe prints one JSON line that grows with the graph (about 2 MB for 5,000 migrations): keep far more
+# of its output than of a command's, yet still a bound, in case the project's own code floods it.
+PROBE_OUTPUT_LIMIT = 32 * 1024 * 1024
 EDGE_COLUMNS = ["from_app", "from_name", "to_app", "to_name"]
 
 
 @contextmanager
 def _read_only(db_path: Path) -> Iterator[sqlite3.Connection | None]:
-    """Open the SQLite file read-only; yield None when there is no database yet."""
+    """Open the SQLite file read-only; yield None when there is no database yet (no file, or 0 bytes).
+
+    A fault of the file itself (locked, damaged, its folder gone) becomes one
+    sentence with the fix (database_file.py), never SQLite's bare exception.
+    """
     db_path = Path(db_path)
-    if not db_path.is_file():
-        yield None
+    if not db_path.parent.is_dir():
+        raise database_file.folder_gone(db_path)
+    if not db_path.is_file() or db_path.stat().st_size == 0:
+        yield None  # SQLite and Django both take an empty file for an empty database
         return
-    connection = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    # mode=ro covers this file only: ATTACH could still create a file anywhere.
-    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-    connection.execute("PRAGMA query_only = ON")
+    try:
+        connection = sqlite3.connect(
+            f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=database_file.BUSY_TIMEOUT
+        )
+        # mode=ro covers this file only: ATTACH could still create a file anywhere.
+        connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        connection.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as error:
+        raise database_file.reader_error(error, db_path) or _unreadable(error, db_path) from error
     try:
         yield connection
+    except sqlite3.Error as error:
+        raise database_file.reader_error(error, db_path) or _unreadable(error, db_path) from error
     finally:
         connection.close()
+
+
+def _unreadable(error: sqlite3.Error, db_path: Path) -> KitError:
+    return KitError(f"SQLite could not read {db_path.name} ({error}). Fix: try again; if it repeats, sandbox.reset().")
 
 
 def _table_names(db: sqlite3.Connection) -> list[str]:
@@ -133,12 +154,20 @@ def query(db_path: Path, sql: str, params: tuple = ()) -> pd.DataFrame:
             raise KitError("There is no database yet. Fix: run migrate first (sandbox.migrate()).")
         try:
             cursor = db.execute(sql, params)
+            rows = cursor.fetchall()
         except sqlite3.Error as exc:
+            if database_file.reader_error(exc, Path(db_path)) is not None:
+                raise  # the file's fault, not the query's: said by _read_only
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY":
+                raise KitError(
+                    f"SQLite refused the query ({exc}): sandbox.query() only reads. "
+                    "Fix: change data through Django, with sandbox.shell(...) or a migration."
+                ) from exc
             raise KitError(
                 f"SQLite refused the query ({exc}). Fix: check the table and column names in sandbox.tables()."
             ) from exc
         columns = [d[0] for d in cursor.description or ()]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+        return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass(frozen=True)
@@ -232,7 +261,13 @@ def run_probe(
     """
     env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module}
     stdout, stderr, exit_code, timed_out = run_process(
-        [python or sys.executable, str(PROBE), *args], Path(project), None, timeout, env, settings=settings_module
+        [python or sys.executable, str(PROBE), *args],
+        Path(project),
+        None,
+        timeout,
+        env,
+        settings=settings_module,
+        limit=PROBE_OUTPUT_LIMIT,
     )
     if timed_out:
         raise StateError(
@@ -240,8 +275,13 @@ def run_probe(
         )
     line = next((line for line in stdout.splitlines() if line.startswith(_MARKER)), None)
     if line is None:
+        found = diagnose(args, stdout, stderr, exit_code, Path(project))  # a limit met, say
+        if found:
+            raise StateError(str(found))
+        said = last_line(stderr) or f"exit code {exit_code}"
         raise StateError(
-            f"Django could not start to read the migration state: {stderr.strip().splitlines()[-1:] or exit_code}."
+            f"Django could not start to read the migration state ({said}). "
+            "Fix: run sandbox.manage('check') to see the whole error."
         )
     answer = json.loads(line[len(_MARKER) :])
     if "error" in answer:
@@ -264,6 +304,9 @@ def _probe_error(error: dict, project: Path, args: tuple[str, ...]) -> StateErro
         return StateError(
             f"App '{app}' {problem} '{target}'. Fix: choose one of {choices} (a unique prefix such as 0001 works)."
         )
+    problem = database_file.file_error(error.get("sqlite") or "", error["message"], "")
+    if problem is not None:  # the probe reads the database through a read-only connection, as readers do
+        return StateError(str(problem))
     found = diagnose(args, "", error["traceback"], 1, project)
     if found:
         return StateError(str(found))

@@ -38,6 +38,8 @@ import threading
 import time
 from pathlib import Path
 
+from .bounded import LIMIT, BoundedOutput, decode
+
 __all__ = [
     "DISABLE_ENV",
     "Worker",
@@ -92,8 +94,13 @@ class _Server:
     def close(self) -> None:
         raise NotImplementedError
 
-    def run(self, argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str]) -> Outcome | None:
-        """Run ``argv`` (interpreter first) in a forked child; return None if the zygote could not start it."""
+    def run(
+        self, argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str], limit: int = LIMIT
+    ) -> Outcome | None:
+        """Run ``argv`` (interpreter first) in a forked child; return None if the zygote could not start it.
+
+        ``limit`` bounds the bytes kept of each of stdout and stderr (see bounded.py).
+        """
         if self.python != argv[0]:
             return None  # another interpreter's zygote would run the wrong Python
         started = self._start(argv[1:], cwd, input is not None, env)
@@ -101,7 +108,7 @@ class _Server:
             return None
         pid, stdin, stdout, stderr, status = started
         data = input.encode("utf-8", "replace") if input is not None else b""
-        out, err, wait_status, timed_out = _communicate(pid, stdin, data, stdout, stderr, status, timeout)
+        out, err, wait_status, timed_out = _communicate(pid, stdin, data, stdout, stderr, status, timeout, limit)
         exit_code = os.waitstatus_to_exitcode(wait_status) if wait_status is not None else -1
         return _text(out), _text(err), exit_code, timed_out
 
@@ -259,51 +266,75 @@ class WarmWorker(_Server):
 
 
 def _communicate(
-    pid: int, stdin: int | None, data: bytes, stdout: int, stderr: int, status: socket.socket, timeout: float
+    pid: int,
+    stdin: int | None,
+    data: bytes,
+    stdout: int,
+    stderr: int,
+    status: socket.socket,
+    timeout: float,
+    limit: int = LIMIT,
 ) -> tuple[bytes, bytes, int | None, bool]:
-    """Feed stdin, collect stdout and stderr, and wait for the exit status; kill the group on timeout."""
-    chunks: dict[int, list[bytes]] = {stdout: [], stderr: []}
+    """Feed stdin, collect stdout and stderr, and wait for the exit status; kill the group on timeout.
+
+    Each stream keeps at most its first and last ``limit / 2`` bytes (BoundedOutput), so a
+    flood of output never grows the kernel. Once the child has exited, whatever
+    it left running in its process group is killed: nothing outlives a command.
+    """
+    chunks = {stdout: BoundedOutput(limit), stderr: BoundedOutput(limit)}
     wait_status = None
     timed_out = False
     deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        for fd in (stdout, stderr):
-            selector.register(fd, selectors.EVENT_READ)
-        selector.register(status, selectors.EVENT_READ)
-        if stdin is not None:
-            os.set_blocking(stdin, False)
-            if data:
-                selector.register(stdin, selectors.EVENT_WRITE)
-            else:
-                os.close(stdin)
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if timed_out:
-                    break  # something outside the child's group still holds a pipe open
-                _kill_group(pid)
-                timed_out = True
-                deadline = time.monotonic() + _KILL_GRACE
-                continue
-            for key, _ in selector.select(remaining):
-                if key.fd == stdin:
-                    data = _feed(selector, stdin, data)
-                elif key.fileobj is status:
-                    wait_status = _exit_status(status.recv(64), wait_status)
-                    selector.unregister(status)
+    try:
+        with selectors.DefaultSelector() as selector:
+            for fd in (stdout, stderr):
+                selector.register(fd, selectors.EVENT_READ)
+            selector.register(status, selectors.EVENT_READ)
+            if stdin is not None:
+                os.set_blocking(stdin, False)
+                if data:
+                    selector.register(stdin, selectors.EVENT_WRITE)
                 else:
-                    chunk = os.read(key.fd, 65536)
-                    if chunk:
-                        chunks[key.fd].append(chunk)
+                    os.close(stdin)
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if timed_out:
+                        break  # something outside the child's group still holds a pipe open
+                    _kill_group(pid)
+                    timed_out = True
+                    deadline = time.monotonic() + _KILL_GRACE
+                    continue
+                for key, _ in selector.select(remaining):
+                    if key.fd == stdin:
+                        data = _feed(selector, stdin, data)
+                    elif key.fileobj is status:
+                        wait_status = _exit_status(status.recv(64), wait_status)
+                        selector.unregister(status)
+                        # The child is gone (or the zygote is): end what it left in its group, such as a
+                        # background process still holding our pipes. The group's id cannot have been
+                        # reused while any member lives, and a fresh reuse needs a whole cycle of pids.
+                        _kill_group(pid)
                     else:
-                        selector.unregister(key.fd)
-        for key in list(selector.get_map().values()):
-            if key.fd == stdin:
-                os.close(stdin)
+                        chunk = os.read(key.fd, 65536)
+                        if chunk:
+                            chunks[key.fd].append(chunk)
+                        else:
+                            selector.unregister(key.fd)
+            for key in list(selector.get_map().values()):
+                if key.fd == stdin:
+                    os.close(stdin)
+    except BaseException:
+        # Interrupted (the notebook's stop button): the command must not run on unseen.
+        _kill_group(pid)
+        for fd in (stdout, stderr):
+            os.close(fd)
+        status.close()
+        raise
     for fd in (stdout, stderr):
         os.close(fd)
     status.close()
-    return b"".join(chunks[stdout]), b"".join(chunks[stderr]), wait_status, timed_out
+    return chunks[stdout].value(), chunks[stderr].value(), wait_status, timed_out
 
 
 def _feed(selector: selectors.BaseSelector, stdin: int, data: bytes) -> bytes:
@@ -332,9 +363,7 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _text(data: bytes) -> str:
-    """Decode as subprocess does in text mode: UTF-8 with replacement, universal newlines."""
-    return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+_text = decode  # UTF-8 with replacement and universal newlines, as subprocess's text mode
 
 
 # ----- one zygote per kernel process ---------------------------------------------
@@ -398,11 +427,13 @@ def run(
     env: dict[str, str],
     *,
     settings: str | None = None,
+    limit: int = LIMIT,
 ) -> Outcome | None:
     """Run ``argv`` through a zygote; return None when the caller should run a plain subprocess.
 
     With ``settings`` (the sandbox's settings module), the command forks from
-    a warm zygote set up for the sandbox's current code.
+    a warm zygote set up for the sandbox's current code. ``limit`` bounds the
+    bytes kept of each output stream.
     """
     if not enabled() or len(argv) < 2 or not os.path.isabs(str(argv[0])) or str(argv[1]).startswith("-"):
         return None
@@ -413,8 +444,8 @@ def run(
         return None
     argv = [str(arg) for arg in argv]
     warm = _warm_for(fast, Path(cwd), settings, env) if settings else None
-    outcome = warm.run(argv, Path(cwd), input, timeout, env) if warm is not None else None
-    return outcome if outcome is not None else fast.run(argv, Path(cwd), input, timeout, env)
+    outcome = warm.run(argv, Path(cwd), input, timeout, env, limit) if warm is not None else None
+    return outcome if outcome is not None else fast.run(argv, Path(cwd), input, timeout, env, limit)
 
 
 def code_files(folder: Path) -> dict[str, tuple[int, int, int]]:

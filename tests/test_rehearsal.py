@@ -41,7 +41,9 @@ def test_rows_diff_names_every_kind_of_change():
         "t": TableRows(
             "t", "id", ["id", "a", "c"], {1: {"id": 1, "a": None, "c": 5}, 3: {"id": 3, "a": "z", "c": None}}
         ),
+        "text": TableRows("text", "id", ["id", "s"], {1: {"id": 1, "s": ""}, 2: {"id": 2, "s": "B"}}),
     }
+    before["text"] = TableRows("text", "id", ["id", "s"], {1: {"id": 1, "s": "a"}, 2: {"id": 2, "s": ""}})
     changes = rows_diff(before, after)
     found = {(r.table, r.key, r.column, r.change) for r in changes.itertuples()}
     assert found == {
@@ -51,6 +53,8 @@ def test_rows_diff_names_every_kind_of_change():
         ("t", 1, "c", "added"),
         ("t", 2, None, "removed"),
         ("t", 3, None, "added"),
+        ("text", 1, "s", "emptied"),
+        ("text", 2, "s", "filled"),
     }
     assert changes.set_index(["key", "column"]).loc[(1, "a"), "before"] == "x"
 
@@ -65,7 +69,7 @@ def test_a_careless_reverse_is_caught_by_the_rehearsal(sandbox):
     preview = rollback_preview(sandbox, "boards", "0003")
     assert preview.rows_lost == 0  # no table or column goes: a plain preview would see nothing
     changes = preview.rehearsal.changes
-    emptied = changes[(changes["column"] == "subject") & (changes["change"] == "changed")]
+    emptied = changes[(changes["column"] == "subject") & (changes["change"] == "emptied")]
     assert sorted(emptied["before"]) == sorted(subjects["subject"]) and set(emptied["after"]) == {""}
     assert "empty_subjects(): Blank every subject (a careless reverse)" in str(preview.plan)
     assert "Rehearsal of migrate boards 0003" in str(preview)

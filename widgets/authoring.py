@@ -60,7 +60,7 @@ class ShownFile:
             lexer = get_lexer_for_filename(self.relative)
         except ClassNotFound:
             return f"<pre>{html.escape(str(self))}</pre>"
-        formatter = HtmlFormatter(linenos="table", hl_lines=list(self.marked), noclasses=True, style="friendly")
+        formatter = HtmlFormatter(linenos="inline", hl_lines=list(self.marked), noclasses=True, style="friendly")
         return f"<p><code>{html.escape(self.relative)}</code></p>" + highlight(self.text, lexer, formatter)
 
 

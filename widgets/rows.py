@@ -114,9 +114,10 @@ _GONE = object()
 
 
 def _kind(before, after) -> str:
-    if after is None:
+    # An empty string is how a CharField says "nothing" (Django stores '' rather than NULL for text).
+    if after is None or after == "":
         return "emptied"
-    if before is None:
+    if before is None or before == "":
         return "filled"
     return "changed"
 

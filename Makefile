@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup chromium lint format bench voila notebooks screenshots clean
+.PHONY: lab test setup chromium lint format bench bench-real voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -51,6 +51,12 @@ notebooks: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/real_projects.py
+
+# Real third-party projects from PyPI (Wagtail, django-oscar) in a virtual environment outside the
+# repository (~/.cache/migration-kit-bench, reused); exits 1 if the kit's graph differs from Django's.
+bench-real: setup
+	$(BIN)/python bench/real_projects.py
 
 voila: setup
 	$(BIN)/voila notebooks/05-rollback-playground.ipynb

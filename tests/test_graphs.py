@@ -101,7 +101,7 @@ def test_same_state_gives_same_dot(template_graph):
 
 def test_one_app_only_and_unknown_app(template_graph):
     dot = draw_migration_graph(template_graph, app_label="tracker").source
-    assert "cluster_tracker" in dot and "cluster_boards" not in dot
+    assert '"lane:tracker"' in dot and '"lane:boards"' not in dot
     with pytest.raises(KitError, match="did you mean 'boards'"):
         draw_migration_graph(template_graph, app_label="board")
     with pytest.raises(KitError, match="needs the sandbox"):
@@ -118,16 +118,33 @@ def test_two_conflicting_0003_migrations_are_warned(sandbox):
     assert "conflict" not in classes(dot, "boards.0002_post")
 
 
-def test_squashed_migration_drawn_with_what_it_replaces(sandbox):
+def test_squashed_migration_is_one_node_expanded_on_request(sandbox):
     scenarios.make_squashed_migration(sandbox)
     dot = draw_migration_graph(sandbox, app_label="boards").source
     squash = "boards.0001_squashed_0002_post"
     assert classes(dot, squash) == {"migration", "applied", "leaf", "frontier", "squashed"}
-    assert "box3d" in node_line(dot, squash)
+    assert "box3d" in node_line(dot, squash) and "squashes 2 (2 recorded)" in node_line(dot, squash)
+    assert '"boards.0001_initial"' not in dot and "replaces" not in {kind for *_, kind in edges(dot)}
+    expanded = draw_migration_graph(sandbox, app_label="boards", expand=[squash]).source
     for old in ("boards.0001_initial", "boards.0002_post"):
-        assert classes(dot, old) == {"migration", "applied", "replaced"}
-        assert "recorded" in node_line(dot, old)
-        assert (squash, old, "replaces") in edges(dot)
+        assert classes(expanded, old) == {"replaced-part"}
+        assert "recorded" in node_line(expanded, old)
+        assert (squash, old, "replaces") in edges(expanded)
+    assert draw_migration_graph(sandbox, app_label="boards", expand_squashes=True).source == expanded
+
+
+def test_half_applied_squash_draws_what_django_uses(sandbox):
+    scenarios.make_squashed_migration(sandbox)
+    sandbox.migrate("boards", "0001_initial")  # Django unapplies 0002_post: the squash is half recorded now
+    graph = sandbox.migration_graph()
+    assert ("boards", "0001_squashed_0002_post") not in graph.keys()
+    dot = draw_migration_graph(graph, app_label="boards").source
+    assert classes(dot, "boards.0001_initial") == {"migration", "applied", "frontier", "replaced"}
+    assert classes(dot, "boards.0002_post") == {"migration", "unapplied", "leaf", "replaced"}
+    assert ("boards.0001_initial", "boards.0002_post", "depends") in edges(dot)
+    unused = "boards.0001_squashed_0002_post"
+    assert classes(dot, unused) == {"squash-unused"} and "not used: 1 of 2 recorded" in node_line(dot, unused)
+    assert (unused, "boards.0001_initial", "replaces") in edges(dot)
 
 
 def test_cross_app_dependency_edge(sandbox):

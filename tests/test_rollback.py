@@ -47,3 +47,40 @@ def test_forwards_and_nothing_to_do_are_not_rollbacks(fresh_sandbox, sandbox):
     assert forwards.sql == [] and forwards.drops.empty
     nothing = rollback_preview(sandbox, "boards", "0002")
     assert "nothing to unapply" in str(nothing)
+
+
+def assert_same_as_sqlmigrate(sandbox, preview) -> None:
+    for app, name, sql in preview.sql:
+        bare = sandbox.sqlmigrate(app, name, backwards=True)
+        expected = bare.stdout.strip() if bare.ok else f"-- sqlmigrate could not show it: {bare.message}"
+        assert sql == expected, f"{app}.{name}"
+
+
+def test_preview_sql_is_text_identical_to_sqlmigrate_backwards(sandbox):
+    scenarios.create_author_book(sandbox)
+    scenarios.add_views_field(sandbox)
+    for app_label, target in (("boards", "0001"), ("app", "zero")):
+        preview = rollback_preview(sandbox, app_label, target)
+        assert len(preview.sql) == 2
+        assert_same_as_sqlmigrate(sandbox, preview)
+
+
+def test_preview_of_an_irreversible_step_says_what_sqlmigrate_says(sandbox):
+    scenarios.make_irreversible_migration(sandbox)
+    preview = rollback_preview(sandbox, "boards", "0001")
+    assert "could not show it" in preview.sql[0][2] and "has no way back" in preview.sql[0][2]
+    assert_same_as_sqlmigrate(sandbox, preview)
+
+
+def test_preview_counts_the_join_table_of_a_many_to_many(sandbox):
+    scenarios.create_author_book(sandbox)
+    models = sandbox.read("app/models.py")
+    sandbox.write(
+        "app/models.py", models + "\n\nclass Shelf(models.Model):\n    books = models.ManyToManyField(Book)\n"
+    )
+    assert sandbox.makemigrations("app").ok and sandbox.migrate().ok
+    scenarios.populate_author_book(sandbox)
+    sandbox.shell("from app.models import Book, Shelf\nShelf.objects.create().books.add(*Book.objects.all())")
+    preview = rollback_preview(sandbox, "app", "0002")
+    lost = dict(zip(preview.drops["table"], preview.drops["rows_lost"], strict=True))
+    assert lost == {"app_shelf": 1, "app_shelf_books": 1}

@@ -32,6 +32,16 @@ def fast_path_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(worker.DISABLE_ENV, raising=False)
 
 
+# Commands fork from the cold zygote, or from a warm one set up for the sandbox's code (what the kit uses).
+KIND = {"now": "warm"}
+
+
+@pytest.fixture(params=["warm", "cold"], autouse=True)
+def zygote_kind(request: pytest.FixtureRequest) -> str:
+    KIND["now"] = request.param
+    return request.param
+
+
 def bare(sandbox: Sandbox, *args: str, input: str | None = None) -> tuple[str, str, int]:
     """Run ``python manage.py *args`` as a plain subprocess, the way a terminal does."""
     process = subprocess.run(
@@ -50,9 +60,10 @@ def bare(sandbox: Sandbox, *args: str, input: str | None = None) -> tuple[str, s
 
 
 def fast(sandbox: Sandbox, *args: str, input: str | None = None, env: dict | None = None) -> tuple[str, str, int]:
-    """Run the same command forked from the zygote; fail if the fast path declined it."""
+    """Run the same command forked from a zygote (warm or cold, by the test's kind); fail if it was declined."""
     argv = [sys.executable, "manage.py", *args]
-    outcome = worker.run(argv, sandbox.path, input, 120, env or child_env())
+    settings = sandbox.settings_module if KIND["now"] == "warm" else None
+    outcome = worker.run(argv, sandbox.path, input, 120, env or child_env(), settings=settings)
     assert outcome is not None, "the fast path did not take the command"
     stdout, stderr, exit_code, timed_out = outcome
     assert not timed_out
@@ -264,3 +275,75 @@ def test_a_broken_or_missing_script_fails_identically(sandbox):
     (sandbox.path / "manage.py").unlink()
     _, stderr, exit_code = assert_same(sandbox, "check")
     assert exit_code == 2 and "can't open file" in stderr
+
+
+def warm_pid(sandbox: Sandbox) -> int:
+    """Return the pid of the process a command in the sandbox forks from."""
+    stdout, _, _ = fast(sandbox, "shell", "--no-imports", "-c", "import os; print(os.getppid())")
+    return int(stdout)
+
+
+@pytest.mark.parametrize("zygote_kind", ["warm"])  # overrides the fixture: warm zygotes only
+def test_a_warm_zygote_serves_until_the_code_changes(sandbox, zygote_kind):
+    KIND["now"] = zygote_kind
+    first = warm_pid(sandbox)
+    assert first in worker.warm_pids() and warm_pid(sandbox) == first
+    sandbox.edit("boards/models.py", STARTER, STARTER + VIEWS)
+    second = warm_pid(sandbox)
+    assert second != first and second in worker.warm_pids() and first not in worker.warm_pids()
+    assert fast(sandbox, "makemigrations")[2] == 0  # writes 0003: a new file, the same code
+    assert warm_pid(sandbox) == second
+    assert worker.close_idle(0) >= 1 and second not in worker.warm_pids()
+
+
+def test_what_settings_print_is_printed_by_every_command(sandbox):
+    settings = sandbox.settings_file
+    sandbox.write(
+        settings,
+        sandbox.read(settings) + "\nprint('settings loaded')\nimport sys\nprint('to stderr', file=sys.stderr)\n",
+    )
+    for _ in range(2):
+        stdout, stderr, exit_code = assert_same(sandbox, "showmigrations", "tracker")
+        assert stdout.startswith("settings loaded\n") and stderr == "to stderr\n" and exit_code == 0
+
+
+def test_a_project_that_cannot_set_up_fails_as_the_bare_command(sandbox):
+    sandbox.write("boards/models.py", sandbox.read("boards/models.py") + "\nraise RuntimeError('broken models')\n")
+    _, stderr, exit_code = assert_same(sandbox, "showmigrations")
+    assert exit_code == 1 and stderr.splitlines()[-1] == "RuntimeError: broken models"
+
+
+def test_a_project_with_its_own_interpreter_runs_with_it(tmp_path):
+    """A copied project keeps its own virtual environment's Python (here one that sees the kit's packages)."""
+    venv = tmp_path / "project-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    purelib = Path(
+        subprocess.check_output(
+            [sys.executable, "-c", "import django, os; print(os.path.dirname(os.path.dirname(django.__file__)))"],
+            text=True,
+        ).strip()
+    )
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "kit-packages.pth").write_text(str(purelib) + "\n")
+    python = venv / "bin" / "python"
+    sandbox = Sandbox.copy_of(Sandbox.fresh("own-python-origin").path, "own-python", python=python)
+    try:
+        code = "import sys; print(sys.prefix)"
+        stdout = sandbox.shell(code).stdout
+        assert stdout.strip() == str(venv)
+        assert worker.zygote_pid(str(python)) is not None
+        assert sandbox.showmigrations("tracker").stdout == "tracker\n [X] 0001_initial\n"
+        assert ("boards", "0002_post") in sandbox.migration_graph().keys()
+    finally:
+        sandbox.delete()
+        Sandbox.open("own-python-origin").delete()
+
+
+def test_a_new_migration_file_keeps_the_warm_zygote_an_edited_one_does_not():
+    then = {"/p/boards/models.py": (1, 1, 1), "/p/boards/migrations/0001_initial.py": (2, 2, 2)}
+    added = then | {"/p/boards/migrations/0002_post.py": (3, 3, 3)}
+    assert worker.still_valid(then, added) and worker.still_valid(added, then)
+    assert not worker.still_valid(then, then | {"/p/boards/migrations/0001_initial.py": (2, 9, 2)})
+    assert not worker.still_valid(then, then | {"/p/boards/models.py": (1, 9, 1)})
+    assert not worker.still_valid(then, then | {"/p/boards/admin.py": (4, 4, 4)})
+    assert not worker.still_valid(then, then | {"/p/boards/migrations/__init__.py": (5, 5, 5)})

@@ -52,3 +52,9 @@ __all__ = [
     "schema_frame",
     "schema_table",
 ]
+
+# Start Django's pre-warmed worker with the kernel, so its imports overlap the learner's first cells
+# instead of delaying the first command (MIGRATION_KIT_WORKER=0 switches it off).
+from . import worker as _worker  # noqa: E402
+
+_worker.prewarm()

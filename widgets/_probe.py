@@ -26,8 +26,8 @@ def main(argv):
     sys.stdout.write(MARKER + json.dumps(answer, default=str) + "\n")
 
 
-def _setup():
-    """Set Django up with its connection sealed and the recorder read-only."""
+def _setup(read_only_connection=False):
+    """Set Django up with its connection sealed (or read-only) and the recorder read from the file."""
     import django
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.migrations.recorder import MigrationRecorder
@@ -35,10 +35,25 @@ def _setup():
     def sealed(self):
         raise RuntimeError("the kit's state probe never opens Django's database connection")
 
-    BaseDatabaseWrapper.ensure_connection = sealed
+    if not read_only_connection:
+        BaseDatabaseWrapper.ensure_connection = sealed
     django.setup()
     rows = _recorded_rows()
+    if read_only_connection:
+        _open_read_only()
     MigrationRecorder.applied_migrations = lambda self: dict(rows)
+
+
+def _open_read_only():
+    """Point Django's SQLite connection at the same file opened read-only (Django passes uri=True)."""
+    from django.db import connection
+
+    path = _database_file()
+    if path is None:
+        raise RuntimeError("the kit's preview reads SQLite databases only")
+    name = f"{path.resolve().as_uri()}?mode=ro" if path.is_file() else "file:kit-preview?mode=memory"
+    connection.close()
+    connection.settings_dict["NAME"] = name
 
 
 def _database_file():
@@ -65,7 +80,7 @@ def _recorded_rows():
 
 
 def graph():
-    """Describe every migration, dependency, leaf node and conflict."""
+    """Describe Django's own migration graph: nodes, dependencies, leaf nodes, conflicts, squashes."""
     _setup()
     from django.apps import apps
     from django.db import connection
@@ -73,39 +88,68 @@ def graph():
     from django.db.migrations.recorder import MigrationRecorder
 
     recorded = set(MigrationRecorder(connection).applied_migrations())
-    full = MigrationLoader(connection, ignore_no_migrations=True, replace_migrations=False)
-    effective = MigrationLoader(connection, ignore_no_migrations=True)
-    nodes = []
-    for key in sorted(full.graph.nodes):
-        migration = full.graph.nodes[key]
-        replaces = [list(r) for r in migration.replaces]
-        applied = key in recorded or bool(replaces) and all(tuple(r) in recorded for r in replaces)
-        nodes.append(
-            {
-                "app_label": key[0],
-                "name": key[1],
-                "applied": applied,
-                "recorded": key in recorded,
-                "replaces": replaces,
-                "initial": _initial(migration),
-            }
-        )
-    edges = sorted(
-        [list(parent.key), list(key)] for key, node in full.graph.node_map.items() for parent in node.parents
-    )
+    # The loader after build_graph: a squash stands in for what it replaces when all or none of
+    # those are recorded, and is dropped (its dependants remapped) when only some are.
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    graph = loader.graph
+    unused = {key: m for key, m in loader.replacements.items() if key not in graph.nodes}
+    replaced_by = {old: key for key, m in unused.items() for old in m.replaces}
+    nodes = [
+        _node(key, graph.nodes[key], key in loader.applied_migrations, recorded, replaced_by)
+        for key in sorted(graph.nodes)
+    ]
+    edges = sorted([list(parent.key), list(key)] for key, node in graph.node_map.items() for parent in node.parents)
     leaves = {}
-    for app_label, name in effective.graph.leaf_nodes():
+    for app_label, name in graph.leaf_nodes():
         leaves.setdefault(app_label, []).append(name)
     configs = {c.label: {"module": c.name, "contrib": c.name.startswith("django.")} for c in apps.get_app_configs()}
     return {
         "nodes": nodes,
         "edges": edges,
         "leaf_nodes": leaves,
-        "conflicts": {app: sorted(names) for app, names in effective.detect_conflicts().items()},
+        "conflicts": {app: sorted(names) for app, names in loader.detect_conflicts().items()},
         "apps": configs,
-        "unmigrated_apps": sorted(full.unmigrated_apps),
-        "recorded_unknown": sorted([list(k) for k in recorded - set(full.graph.nodes)]),
+        "unmigrated_apps": sorted(loader.unmigrated_apps),
+        "recorded_unknown": sorted([list(k) for k in recorded - set(loader.disk_migrations)]),
+        "unused_squashes": [_squash(key, m, recorded) for key, m in sorted(unused.items())],
     }
+
+
+def _node(key, migration, applied, recorded, replaced_by):
+    """Describe one node of the graph, with what it replaces and its operations."""
+    replaces = [list(r) for r in migration.replaces]
+    return {
+        "app_label": key[0],
+        "name": key[1],
+        "applied": applied,
+        "recorded": key in recorded,
+        "replaces": replaces,
+        "replaces_recorded": sum(tuple(r) in recorded for r in replaces),
+        "recorded_replaced": [r for r in replaces if tuple(r) in recorded],
+        "replaced_by": replaced_by.get(key, (None, None))[1],
+        "initial": _initial(migration),
+        "operations": [_safe_describe(op) for op in migration.operations],
+        "data": any(type(op).__name__ in ("RunPython", "RunSQL") for op in migration.operations),
+    }
+
+
+def _squash(key, migration, recorded):
+    """Describe a squash Django does not use because only some of what it replaces is recorded."""
+    replaces = [list(r) for r in migration.replaces]
+    return {
+        "app_label": key[0],
+        "name": key[1],
+        "replaces": replaces,
+        "replaces_recorded": sum(tuple(r) in recorded for r in replaces),
+    }
+
+
+def _safe_describe(operation):
+    """Return Django's one-line description of an operation, or its class name if that fails."""
+    try:
+        return operation.describe()
+    except Exception:  # A third-party operation may not describe itself without a database.
+        return type(operation).__name__
 
 
 def _initial(migration):
@@ -118,6 +162,21 @@ def _initial(migration):
 def plan(app_label, target):
     """Describe the plan `migrate app_label target` would run, step by step."""
     _setup()
+    return _plan(app_label, target, with_sql=False)
+
+
+def preview(app_label, target):
+    """Describe the plan with each step's SQL, as sqlmigrate prints it, and the rows each drop loses.
+
+    One process for the whole preview: Django's connection is opened read-only
+    (SQLite's mode=ro), because collecting SQL asks the schema editor, as
+    sqlmigrate does.
+    """
+    _setup(read_only_connection=True)
+    return _plan(app_label, target, with_sql=True)
+
+
+def _plan(app_label, target, with_sql):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -132,75 +191,185 @@ def plan(app_label, target):
         if len(matches) != 1:
             return _refusal("AmbiguousTarget" if matches else "UnknownTarget", target, matches or known)
         node = (app_label, matches[0])
-    steps = []
-    for migration, backwards in executor.migration_plan([node]):
-        steps.append(
-            {
-                "app_label": migration.app_label,
-                "name": migration.name,
-                "backwards": backwards,
-                "operations": [_describe(loader, migration, op, backwards) for op in migration.operations],
-            }
-        )
+    tables = _existing_tables(connection) if with_sql else None
+    steps = [_step(loader, connection, m, backwards, tables) for m, backwards in executor.migration_plan([node])]
     return {"target": [app_label, node[1]], "steps": steps}
+
+
+def _step(loader, connection, migration, backwards, tables):
+    """Describe one step; with ``tables`` (a preview), add its SQL and the rows its drops lose."""
+    key = (migration.app_label, migration.name)
+    before = loader.project_state(key, at_end=False)
+    after = migration.mutate_state(before, preserve=True)
+    step = {
+        "app_label": migration.app_label,
+        "name": migration.name,
+        "backwards": backwards,
+        "operations": [_describe(migration, op, backwards, before, after) for op in migration.operations],
+    }
+    if tables is not None:
+        step["sql"] = _sql(loader, connection, migration, backwards)
+        for op in step["operations"]:
+            for dropped in op["drops"]:
+                dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
+    return step
+
+
+def _sql(loader, connection, migration, backwards):
+    """Return the step's SQL exactly as sqlmigrate prints it, or the error that stops sqlmigrate."""
+    try:
+        statements = loader.collect_sql([(migration, backwards)])
+    except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
+        return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
+    text = "\n".join(statements)
+    # sqlmigrate wraps atomic migrations in BEGIN/COMMIT where DDL can roll back (BaseCommand.execute).
+    if text and migration.atomic and connection.features.can_rollback_ddl:
+        text = f"{connection.ops.start_transaction_sql()}\n{text}\n{connection.ops.end_transaction_sql()}"
+    return {"text": text}
+
+
+def _existing_tables(connection):
+    """Return the tables the database has now, or none if there is no database yet."""
+    try:
+        with connection.cursor() as cursor:
+            return set(connection.introspection.table_names(cursor))
+    except Exception:
+        return set()
+
+
+def _rows(connection, tables, table, column):
+    """Return the rows of a table that would be dropped, or the non-empty values of a column."""
+    if table not in tables:
+        return 0
+    quote = connection.ops.quote_name
+    counted = "*" if column is None else quote(column)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT({counted}) FROM {quote(table)}")
+            return int(cursor.fetchone()[0])
+    except Exception:  # the column is already gone: nothing left to lose
+        return 0
 
 
 def _refusal(kind, value, known):
     return {"error": {"type": kind, "message": value, "known": known, "traceback": ""}}
 
 
-def _describe(loader, migration, operation, backwards):
+def _describe(migration, operation, backwards, before, after):
     """Say what one operation does, and what it creates or drops in this direction."""
     from django.db.migrations import operations as ops
 
     effect = {
         "operation": type(operation).__name__,
-        "description": operation.describe(),
+        "description": _safe_describe(operation),
         "reversible": bool(operation.reversible),
         "drops": [],
         "creates": [],
     }
-    key = (migration.app_label, migration.name)
+    app = migration.app_label
+    made, gone = (effect["drops"], effect["creates"]) if backwards else (effect["creates"], effect["drops"])
     if isinstance(operation, ops.CreateModel):
-        table = _table(loader, key, migration.app_label, operation.name, at_end=True)
-        effect["drops" if backwards else "creates"].append({"table": table, "column": None})
+        made.extend(_tables_of(after, app, operation.name))
     elif isinstance(operation, ops.DeleteModel):
-        table = _table(loader, key, migration.app_label, operation.name, at_end=False)
-        effect["creates" if backwards else "drops"].append({"table": table, "column": None})
+        gone.extend(_tables_of(before, app, operation.name))
     elif isinstance(operation, ops.AddField):
-        table, column = _column(loader, key, migration.app_label, operation.model_name, operation.name, at_end=True)
-        effect["drops" if backwards else "creates"].append({"table": table, "column": column})
+        made.append(_column(after, app, operation.model_name, operation.name))
     elif isinstance(operation, ops.RemoveField):
-        table, column = _column(loader, key, migration.app_label, operation.model_name, operation.name, at_end=False)
-        effect["creates" if backwards else "drops"].append({"table": table, "column": column})
+        gone.append(_column(before, app, operation.model_name, operation.name))
+    if type(operation).__name__ in ("RunPython", "RunSQL"):
+        effect["code"] = _code_of(operation)
     return effect
 
 
-def _model(loader, key, app_label, model_name, at_end):
-    return loader.project_state(key, at_end=at_end).apps.get_model(app_label, model_name)
+def _tables_of(state, app_label, model_name):
+    """Return the model's table and the many-to-many join tables Django made for it."""
+    model = state.apps.get_model(app_label, model_name)
+    found = [{"table": model._meta.db_table, "column": None}]
+    for field in model._meta.local_many_to_many:
+        through = field.remote_field.through
+        if through is not None and not isinstance(through, str) and through._meta.auto_created:
+            found.append({"table": through._meta.db_table, "column": None})
+    return found
 
 
-def _table(loader, key, app_label, model_name, at_end):
-    return _model(loader, key, app_label, model_name, at_end)._meta.db_table
-
-
-def _column(loader, key, app_label, model_name, field_name, at_end):
-    model = _model(loader, key, app_label, model_name, at_end)
+def _column(state, app_label, model_name, field_name):
+    model = state.apps.get_model(app_label, model_name)
     field = model._meta.get_field(field_name)
-    return model._meta.db_table, getattr(field, "column", None)
+    return {"table": model._meta.db_table, "column": getattr(field, "column", None)}
 
 
-def database():
-    """Describe where the default database lives."""
-    import django
+def _code_of(operation):
+    """Name the functions or SQL of a RunPython/RunSQL, forwards and backwards, with their docstrings."""
+    if type(operation).__name__ == "RunPython":
+        return {
+            "forwards": _function(operation.code),
+            "backwards": _function(operation.reverse_code),
+        }
+    return {
+        "forwards": str(operation.sql)[:2000],
+        "backwards": None if operation.reverse_sql is None else str(operation.reverse_sql)[:2000],
+    }
+
+
+def _function(function):
+    """Return a function's name and the first line of its docstring, or None."""
+    if function is None:
+        return None
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
+    if name == "RunPython.noop" or name == "noop":
+        return {"name": "RunPython.noop", "doc": "does nothing"}
+    doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
+    return {"name": name, "doc": doc[0] if doc else ""}
+
+
+def database(*what):
+    """Describe where the default database lives, and MEDIA_ROOT and STATIC_ROOT.
+
+    Only the settings are read (no django.setup()), so a project whose database
+    driver is not installed can still be described. With "recorded", also return
+    the applied migrations of the default database as [app, name] pairs: a SQLite
+    file through a read-only connection, any other database through Django's own
+    connection (one SELECT); None with the reason when it cannot be read.
+    """
     from django.conf import settings
 
-    django.setup()
     db = settings.DATABASES["default"]
-    return {"engine": db["ENGINE"], "name": str(db["NAME"])}
+    answer = {
+        "engine": db["ENGINE"],
+        "name": str(db.get("NAME", "")),
+        "media_root": str(settings.MEDIA_ROOT or ""),
+        "static_root": str(settings.STATIC_ROOT or ""),
+    }
+    if "recorded" in what:
+        answer.update(_recorded_anywhere())
+    return answer
 
 
-COMMANDS = {"graph": graph, "plan": plan, "database": database}
+def _recorded_anywhere():
+    """Return {"applied": [[app, name], ...]} for the default database, or None and the reason."""
+    try:
+        path = _database_file()
+        if path is not None:
+            if not path.is_file():
+                return {"applied": None, "reason": f"there is no file {path.name}"}
+            return {"applied": sorted(list(key) for key in _recorded_rows())}
+        import django
+        from django.db import connection
+        from django.db.migrations.recorder import MigrationRecorder
+
+        django.setup()
+        try:
+            recorder = MigrationRecorder(connection)
+            rows = recorder.applied_migrations() if recorder.has_table() else {}
+        finally:
+            connection.close()
+        return {"applied": sorted(list(key) for key in rows)}
+    except Exception as exc:  # no driver, no server, no permission: all mean "not readable"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return {"applied": None, "reason": f"{type(exc).__name__}: {first}".rstrip(": ")}
+
+
+COMMANDS = {"graph": graph, "plan": plan, "preview": preview, "database": database}
 
 if __name__ == "__main__":
     main(sys.argv[1:])

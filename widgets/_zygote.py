@@ -12,10 +12,22 @@ Protocol, one datagram each: the kernel sends a JSON request with four file
 descriptors (stdin, stdout, stderr, a status socket); the zygote answers on the
 status socket ``pid N`` once the child runs and ``exit S`` (the raw wait status)
 when it is reaped. ``ready`` on the control socket says the imports are done.
+
+A request of kind ``warm`` comes with two descriptors instead (a new control
+socket and a status socket): the zygote forks a *warm* zygote for one sandbox,
+which runs ``django.setup()`` with that sandbox's settings and loads its
+migration files, then serves requests on the new socket exactly as this one
+does. Its children skip Django's start-up: a command costs a fork. The kernel
+makes a new warm zygote whenever the sandbox's code changes. Whatever set-up
+printed is printed again by each child, so the output stays the bare command's.
+
+When the kernel goes (its socket closes, or SIGTERM arrives), a zygote kills
+every child's process group before it exits: nothing outlives the kernel.
 Stdlib only above ``main``: this file runs outside the kit's package.
 """
 
 import atexit
+import gc
 import importlib
 import importlib.machinery
 import json
@@ -105,27 +117,46 @@ def preload() -> None:
 class Zygote:
     """Fork a child per request and report its pid and wait status."""
 
-    def __init__(self, control: socket.socket) -> None:
+    def __init__(self, control: socket.socket, *, before_fork=None, replay=(b"", b""), extra_env=None) -> None:
         self.control = control
         self.waiting: dict[int, socket.socket] = {}
+        self.warm: set[int] = set()
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         self.selector = selectors.DefaultSelector()
+        self.before_fork = before_fork
+        self.replay = replay  # what set-up printed on stdout and stderr, printed again by each child
+        self.extra_env = extra_env or {}
 
     def serve(self) -> None:
-        """Answer requests until the kernel closes its end of the control socket."""
+        """Answer requests until the kernel closes its end of the control socket, then stop every child."""
+        signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select through the wakeup fd
         signal.set_wakeup_fd(self.wake_w)
         self.selector.register(self.control, selectors.EVENT_READ)
         self.selector.register(self.wake_r, selectors.EVENT_READ)
-        self.control.send(b"ready")
-        while True:
-            for key, _ in self.selector.select():
-                if key.fileobj is self.control and not self.accept():
-                    return
-                if key.fileobj == self.wake_r:
-                    os.read(self.wake_r, 4096)
-                    self.reap()
+        try:
+            self.control.send(b"ready")
+            while True:
+                for key, _ in self.selector.select():
+                    if key.fileobj is self.control and not self.accept():
+                        return
+                    if key.fileobj == self.wake_r:
+                        os.read(self.wake_r, 4096)
+                        self.reap()
+        finally:
+            self.stop_children()
+
+    def stop_children(self) -> None:
+        """Kill every command's process group, and ask warm zygotes to do the same with theirs."""
+        for pid in list(self.waiting):
+            try:
+                if pid in self.warm:
+                    os.kill(pid, signal.SIGTERM)
+                else:
+                    os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def accept(self) -> bool:
         """Take one request and fork its child; return False when the kernel has gone."""
@@ -135,21 +166,27 @@ class Zygote:
             return True
         if not data:
             return False
-        status = socket.socket(fileno=fds[3])
+        status = socket.socket(fileno=fds[-1])
         try:
             request = json.loads(data)
+            if self.before_fork is not None:
+                self.before_fork()
             pid = os.fork()
         except Exception as exc:
-            for fd in fds[:3]:
+            for fd in fds[:-1]:
                 os.close(fd)
             status.send(f"error {exc}".encode())
             status.close()
             return True
         if pid == 0:
+            if request.get("kind") == "warm":
+                self.become_warm(request, fds[0], status)
             self.become_child(request, fds[:3], status)
-        for fd in fds[:3]:
+        for fd in fds[:-1]:
             os.close(fd)
         self.waiting[pid] = status
+        if request.get("kind") == "warm":
+            self.warm.add(pid)
         status.send(f"pid {pid}".encode())
         return True
 
@@ -162,6 +199,7 @@ class Zygote:
                 return
             if pid == 0:
                 return
+            self.warm.discard(pid)
             status = self.waiting.pop(pid, None)
             if status is not None:
                 try:
@@ -170,28 +208,142 @@ class Zygote:
                     pass
                 status.close()
 
+    def _forget_parent_state(self, status: socket.socket) -> None:
+        """Drop the zygote's sockets, pipes and handlers in a freshly forked child."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        self.selector.close()
+        self.control.close()
+        status.close()
+        for other in self.waiting.values():
+            other.close()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+
     def become_child(self, request: dict, stdio: list[int], status: socket.socket) -> None:
         """Drop the zygote's state and run the request's script; never return."""
         try:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            self.selector.close()
-            self.control.close()
-            status.close()
-            for other in self.waiting.values():
-                other.close()
-            os.close(self.wake_r)
-            os.close(self.wake_w)
+            self._forget_parent_state(status)
             os.setsid()
+            _die_with_parent(signal.SIGKILL)
             for target, fd in enumerate(stdio):
                 os.dup2(fd, target)
                 os.close(fd)
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
+            for name, value in self.extra_env.items():
+                os.environ.setdefault(name, value)
+            _replay(self.replay)
         except BaseException:
             os._exit(127)
         os._exit(run_script(request["argv"]))
+
+    def become_warm(self, request: dict, control_fd: int, status: socket.socket) -> None:
+        """Set Django up for one sandbox, then serve its commands as a zygote of its own; never return."""
+        control = socket.socket(fileno=control_fd)
+        try:
+            self._forget_parent_state(status)
+            _die_with_parent(signal.SIGTERM)
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+            replay, extra_env = warm_up(request["cwd"], request["env"])
+        except BaseException as exc:
+            try:
+                control.send(f"failed {type(exc).__name__}: {exc}".encode()[:4000])
+            except OSError:
+                pass
+            os._exit(0)
+        try:
+            Zygote(control, before_fork=_close_connections, replay=replay, extra_env=extra_env).serve()
+        finally:
+            os._exit(0)
+
+
+def _stop(*_args) -> None:
+    """End serve() on SIGTERM, so its cleanup runs."""
+    raise SystemExit(0)
+
+
+def _die_with_parent(signum: int) -> None:
+    """Ask Linux to send signum when the parent dies (a second line of defence behind the socket's EOF)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signum, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: the parent's own cleanup still stops its children
+        pass
+
+
+def _replay(replay) -> None:
+    """Print again what the warm zygote's set-up printed, as a fresh process would have."""
+    out, err = replay
+    for fd, data in ((1, out), (2, err)):
+        while data:
+            data = data[os.write(fd, data) :]
+
+
+def warm_up(cwd: str, env: dict) -> tuple[tuple[bytes, bytes], dict]:
+    """Run django.setup() and load the migration files as manage.py would; return what it printed."""
+    import tempfile
+
+    sys.path.insert(0, cwd)  # manage.py's folder, as python puts it first
+    saved = (os.dup(1), os.dup(2))
+    captured = (tempfile.TemporaryFile(), tempfile.TemporaryFile())
+    try:
+        for fd, file in zip((1, 2), captured, strict=True):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(file.fileno(), fd)
+        import django
+
+        django.setup()
+        from django.core.management import get_commands
+        from django.db.migrations.loader import MigrationLoader
+
+        get_commands()
+        MigrationLoader(None, ignore_no_migrations=True)  # imports every migration file
+        _warm_checks()
+        _close_connections()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Keep the collector away from what set-up built: a child that scanned it would copy every page.
+        gc.collect()
+        gc.freeze()
+    finally:
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        sys.path.remove(cwd)
+    if threading.active_count() != 1:
+        raise RuntimeError("the project started a thread while setting up; forking it would be unsafe")
+    printed = []
+    for file in captured:
+        file.seek(0)
+        printed.append(file.read())
+        file.close()
+    # Django's settings set TZ for the process; a fresh process would have it in its environment too.
+    extra = {"TZ": os.environ["TZ"]} if "TZ" in os.environ and "TZ" not in env else {}
+    return (printed[0], printed[1]), extra
+
+
+def _warm_checks() -> None:
+    """Run the system checks once, so their imports and caches (URLconf, templates) are ready in every child."""
+    try:
+        from django.core import checks
+
+        checks.run_checks()
+    except Exception:  # a failing check fails again, and visibly, in the command that runs it
+        pass
+
+
+def _close_connections() -> None:
+    """Close Django's database connections: a forked child must never share one."""
+    if "django.db" in sys.modules:
+        sys.modules["django.db"].connections.close_all()
 
 
 def run_script(argv: list[str]) -> int:
@@ -275,6 +427,8 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     del sys.path[0]  # this file's folder; each child puts its script's folder back
     preload()
+    gc.collect()
+    gc.freeze()  # children then share the preloaded modules' pages instead of copying them
     Zygote(control).serve()
 
 

@@ -121,12 +121,28 @@ def run_manage(
     *,
     input: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    settings: str | None = None,
+    pass_settings: bool = False,
+    python: str | None = None,
+    warm: bool = True,
 ) -> CommandResult:
-    """Run ``python manage.py *args`` in ``project`` and return its result; never hang."""
+    """Run ``python manage.py *args`` in ``project`` and return its result; never hang.
+
+    ``settings`` (the project's settings module) lets the command fork from a
+    warm zygote that has already set Django up for this project's code; with
+    ``pass_settings`` it is also passed as DJANGO_SETTINGS_MODULE (a copy on a
+    stand-in database, say), otherwise manage.py chooses, as in a terminal.
+    ``python`` is the interpreter to run (the project's own virtual
+    environment, say); the kit's own Python by default. ``warm=False`` runs it
+    from the plain zygote (a copy that lives a second needs no warm Django).
+    """
     project = Path(project)
     args = tuple(str(arg) for arg in args)
+    env = child_env() | ({"DJANGO_SETTINGS_MODULE": settings} if settings and pass_settings else {})
     started = time.perf_counter()
-    stdout, stderr, exit_code, timed_out = run_process([sys.executable, "manage.py", *args], project, input, timeout)
+    argv = [python or sys.executable, "manage.py", *args]
+    warm_for = settings if warm else None
+    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, env, settings=warm_for)
     duration = time.perf_counter() - started
     stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
     prompt = find_prompt(stdout, stderr) if exit_code != 0 else None
@@ -135,11 +151,18 @@ def run_manage(
 
 
 def run_process(
-    argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str] | None = None
+    argv: list[str],
+    cwd: Path,
+    input: str | None,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    *,
+    settings: str | None = None,
 ) -> tuple[str, str, int, bool]:
     """Run argv in its own process group and return (stdout, stderr, exit code, timed out)."""
     env = env if env is not None else child_env()
-    fast = worker.run(argv, cwd, input, timeout, env)  # forked from a pre-warmed zygote; None: run it plainly
+    # Forked from a pre-warmed zygote (warm for this project when settings is known); None: run it plainly.
+    fast = worker.run(argv, cwd, input, timeout, env, settings=settings)
     if fast is not None:
         return fast
     with subprocess.Popen(

@@ -166,9 +166,10 @@ def _app_folders(project: Path) -> list[str]:
 
 
 def _mentioned_in_settings(project: Path, label: str) -> bool:
-    """Return True when some settings module names the app in quotes."""
+    """Return True when some settings module (a settings package's modules included) names the app in quotes."""
     pattern = re.compile(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""")
-    return any(pattern.search(p.read_text(encoding="utf-8", errors="replace")) for p in project.glob("*/settings*.py"))
+    files = [*project.glob("*/settings*.py"), *project.glob("*/settings/*.py")]
+    return any(pattern.search(p.read_text(encoding="utf-8", errors="replace")) for p in files)
 
 
 @_rule
@@ -292,6 +293,40 @@ def _inconsistent_history(f: _Failure) -> Diagnosis | None:
         f"(from django.db import connection; from django.db.migrations.recorder import MigrationRecorder), "
         f"otherwise remove {applied} the same way with {forget}; then run migrate.",
         "inconsistent_history",
+    )
+
+
+@_rule
+def _half_applied_squash(f: _Failure) -> Diagnosis | None:
+    match = re.search(
+        r"Migration (\S+) depends on nonexistent node \('(\w+)', '(\w+)'\)\. Django tried to replace migration "
+        r"(\S+) with any of \[(.+?)\] but wasn't able to because some of the replaced migrations are already applied",
+        f.stderr,
+    )
+    if not match:
+        return None
+    dependant, _app, _name, replaced, squashes = match.groups()
+    return Diagnosis(
+        f"Migration {dependant} depends on {replaced}, whose file is gone: it was squashed into {squashes}, "
+        "but this database has applied only part of that squash, so Django cannot use the squash and needs "
+        "the old files.",
+        f"put the replaced migration files back (from version control) until every database has migrated past "
+        f"{squashes}; delete them only after that.",
+        "half_applied_squash",
+    )
+
+
+@_rule
+def _circular_dependency(f: _Failure) -> Diagnosis | None:
+    match = re.search(r"CircularDependencyError: (.+)", f.stderr)
+    if not match:
+        return None
+    cycle = ", ".join(sorted(name.strip() for name in match.group(1).split(",")))  # Django's order varies
+    return Diagnosis(
+        f"These migrations depend on each other in a circle, so none of them can run first: {cycle}.",
+        "open them and remove one dependency of the circle (often one that a squash or a hand edit added), "
+        "or move the operation that needs it into a later migration.",
+        "circular_dependency",
     )
 
 

@@ -1,92 +1,77 @@
-"""Draw the migration dependency graph and the schema diagram as Graphviz DOT.
+"""Draw Django's migration graph as lanes: one row per app, the applied frontier, leaf nodes, squashes, a plan.
 
-Each view first collects plain data (nodes with their classes, edges), then
-writes DOT from it with nodes and edges sorted, so the same state always gives
-the same text. The graphs render themselves in Jupyter (see ``render.py``).
-Every node and edge carries a ``class`` (``applied``, ``unapplied``,
-``conflict``, ``added``, ``removed``...) that ends up in the SVG too.
+The view first collects plain data (nodes with their classes and label lines,
+edges with their kind), then places it with ``lanes.layout`` and writes DOT
+with fixed positions, nodes and edges sorted, so the same graph always gives
+the same text and Graphviz only draws (no layout search). Every node and edge
+carries a ``class`` (``applied``, ``unapplied``, ``conflict``, ``squashed``,
+``collapsed``...) that ends up in the SVG too.
+
+The graph is the one Django's loader uses: a squash is one node when Django
+uses it, with what it replaces kept as data (expand it to see them); when
+Django cannot use a squash (only some of what it replaces is recorded), the
+replaced migrations are drawn, with the unused squash hanging under them.
 """
 
 from __future__ import annotations
 
 import html
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .diff import diff
+from . import lanes
 from .errors import KitError
+from .palette import COLOURS, EDGE_COLOURS
 from .render import KitDigraph
-from .state import MigrationGraph, Plan, State, unknown_app_error
+from .schema_diagram import CONTRIB_APPS, draw_schema, is_contrib_table
+from .state import MigrationGraph, Plan, unknown_app_error
 
-__all__ = ["CONTRIB_APPS", "draw_migration_graph", "draw_schema", "is_contrib_table"]
+__all__ = ["COLOURS", "CONTRIB_APPS", "draw_migration_graph", "draw_schema", "is_contrib_table", "migration_drawing"]
 
 Key = tuple[str, str]
 
-# Fill and border colours of each kind of node; the legend repeats them.
-COLOURS = {
-    "applied": ("#c8e6c9", "#2e7d32"),
-    "unapplied": ("#ffffff", "#757575"),
-    "conflict": ("#ffcc80", "#e65100"),
-    "external": ("#eeeeee", "#9e9e9e"),
-    "plan": ("#bbdefb", "#1565c0"),
-    "added": ("#c8e6c9", "#2e7d32"),
-    "removed": ("#ffcdd2", "#c62828"),
-    "changed": ("#fff59d", "#f9a825"),
-}
-_SQUASH_EDGE = "#7b1fa2"
-_CROSS_APP_EDGE = "#6a1b9a"
-# Graphviz's size, in inches: wider drawings are scaled down to fit a notebook cell.
+# Graphviz's size, in inches: a lesson-sized graph is scaled down to a notebook's width.
 GRAPH_SIZE = "8,100"
-FIT_WIDTH_UP_TO = 80
-# Past these sizes dot's cluster ranking fails or takes minutes: drop the app boxes.
-MAX_CLUSTERED_NODES = 1500
+FIT_WIDTH_UP_TO = 40
 # Above this many drawn nodes, cross-app dependency ends fold into their runs too
-# (the edges stay, between the runs): dot needs minutes for a few thousand nodes.
-MAX_DETAILED_NODES = 700
-
-#: Django's own apps, hidden unless include_contrib=True.
-CONTRIB_APPS = (
-    "admin",
-    "admindocs",
-    "auth",
-    "contenttypes",
-    "flatpages",
-    "gis",
-    "humanize",
-    "messages",
-    "postgres",
-    "redirects",
-    "sessions",
-    "sitemaps",
-    "sites",
-    "staticfiles",
-    "syndication",
-)
+# (the edges stay, between the runs), so a 5,000-migration project stays a readable overview.
+MAX_DETAILED_NODES = 400
+# Names longer than this break at an underscore, so a column stays narrow.
+WRAP_NAME_AT = 24
 
 
 # ----- migration graph: data --------------------------------------------------------
 
 
 @dataclass
-class _Node:
-    """One drawn node: a migration, a collapsed run of them, or a hidden app's migration."""
+class DrawnNode:
+    """One drawn node: a migration, a folded run of them, a hidden app's migration, or a squash's part."""
 
     id: str
     app: str
     label: list[str]
     classes: list[str]
     tooltip: str
-    external: bool = False
+    below: str | None = None  # hangs under this node (an expanded squash's parts, an unused squash)
+    members: list[Key] = field(default_factory=list)
 
 
 @dataclass
-class _Drawing:
-    nodes: list[_Node] = field(default_factory=list)
+class MigrationDrawing:
+    """What a migration graph view shows, before any placing or drawing."""
+
+    nodes: list[DrawnNode] = field(default_factory=list)
     edges: set[tuple[str, str, str]] = field(default_factory=set)  # (from, to, kind)
     title: str = ""
-    legend: list[str] = field(default_factory=list)
+    lane_labels: dict[str, str] = field(default_factory=dict)
+    overview: bool = False
+
+    def classes_present(self) -> set[str]:
+        """Return every class some node has."""
+        return {c for n in self.nodes for c in n.classes}
 
 
 class _Facts:
@@ -96,38 +81,22 @@ class _Facts:
         rows = graph.nodes.to_dict("records")
         self.graph = graph
         self.keys: list[Key] = sorted((r["app_label"], r["name"]) for r in rows)
-        self.applied = {(r["app_label"], r["name"]): bool(r["applied"]) for r in rows}
-        self.recorded = {(r["app_label"], r["name"]): bool(r["recorded"]) for r in rows}
-        self.replaces = {(r["app_label"], r["name"]): list(r["replaces"]) for r in rows}
+        self.row = {(r["app_label"], r["name"]): r for r in rows}
         self.parents: dict[Key, set[Key]] = defaultdict(set)
         self.children: dict[Key, set[Key]] = defaultdict(set)
         for e in graph.edges.itertuples(index=False):
             self.parents[(e.to_app, e.to_name)].add((e.from_app, e.from_name))
             self.children[(e.from_app, e.from_name)].add((e.to_app, e.to_name))
-        self.replaced_by = {old: key for key, olds in self.replaces.items() for old in olds}
-        self.effective = {k: self._effective(k) for k in self.keys}
-        self.frontier = self._frontier()
+        self.frontier = {k for k in self.keys if self.applied(k) and not self._applied_later(k)}
 
-    def _effective(self, key: Key) -> Key:
-        """Return the squashed migration standing in for key, as Django's loader would use it."""
-        squash = self.replaced_by.get(key)
-        if squash is None:
-            return key
-        olds = self.replaces[squash]
-        partly = any(self.recorded.get(o) for o in olds) and not all(self.recorded.get(o) for o in olds)
-        return key if partly else squash
+    def applied(self, key: Key) -> bool:
+        return bool(self.row[key]["applied"])
 
-    def _frontier(self) -> set[Key]:
-        """Return the applied migrations with no applied successor in their own app."""
-        frontier = set()
-        for key in self.keys:
-            if not self.applied[key] or self.effective[key] != key:
-                continue
-            members = [key, *(o for o in self.replaces[key] if self.effective.get(o) == key)]
-            later = {self.effective.get(c, c) for m in members for c in self.children[m]} - {key}
-            if not any(c[0] == key[0] and self.applied.get(c) for c in later):
-                frontier.add(key)
-        return frontier
+    def _applied_later(self, key: Key) -> bool:
+        return any(c[0] == key[0] and self.applied(c) for c in self.children[key])
+
+    def replaces(self, key: Key) -> list[Key]:
+        return list(self.row[key].get("replaces") or [])
 
     def is_leaf(self, key: Key) -> bool:
         return key[1] in self.graph.leaf_nodes.get(key[0], [])
@@ -157,17 +126,24 @@ def _plan_marks(facts: _Facts, plan: Plan | None) -> tuple[dict[Key, str], Key |
     return marks, _resolve_target(facts, plan.app_label, plan.target)
 
 
+def _squash_tag(row: dict) -> str:
+    count = len(row["replaces"])
+    return f"squashes {count} ({row.get('replaces_recorded', 0)} recorded)"
+
+
 def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None) -> tuple[list[str], list[str]]:
     """Return the node's classes and the tags shown under its name."""
-    classes = ["migration", "applied" if facts.applied[key] else "unapplied"]
+    row = facts.row[key]
+    classes = ["migration", "applied" if row["applied"] else "unapplied"]
     tags = []
     checks = [
         (facts.is_conflict(key), "conflict", "conflicting leaf node"),
         # A conflicting node is a leaf too; its tag already says so.
         (facts.is_leaf(key), "leaf", "" if facts.is_conflict(key) else "leaf node"),
         (key in facts.frontier, "frontier", "applied frontier"),
-        (bool(facts.replaces[key]), "squashed", f"squashes {len(facts.replaces[key])}"),
-        (key in facts.replaced_by, "replaced", "recorded" if facts.recorded[key] else "not recorded"),
+        (bool(row["replaces"]), "squashed", _squash_tag(row) if row["replaces"] else ""),
+        (bool(row.get("replaced_by")), "replaced", f"squashed into {row.get('replaced_by')}"),
+        (bool(row.get("data")), "data", "data migration"),
         (key in marks, "plan", marks.get(key, "")),
         (key == target, "target", "target"),
     ]
@@ -178,9 +154,13 @@ def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None)
     return classes, tags
 
 
+# Classes that never hide a migration inside a folded run.
+_PLAIN = {"migration", "applied", "unapplied", "data"}
+
+
 def _remarkable(facts: _Facts, key: Key, classes: list[str], cross_app: bool) -> bool:
-    """Return True for a migration that must stay visible when runs are collapsed."""
-    if set(classes) - {"migration", "applied", "unapplied"}:
+    """Return True for a migration that must stay visible when runs are folded."""
+    if set(classes) - _PLAIN:
         return True
     parents, children = facts.parents[key], facts.children[key]
     if cross_app and any(k[0] != key[0] for k in parents | children):
@@ -195,12 +175,12 @@ def _runs(facts: _Facts, keys: list[Key], plain: set[Key], min_run: int) -> dict
         if key not in plain or key in grouped:
             continue
         (parent,) = facts.same_app(facts.parents[key], key[0])
-        if parent in plain and facts.applied[parent] == facts.applied[key]:
+        if parent in plain and facts.applied(parent) == facts.applied(key):
             continue  # not the start of a run
         run = [key]
         while True:
             (child,) = facts.same_app(facts.children[run[-1]], key[0])
-            if child not in plain or facts.applied[child] != facts.applied[key]:
+            if child not in plain or facts.applied(child) != facts.applied(key):
                 break
             run.append(child)
         if len(run) >= min_run:
@@ -208,19 +188,49 @@ def _runs(facts: _Facts, keys: list[Key], plain: set[Key], min_run: int) -> dict
     return grouped
 
 
-def _migration_drawing(
+def _name_lines(name: str) -> list[str]:
+    """Break a long migration name at the underscore nearest its middle."""
+    if len(name) <= WRAP_NAME_AT or "_" not in name:
+        return [name]
+    cuts = [i for i, ch in enumerate(name) if ch == "_"]
+    cut = min(cuts, key=lambda i: abs(i - len(name) / 2))
+    return [name[: cut + 1], name[cut + 1 :]]
+
+
+def _key_id(key: Key) -> str:
+    return f"{key[0]}.{key[1]}"
+
+
+def migration_drawing(
+    graph: MigrationGraph,
+    apps: list[str],
+    *,
+    plan: Plan | None = None,
+    collapse: bool = True,
+    expand: Iterable[str] = (),
+    min_run: int = 3,
+    cross_app: bool = True,
+) -> MigrationDrawing:
+    """Collect the nodes and edges to draw for the chosen apps; expand names apps or squashes ('app.name')."""
+    return _drawing(
+        _Facts(graph), apps, plan=plan, collapse=collapse, expand=expand, min_run=min_run, cross_app=cross_app
+    )
+
+
+def _drawing(
     facts: _Facts,
     apps: list[str],
     *,
     plan: Plan | None,
     collapse: bool,
-    expand: set[str],
+    expand: Iterable[str],
     min_run: int,
     cross_app: bool = True,
-) -> _Drawing:
-    """Collect the nodes and edges to draw for the chosen apps."""
+) -> MigrationDrawing:
+    graph = facts.graph
+    expand = set(expand)
     marks, target = _plan_marks(facts, plan)
-    drawing, shown, node_of = _Drawing(), set(apps), {}
+    drawing, shown, node_of = MigrationDrawing(), set(apps), {}
     plain: set[Key] = set()
     info = {}
     for key in (k for k in facts.keys if k[0] in shown):
@@ -233,26 +243,40 @@ def _migration_drawing(
         run = runs.get(key)
         if run is None:
             node_of[key] = _key_id(key)
-            status = "applied" if facts.applied[key] else "not applied"
-            tooltip = f"{key[0]}.{key[1]} ({status}{'; ' + '; '.join(tags) if tags else ''})"
-            drawing.nodes.append(_Node(_key_id(key), key[0], [key[1], *tags], classes, tooltip))
+            drawing.nodes.append(_migration_node(facts, key, classes, tags))
         elif key == run[0]:
-            node_id = f"{key[0]}.{run[0][1]}..{run[-1][1]}"
-            node_of.update({member: node_id for member in run})
-            state = "applied" if facts.applied[key] else "unapplied"
-            label = [f"{len(run)} migrations", f"{run[0][1]}", "…", f"{run[-1][1]}"]
-            tooltip = f"{key[0]}: {len(run)} {'applied' if facts.applied[key] else 'unapplied'} migrations in a row"
-            drawing.nodes.append(_Node(node_id, key[0], label, ["collapsed", state], tooltip))
+            drawing.nodes.append(_run_node(facts, run))
+            node_of.update({member: drawing.nodes[-1].id for member in run})
     _add_edges(facts, drawing, node_of, shown)
+    _add_squash_parts(facts, drawing, node_of, expand)
+    drawing.lane_labels = {app: _lane_label(graph, app) for app in {n.app for n in drawing.nodes}}
+    drawing.overview = not cross_app
     return drawing
 
 
-def _key_id(key: Key) -> str:
-    return f"{key[0]}.{key[1]}"
+def _migration_node(facts: _Facts, key: Key, classes: list[str], tags: list[str]) -> DrawnNode:
+    row = facts.row[key]
+    status = "applied" if row["applied"] else "not applied"
+    operations = list(row.get("operations") or [])
+    shown_ops = "; ".join(operations[:6]) + (f"; and {len(operations) - 6} more" if len(operations) > 6 else "")
+    tooltip = f"{key[0]}.{key[1]} ({status}{'; ' + '; '.join(tags) if tags else ''})"
+    if shown_ops:
+        tooltip += f"\n{shown_ops}"
+    return DrawnNode(_key_id(key), key[0], [*_name_lines(key[1]), *tags], classes, tooltip, members=[key])
 
 
-def _add_edges(facts: _Facts, drawing: _Drawing, node_of: dict[Key, str], shown: set[str]) -> None:
-    """Add dependency and 'replaces' edges; a hidden app's end becomes a grey outside node."""
+def _run_node(facts: _Facts, run: list[Key]) -> DrawnNode:
+    app, state = run[0][0], "applied" if facts.applied(run[0]) else "unapplied"
+    node_id = f"{app}.{run[0][1]}..{run[-1][1]}"
+    label = [f"{len(run)} migrations", *_name_lines(run[0][1]), "…", *_name_lines(run[-1][1])]
+    tooltip = (
+        f"{app}: {len(run)} {state} migrations in a row, {run[0][1]} to {run[-1][1]} (click or expand to see them)"
+    )
+    return DrawnNode(node_id, app, label, ["collapsed", state], tooltip, members=list(run))
+
+
+def _add_edges(facts: _Facts, drawing: MigrationDrawing, node_of: dict[Key, str], shown: set[str]) -> None:
+    """Add dependency edges; a hidden app's end becomes a grey node in that app's lane."""
     external: set[Key] = set()
     for child in sorted(node_of):
         for parent in sorted(facts.parents[child]):
@@ -266,28 +290,60 @@ def _add_edges(facts: _Facts, drawing: _Drawing, node_of: dict[Key, str], shown:
             if later[0] not in shown:
                 external.add(later)
                 drawing.edges.add((node_of[child], _key_id(later), "cross-app"))
-        for old in facts.replaces[child]:
-            if old in node_of:
-                drawing.edges.add((node_of[child], node_of[old], "replaces"))
     for key in sorted(external):
-        state = "applied" if facts.applied[key] else "unapplied"
+        state = "applied" if facts.applied(key) else "unapplied"
+        tooltip = f"{key[0]}.{key[1]} ({key[0]} is not drawn)"
         drawing.nodes.append(
-            _Node(_key_id(key), key[0], [f"{key[0]}.{key[1]}"], ["external", state], f"{key[0]} (hidden app)", True)
+            DrawnNode(_key_id(key), key[0], _name_lines(key[1]), ["external", state], tooltip, members=[key])
         )
+
+
+def _add_squash_parts(facts: _Facts, drawing: MigrationDrawing, node_of: dict[Key, str], expand: set[str]) -> None:
+    """Hang an expanded squash's migrations under it, and an unused squash under what it replaces."""
+    every = "*squashes*" in expand
+    for key in sorted(k for k in node_of if facts.replaces(k) and (every or _key_id(k) in expand)):
+        recorded = {tuple(r) for r in facts.row[key].get("recorded_replaced") or []}
+        for old in facts.replaces(key):
+            state = "recorded" if old in recorded else "not recorded"
+            tooltip = f"{old[0]}.{old[1]}: replaced by {key[1]} ({state} in django_migrations)"
+            drawing.nodes.append(
+                DrawnNode(_key_id(old), old[0], [*_name_lines(old[1]), state], ["replaced-part"], tooltip, _key_id(key))
+            )
+            drawing.edges.add((_key_id(key), _key_id(old), "replaces"))
+    for squash in facts.graph.unused_squashes:
+        drawn = [node_of[tuple(old)] for old in squash["replaces"] if tuple(old) in node_of]
+        if not drawn:
+            continue
+        squash_id = f"{squash['app_label']}.{squash['name']}"
+        total, recorded = len(squash["replaces"]), squash["replaces_recorded"]
+        label = [*_name_lines(squash["name"]), f"not used: {recorded} of {total} recorded"]
+        tooltip = (
+            f"{squash_id} squashes {total} migrations, but only {recorded} of them are recorded, "
+            "so Django uses the migrations it replaces instead"
+        )
+        drawing.nodes.append(DrawnNode(squash_id, squash["app_label"], label, ["squash-unused"], tooltip, drawn[0]))
+        for target in sorted(set(drawn)):
+            drawing.edges.add((squash_id, target, "replaces"))
+
+
+def _lane_label(graph: MigrationGraph, app: str) -> str:
+    conflict = graph.conflicts.get(app)
+    return f"{app}: CONFLICT, {len(conflict)} leaf nodes" if conflict else app
 
 
 # ----- migration graph: DOT ----------------------------------------------------------
 
 
-def _migration_node_attrs(node: _Node) -> dict[str, str]:
+def _node_attrs(node: DrawnNode) -> dict[str, str]:
     """Return the Graphviz attributes that show a node's classes."""
     classes = set(node.classes)
-    kind = next(c for c in ("external", "plan", "conflict", "applied", "unapplied") if c in classes)
+    kind = next(
+        (c for c in ("external", "conflict", "applied", "unapplied") if c in classes),
+        "squash" if classes & {"replaced-part", "squash-unused"} else "unapplied",
+    )
     fill, border = COLOURS[kind]
-    if kind == "plan":
-        fill = COLOURS["applied" if "applied" in classes else "unapplied"][0]
     styles = ["rounded", "filled"]
-    if "unapplied" in classes or "external" in classes:
+    if classes & {"unapplied", "external", "replaced-part", "squash-unused"}:
         styles.append("dashed")
     attrs = {
         "label": "\n".join(node.label),
@@ -299,103 +355,128 @@ def _migration_node_attrs(node: _Node) -> dict[str, str]:
     }
     if "leaf" in classes:
         attrs["peripheries"] = "2"
-    if classes & {"frontier", "plan", "conflict"}:
+    if classes & {"frontier", "conflict"}:
         attrs["penwidth"] = "3"
+    if "data" in classes:
+        attrs["color"] = COLOURS["data"][1]
+    if "plan" in classes:
+        attrs.update(color=COLOURS["plan"][1], penwidth="3")
     if "target" in classes:
-        attrs.update(fillcolor=COLOURS["plan"][0], penwidth="4")
-    if "squashed" in classes:
+        attrs.update(color=COLOURS["target"][1], penwidth="4", fillcolor=COLOURS["target"][0])
+    if classes & {"squashed", "squash-unused"}:
         attrs["shape"] = "box3d"
-    if classes & {"squashed", "replaced"} and kind in ("applied", "unapplied"):
-        attrs["color"] = _SQUASH_EDGE
+    if classes & {"squashed", "replaced", "replaced-part", "squash-unused"} and "plan" not in classes:
+        attrs["color"] = COLOURS["squash"][1]
     if "collapsed" in classes:
         attrs["shape"] = "folder"
     return attrs
 
 
 _EDGE_ATTRS = {
-    "depends": {"color": "#616161"},
-    # Not a ranking constraint: each app stays one left-to-right row instead of a staircase.
-    "cross-app": {"color": _CROSS_APP_EDGE, "penwidth": "1.5", "constraint": "false"},
-    "replaces": {
-        "color": _SQUASH_EDGE,
-        "style": "dashed",
-        "arrowhead": "odot",
-        "label": "replaces",
-        "fontsize": "8",
-        "constraint": "false",
-    },
+    "depends": {"color": EDGE_COLOURS["depends"]},
+    "cross-app": {"color": EDGE_COLOURS["cross-app"], "penwidth": "1.2", "arrowsize": "0.5"},
+    "replaces": {"color": EDGE_COLOURS["replaces"], "style": "dashed", "arrowhead": "odot"},
 }
 
+# (class present in the drawing, legend text, fill, border); the first four are always shown.
+_LEGEND = [
+    (None, "applied", *COLOURS["applied"]),
+    (None, "not applied (dashed)", *COLOURS["unapplied"]),
+    ("frontier", "applied frontier (thick)", *COLOURS["applied"]),
+    ("leaf", "leaf node (double)", "#ffffff", "#424242"),
+    ("conflict", "conflict", *COLOURS["conflict"]),
+    ("squashed", "squash (3-D)", *COLOURS["squash"]),
+    ("replaced-part", "replaced by the squash", *COLOURS["squash"]),
+    ("squash-unused", "squash not used", *COLOURS["squash"]),
+    ("data", "data migration", *COLOURS["data"]),
+    ("plan", "in the plan", "#ffffff", COLOURS["plan"][1]),
+    ("target", "target", *COLOURS["target"]),
+    ("collapsed", "folded run", "#ffffff", "#424242"),
+    ("external", "other app", *COLOURS["external"]),
+]
 
-def _legend_rows(drawing: _Drawing) -> list[tuple[str, str, str]]:
+
+def _legend_rows(drawing: MigrationDrawing) -> list[tuple[str, str, str]]:
     """Return (text, fill, border) for every kind of node present in the drawing."""
-    present = {c for n in drawing.nodes for c in n.classes}
-    rows = [
-        ("applied", *COLOURS["applied"]),
-        ("not applied (dashed)", *COLOURS["unapplied"]),
-        ("applied frontier (thick border)", COLOURS["applied"][0], COLOURS["applied"][1]),
-        ("leaf node (double border)", "#ffffff", "#424242"),
-    ]
-    optional = [
-        ("conflict", "conflict: two leaf nodes in one app", *COLOURS["conflict"]),
-        ("squashed", "squashed migration (3-D box)", "#ffffff", _SQUASH_EDGE),
-        ("replaced", "replaced by a squash (recorded = still in django_migrations)", "#ffffff", _SQUASH_EDGE),
-        ("plan", "in the plan of the target", *COLOURS["plan"]),
-        ("collapsed", "collapsed run (folder)", "#ffffff", "#424242"),
-        ("external", "hidden app's migration", *COLOURS["external"]),
-    ]
-    return rows + [(text, fill, border) for cls, text, fill, border in optional if cls in present]
+    present = drawing.classes_present()
+    return [(text, fill, border) for cls, text, fill, border in _LEGEND if cls is None or cls in present]
 
 
-def _legend_label(rows: list[tuple[str, str, str]]) -> str:
+def _graph_label(title: str, rows: list[tuple[str, str, str]]) -> str:
+    """Return an HTML-like label: the title, then the legend as one compact row."""
+    title_rows = "".join(f'<TR><TD ALIGN="LEFT">{html.escape(line)}</TD></TR>' for line in title.split("\n"))
     cells = "".join(
-        f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="2" WIDTH="18"> </TD><TD ALIGN="LEFT">{html.escape(text)}</TD></TR>'
+        f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="10"> </TD><TD ALIGN="LEFT">{html.escape(text)}</TD>'
         for text, fill, border in rows
     )
-    return (
-        f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2"><TR><TD COLSPAN="2"><B>Legend</B></TD></TR>{cells}</TABLE>>'
+    legend = f'<TABLE ID="legend" BORDER="0" CELLSPACING="3" CELLPADDING="1"><TR>{cells}</TR></TABLE>'
+    return f'<<TABLE BORDER="0" CELLSPACING="0">{title_rows}<TR><TD ALIGN="LEFT">{legend}</TD></TR></TABLE>>'
+
+
+def _boxes(drawing: MigrationDrawing) -> list[lanes.Box]:
+    return [lanes.Box(n.id, n.app, tuple(n.label), n.below) for n in sorted(drawing.nodes, key=lambda n: n.id)]
+
+
+def _migration_dot(drawing: MigrationDrawing) -> KitDigraph:
+    """Place the drawing in lanes and write it as DOT with fixed positions, nodes and edges sorted."""
+    placed = lanes.layout(_boxes(drawing), sorted((a, b) for a, b, _ in drawing.edges), lane_labels=drawing.lane_labels)
+    dot = KitDigraph("migrations", engine="neato")
+    dot.fixed_positions = True  # Graphviz only draws: neato -n2
+    dot.attr(
+        fontname="Helvetica",
+        fontsize="11",
+        label=_graph_label(drawing.title, _legend_rows(drawing)),
+        labelloc="t",
+        labeljust="l",
+        outputorder="edgesfirst",
+        splines="true" if len(drawing.nodes) <= 150 else "line",
+        bgcolor="white",
     )
-
-
-def _migration_dot(drawing: _Drawing, facts: _Facts, clustered: bool) -> KitDigraph:
-    """Write the drawing as DOT: one cluster per app, nodes and edges sorted."""
-    dot = KitDigraph("migrations")
-    dot.attr(rankdir="LR", newrank="true", fontname="Helvetica", fontsize="12", label=drawing.title, labelloc="t")
     if len(drawing.nodes) <= FIT_WIDTH_UP_TO:
-        # A lesson-sized graph is scaled down to a notebook's width instead of being cut off;
-        # a big one keeps its size, so its labels stay legible (save it to a file to pan around).
         dot.attr(size=GRAPH_SIZE)
-    dot.attr("node", shape="box", fontname="Helvetica", fontsize="10")
+    # No minimum size: each node is as big as its label, as the layout assumed.
+    dot.attr("node", shape="box", fontname="Helvetica", fontsize="10", margin="0.08,0.04", width="0", height="0")
     dot.attr("edge", arrowsize="0.7")
-    by_app: dict[str, list[_Node]] = defaultdict(list)
+    for lane in placed.lane_order:
+        x, y = placed.lanes[lane]
+        conflict = lane in drawing.lane_labels and "CONFLICT" in drawing.lane_labels[lane]
+        colour = COLOURS["conflict"][1] if conflict else "#424242"
+        dot.node(
+            f"lane:{lane}",
+            label=drawing.lane_labels.get(lane, lane),
+            shape="plaintext",
+            fontsize="11",
+            fontcolor=colour,
+            pos=_pos(x, y),
+            **{"class": "app"},
+        )
     for node in sorted(drawing.nodes, key=lambda n: n.id):
-        if node.external or not clustered:
-            dot.node(node.id, **_migration_node_attrs(node))
-        else:
-            by_app[node.app].append(node)
-    for app in sorted(by_app):
-        with dot.subgraph(name=f"cluster_{app}") as cluster:
-            conflict = facts.graph.conflicts.get(app)
-            label = f"{app}: CONFLICT, {len(conflict)} leaf nodes" if conflict else app
-            colour = COLOURS["conflict"][1] if conflict else "#424242"
-            cluster.attr(label=label, color=colour, fontcolor=colour, style="rounded", **{"class": "app"})
-            for node in by_app[app]:
-                cluster.node(node.id, **_migration_node_attrs(node))
+        x, y = placed.positions[node.id]
+        dot.node(node.id, pos=_pos(x, y), **_node_attrs(node))
     for start, end, kind in sorted(drawing.edges):
         dot.edge(start, end, **{"class": kind, **_EDGE_ATTRS[kind]})
-    dot.node("legend", label=_legend_label(_legend_rows(drawing)), shape="plaintext", **{"class": "legend"})
+    dot.size_points = (placed.width, placed.height)
     return dot
 
 
-def _title(apps: list[str], plan: Plan | None, hidden: int) -> str:
-    parts = [f"Migrations of {', '.join(apps)}" if apps else "No app has migrations"]
+def _pos(x: float, y: float) -> str:
+    """Return a Graphviz position; its y axis points up, the layout's down."""
+    return f"{x:.1f},{-y:.1f}"
+
+
+def _title(apps: list[str], plan: Plan | None, hidden: int, overview: bool) -> str:
+    shown = ", ".join(apps) if len(apps) <= 8 else f"{len(apps)} apps"
+    parts = [f"Migrations of {shown}" if apps else "No app has migrations"]
     if hidden:
         parts.append(f"({hidden} Django apps hidden)")
+    title = " ".join(parts)
     if plan is not None:
         verb = {"forwards": "applies", "backwards": "unapplies", "nothing": "changes nothing"}[plan.direction]
         count = f" {len(plan.steps)} migration{'s' if len(plan.steps) != 1 else ''}" if plan.steps else ""
-        parts.append(f"\nmigrate {plan.app_label} {plan.target} {verb}{count}")
-    return " ".join(parts)
+        title += f"\nmigrate {plan.app_label} {plan.target} {verb}{count}"
+    if overview:
+        title += "\noverview: cross-app dependency ends folded into runs (draw one app_label for detail)"
+    return title
 
 
 def _nodes_table(facts: _Facts, apps: list[str]) -> pd.DataFrame:
@@ -404,11 +485,11 @@ def _nodes_table(facts: _Facts, apps: list[str]) -> pd.DataFrame:
         {
             "app_label": k[0],
             "name": k[1],
-            "applied": facts.applied[k],
+            "applied": facts.applied(k),
             "leaf": facts.is_leaf(k),
             "frontier": k in facts.frontier,
             "conflict": facts.is_conflict(k),
-            "replaces": ", ".join(f"{a}.{n}" for a, n in facts.replaces[k]),
+            "replaces": ", ".join(f"{a}.{n}" for a, n in facts.replaces(k)),
         }
         for k in facts.keys
         if k[0] in apps
@@ -424,33 +505,34 @@ def draw_migration_graph(
     target: str | tuple[str, str] | None = None,
     plan: Plan | None = None,
     collapse: bool = True,
-    expand: tuple[str, ...] | list[str] = (),
+    expand: Iterable[str] = (),
+    expand_squashes: bool = False,
     min_run: int = 3,
 ) -> KitDigraph:
-    """Draw the migration graph: apps as boxes, applied frontier, leaf nodes, conflicts, squashes, a target's plan.
+    """Draw the migration graph in lanes: applied frontier, leaf nodes, conflicts, squashes, a target's plan.
 
     ``sandbox_or_graph`` is a Sandbox or a MigrationGraph. ``target`` is
     ``(app_label, name)``, or a name (``"0001"``, ``"zero"``) of ``app_label``;
     it needs a Sandbox (to ask for the plan) unless ``plan`` is given.
     ``collapse`` folds runs of ``min_run`` or more unremarkable migrations into
-    one node, except in the apps listed in ``expand``.
+    one node, except in the apps listed in ``expand``. A squash is one node;
+    name it in ``expand`` (``"app.0001_squashed_0004"``), or pass
+    ``expand_squashes=True``, to hang the migrations it replaces under it.
     """
     graph = sandbox_or_graph if isinstance(sandbox_or_graph, MigrationGraph) else sandbox_or_graph.migration_graph()
-    facts = _Facts(graph)
     plan = plan if plan is not None else _plan_for(sandbox_or_graph, app_label, target)
     known = graph.app_labels(include_contrib=True)
     if app_label is not None and app_label not in known:
         raise unknown_app_error(app_label, known)
     apps = [app_label] if app_label else graph.app_labels(include_contrib=include_contrib)
-    options = {"plan": plan, "collapse": collapse, "expand": set(expand), "min_run": min_run}
-    drawing = _migration_drawing(facts, apps, **options)
+    expand = set(expand) | ({"*squashes*"} if expand_squashes else set())
+    options = {"plan": plan, "collapse": collapse, "expand": expand, "min_run": min_run}
+    facts = _Facts(graph)
+    drawing = _drawing(facts, apps, **options)
     if collapse and len(drawing.nodes) > MAX_DETAILED_NODES:
-        drawing = _migration_drawing(facts, apps, **options, cross_app=False)
-        drawing.legend.append("overview")
-    drawing.title = _title(apps, plan, 0 if app_label else len(known) - len(apps))
-    if "overview" in drawing.legend:
-        drawing.title += "\noverview: cross-app dependency ends folded into runs (draw one app_label for detail)"
-    dot = _migration_dot(drawing, facts, clustered=len(drawing.nodes) <= MAX_CLUSTERED_NODES)
+        drawing = _drawing(facts, apps, **options, cross_app=False)
+    drawing.title = _title(apps, plan, 0 if app_label else len(known) - len(apps), drawing.overview)
+    dot = _migration_dot(drawing)
     dot.fallback_table = _nodes_table(facts, apps)
     return dot
 
@@ -467,156 +549,3 @@ def _plan_for(source, app_label: str | None, target) -> Plan | None:
             "A target needs the sandbox to work out the plan. Fix: pass the Sandbox, or plan=sandbox.plan(...)."
         )
     return source.plan(app, name)
-
-
-# ----- schema diagram ----------------------------------------------------------------
-
-
-def is_contrib_table(table: str) -> bool:
-    """Return True for a table that belongs to one of Django's own apps."""
-    return table.startswith("django_") or table.split("_", 1)[0] in CONTRIB_APPS
-
-
-@dataclass
-class _Column:
-    name: str
-    type: str
-    null: bool
-    pk: bool
-    status: str = ""  # "", "added", "removed", "changed"
-    change: str = ""
-
-
-def _schema_columns(state: State, previous: State | None) -> dict[str, tuple[str, list[_Column]]]:
-    """Return table -> (status, columns), with removed tables and columns kept from previous."""
-    changes = diff(previous, state) if previous is not None else None
-    added_cols = _pairs(changes.columns_added) if changes else set()
-    changed = {(r.table, r.column): r.change for r in changes.columns_changed.itertuples()} if changes else {}
-    tables: dict[str, tuple[str, list[_Column]]] = {}
-    for row in state.schema.itertuples(index=False):
-        status = (
-            "added"
-            if (row.table, row.column) in added_cols
-            else "changed"
-            if (row.table, row.column) in changed
-            else ""
-        )
-        column = _Column(
-            row.column,
-            row.type,
-            bool(row.null),
-            bool(row.primary_key),
-            status,
-            changed.get((row.table, row.column), ""),
-        )
-        table_status = "added" if changes and row.table in changes.tables_added else ""
-        tables.setdefault(row.table, (table_status, []))[1].append(column)
-    if changes is not None:
-        for row in changes.columns_removed.itertuples(index=False):
-            table_status = "removed" if row.table in changes.tables_removed else ""
-            column = _Column(row.column, row.type, bool(row.null), bool(row.primary_key), "removed")
-            tables.setdefault(row.table, (table_status, []))[1].append(column)
-    for table in state.tables["table"]:
-        tables.setdefault(table, ("", []))
-    return dict(sorted(tables.items()))
-
-
-def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
-    return set(zip(frame["table"], frame["column"], strict=True)) if not frame.empty else set()
-
-
-def _cell(text: str, status: str, **attrs: str) -> str:
-    shown = html.escape(text) or " "
-    if status == "removed" and text:
-        shown = f"<S>{shown}</S>"
-    extra = "".join(f' {k.upper()}="{v}"' for k, v in attrs.items())
-    fill = f' BGCOLOR="{COLOURS[status][0]}"' if status else ""
-    return f'<TD ALIGN="LEFT"{fill}{extra}>{shown}</TD>'
-
-
-def _table_label(table: str, status: str, columns: list[_Column]) -> str:
-    """Return an HTML-like label: the table name, then one row per column (name, type, null, pk)."""
-    header_fill = COLOURS[status][0] if status else "#e0e0e0"
-    name = f"<S>{html.escape(table)}</S>" if status == "removed" else html.escape(table)
-    rows = [f'<TR><TD COLSPAN="4" BGCOLOR="{header_fill}"><B>{name}</B></TD></TR>']
-    for c in columns:
-        shown = c.status or status
-        rows.append(
-            "<TR>"
-            + _cell(c.name, shown, PORT=c.name)
-            + _cell(c.type, shown)
-            + _cell("NULL" if c.null else "", shown)
-            + _cell("PK" if c.pk else "", shown, PORT=f"{c.name}__out")
-            + "</TR>"
-        )
-    return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{"".join(rows)}</TABLE>>'
-
-
-def _foreign_keys(state: State, previous: State | None) -> list[tuple[str, str, str, str, str]]:
-    """Return (table, column, references_table, references_column, status) for every foreign key."""
-
-    def keys(schema: pd.DataFrame) -> set[tuple[str, str, str, str]]:
-        fks = schema[schema["references_table"].notna()]
-        return set(zip(fks["table"], fks["column"], fks["references_table"], fks["references_column"], strict=True))
-
-    now = keys(state.schema)
-    before = keys(previous.schema) if previous is not None else now
-    rows = [(*k, "added" if k not in before else "") for k in now]
-    rows += [(*k, "removed") for k in before - now]
-    return sorted(rows)
-
-
-def draw_schema(
-    sandbox_or_state, *, previous: State | None = None, include_contrib: bool = False, tables: list[str] | None = None
-) -> KitDigraph:
-    """Draw one box per table with its columns and foreign keys; with ``previous``, colour what changed.
-
-    Added tables and columns are green, removed ones red and struck through,
-    changed ones yellow. Django's own tables are hidden unless
-    ``include_contrib``; a hidden table that a foreign key points to is drawn
-    as a small grey box. ``tables`` limits the drawing to the tables named.
-    """
-    state = sandbox_or_state if isinstance(sandbox_or_state, State) else sandbox_or_state.state()
-    all_tables = _schema_columns(state, previous)
-    wanted = [t for t in all_tables if (include_contrib or not is_contrib_table(t)) and (tables is None or t in tables)]
-    dot = KitDigraph("schema")
-    dot.attr(rankdir="LR", fontname="Helvetica", fontsize="12", labelloc="t", label=_schema_title(previous, wanted))
-    if len(wanted) <= FIT_WIDTH_UP_TO // 5:  # tables are about five migration nodes in size
-        dot.attr(size=GRAPH_SIZE)
-    dot.attr("node", shape="plaintext", fontname="Helvetica", fontsize="10")
-    for table in wanted:
-        status, columns = all_tables[table]
-        classes = " ".join(["table", *filter(None, [status])])
-        dot.node(table, label=_table_label(table, status, columns), **{"class": classes, "tooltip": table})
-    outside = set()
-    for table, column, ref_table, ref_column, status in _foreign_keys(state, previous):
-        if table not in wanted:
-            continue
-        if ref_table not in wanted:
-            outside.add(ref_table)
-        colour = COLOURS[status][1] if status else "#616161"
-        attrs = {"class": " ".join(["foreign-key", *filter(None, [status])]), "color": colour}
-        if status == "removed":
-            attrs["style"] = "dashed"
-        # Leave from the right edge of the column's row, arrive at the left of the referenced column.
-        head = f"{ref_table}:{ref_column}:w" if ref_table in wanted else f"{ref_table}:w"
-        tip = f"{table}.{column} -> {ref_table}.{ref_column}"
-        dot.edge(f"{table}:{column}__out:e", head, tooltip=tip, **attrs)
-    for table in sorted(outside):
-        fill, border = COLOURS["external"]
-        dot.node(
-            table,
-            label=table,
-            shape="box",
-            style="rounded,filled,dashed",
-            fillcolor=fill,
-            color=border,
-            **{"class": "table external"},
-        )
-    dot.fallback_table = state.schema[state.schema["table"].isin(wanted)].reset_index(drop=True)
-    return dot
-
-
-def _schema_title(previous: State | None, tables: list[str]) -> str:
-    title = f"Schema: {len(tables)} table{'s' if len(tables) != 1 else ''}"
-    return title + (" (green added, red removed, yellow changed)" if previous is not None else "")

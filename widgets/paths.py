@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "TEMPLATE_DIR", "WORKSPACE_ENV", "workspace_root"]
+__all__ = ["EXAMPLE_PROJECTS", "REPO_ROOT", "TEMPLATE_DIR", "WORKSPACE_ENV", "workspace_root"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = REPO_ROOT / "sandbox_project"
+# Realistic projects the lessons treat as "a project of your own" (copied, never run in place).
+EXAMPLE_PROJECTS = REPO_ROOT / "notebooks" / "projects"
 # Each user of a shared server points this at their own home.
 WORKSPACE_ENV = "MIGRATION_KIT_WORKSPACE"
 

@@ -9,6 +9,7 @@ sentence and its tables instead of a picture.
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib.util
 import os
@@ -64,24 +65,39 @@ def _engine(graph: graphviz.Digraph | str) -> str:
     return "dot" if isinstance(graph, str) else graph.engine
 
 
+def _fixed(graph: graphviz.Digraph | str) -> bool:
+    """Return True for a graph whose node positions the kit computed (Graphviz only draws it)."""
+    return bool(getattr(graph, "fixed_positions", False))
+
+
 def _draw(graph: graphviz.Digraph | str, fmt: str) -> bytes:
     """Lay the graph out and return the bytes of one format; raise RenderError on failure."""
     chosen = renderer()
     if chosen is None:
         raise RenderError(NO_RENDERER)
-    source, engine = _source(graph), _engine(graph)
+    return _draw_source(_source(graph), _engine(graph), _fixed(graph), fmt, chosen)
+
+
+# A view whose input did not change gives the same DOT: draw it once (a panel refresh redraws every view).
+@functools.lru_cache(maxsize=16)
+def _draw_source(source: str, engine: str, fixed: bool, fmt: str, chosen: str) -> bytes:
+    """Draw DOT text with the chosen renderer; the result depends on nothing else."""
     if chosen == "pygraphviz":
         import pygraphviz
 
         try:
             with _quiet_fontconfig():
-                return pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)
+                # nop2 is neato -n2: keep the given positions, route the edges.
+                return pygraphviz.AGraph(string=source).draw(format=fmt, prog="nop2" if fixed else engine)
         except (OSError, ValueError) as exc:
             raise RenderError(
                 f"Graphviz could not lay this graph out ({exc}). Fix: draw fewer apps or collapse=True."
             ) from exc
     completed = subprocess.run(
-        [shutil.which(engine) or engine, f"-T{fmt}"], input=source.encode(), capture_output=True, timeout=120
+        [shutil.which(engine) or engine, *(["-n2"] if fixed else []), f"-T{fmt}"],
+        input=source.encode(),
+        capture_output=True,
+        timeout=120,
     )
     if completed.returncode != 0:
         message = completed.stderr.decode(errors="replace").strip()
@@ -146,6 +162,10 @@ class KitDigraph(graphviz.Digraph):
 
     #: Shown under the sentence when nothing can draw the graph: the same facts as a table.
     fallback_table: pd.DataFrame | None = None
+    #: True when the kit placed the nodes itself (``pos``): Graphviz then only draws (neato -n2).
+    fixed_positions: bool = False
+    #: The drawing's size in points before Graphviz adds margins, when the kit placed the nodes.
+    size_points: tuple[float, float] | None = None
 
     def pipe(self, format: str | None = None, *args, encoding: str | None = None, **kwargs):  # noqa: A002
         """Return the rendered graph, laid out by pygraphviz when there is no ``dot``."""

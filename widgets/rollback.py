@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import KitError
-from .state import Plan
+from .commands import stable_text
+from .diagnose import diagnose
+from .rehearsal import Rehearsal
+from .rehearsal import rehearse as _rehearse
+from .state import Plan, plan_from_steps
 
 __all__ = ["RollbackPreview", "rollback_preview"]
 
@@ -24,6 +27,7 @@ class RollbackPreview:
     plan: Plan
     sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
     drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
+    rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
 
     @property
     def is_rollback(self) -> bool:
@@ -37,8 +41,14 @@ class RollbackPreview:
 
     @property
     def rows_lost(self) -> int:
-        """Return the number of rows (or column values) the rollback destroys."""
-        return int(self.drops["rows_lost"].sum()) if not self.drops.empty else 0
+        """Return the rows of dropped tables, plus the values of dropped columns whose table survives."""
+        if self.drops.empty:
+            return 0
+        whole = self.drops["column"].isna()
+        gone = set(self.drops.loc[whole, "table"])
+        # A column dropped before its whole table goes loses nothing more than the table's rows.
+        kept_table = ~whole & ~self.drops["table"].isin(gone)
+        return int(self.drops.loc[whole | kept_table, "rows_lost"].sum())
 
     def _headline(self) -> str:
         command = f"migrate {self.app_label} {self.target}"
@@ -62,7 +72,9 @@ class RollbackPreview:
             lines += ["", str(self.plan)]
         if not self.drops.empty:
             lines += ["", "Dropped:"]
-            lines += [f"  {_thing(r)}: {r.rows_lost} row(s) lost" for r in self.drops.itertuples()]
+            lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
+        if self.rehearsal is not None:
+            lines += ["", str(self.rehearsal)]
         for app, name, sql in self.sql:
             lines += ["", f"-- SQL to unapply {app}.{name}", sql]
         return "\n".join(lines)
@@ -80,53 +92,64 @@ class RollbackPreview:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
             whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
             parts.append(self.drops.assign(column=whole).to_html(index=False))
+        if self.rehearsal is not None:
+            parts.append(self.rehearsal._repr_html_())
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
         return "\n".join(parts)
+
+
+def _lost(row) -> str:
+    """Say what one drop loses: the rows of a table, or the values of a column."""
+    if row.column is None or pd.isna(row.column):
+        return f"{row.rows_lost} row(s) lost"
+    return f"{row.rows_lost} value(s) lost"
 
 
 def _thing(row) -> str:
     return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
 
 
-def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
-    """Show what ``migrate app_label target`` would undo and destroy, without running it; read-only."""
-    plan = sandbox.plan(app_label, target)
-    backwards = [s for s in plan.steps if s.backwards]
-    counts = dict(zip(*(sandbox.tables()[c] for c in ("table", "rows")), strict=True))
+def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | None = None) -> RollbackPreview:
+    """Show what ``migrate app_label target`` would undo and destroy, without running it on the sandbox.
+
+    One probe process reads the plan, collects each step's SQL the way
+    ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
+    dropped table or column holds. Code in the plan (RunPython, RunSQL) can
+    change any value, which no reading can foresee: then, or with
+    ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
+    and the preview shows every row and value that changed there.
+    """
+    answer = sandbox.preview(app_label, target)
+    plan = plan_from_steps(app_label, target, answer["steps"])
+    backwards = [s for s in answer["steps"] if s["backwards"]]
     drops = [
         {
             "step": i,
-            "migration": f"{s.app_label}.{s.name}",
+            "migration": f"{s['app_label']}.{s['name']}",
             "table": item["table"],
             "column": item["column"],
-            "rows_lost": _rows_lost(sandbox, counts, item["table"], item["column"]),
+            "rows_lost": int(item.get("rows_lost", 0)),
         }
         for i, s in enumerate(backwards, 1)
-        for op in s.operations
+        for op in s["operations"]
         for item in op["drops"]
     ]
-    sql = [(s.app_label, s.name, _backwards_sql(sandbox, s.app_label, s.name)) for s in backwards]
-    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS))
+    sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
+    runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
+    tried = (
+        _rehearse(sandbox, app_label, target) if backwards and (rehearse or (rehearse is None and runs_code)) else None
+    )
+    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS), tried)
 
 
-def _rows_lost(sandbox, counts: dict[str, int], table: str, column: str | None) -> int:
-    """Return the rows of a dropped table, or the non-empty values of a dropped column."""
-    if table not in counts:
-        return 0
-    if column is None:
-        return int(counts[table])
-    quoted_table, quoted_column = (name.replace('"', '""') for name in (table, column))
-    try:
-        found = sandbox.query(f'SELECT COUNT("{quoted_column}") AS n FROM "{quoted_table}"')
-    except KitError:  # the column is already gone: nothing left to lose
-        return 0
-    return int(found["n"].iloc[0])
-
-
-def _backwards_sql(sandbox, app_label: str, name: str) -> str:
-    """Return ``sqlmigrate --backwards`` output, or Django's reason when it has none."""
-    result = sandbox.sqlmigrate(app_label, name, backwards=True)
-    if result.ok:
-        return result.stdout.strip() or "-- (no SQL: this step only changes Django's state)"
-    return f"-- sqlmigrate could not show it: {result.message}"
+def _step_sql(sandbox, step: dict) -> str:
+    """Return the step's backwards SQL as sqlmigrate prints it, or Django's reason when it has none."""
+    sql = step["sql"]
+    if "error" in sql:
+        error = sql["error"]
+        args = ("sqlmigrate", "--backwards", step["app_label"], step["name"])
+        found = diagnose(args, "", f"{error['module']}.{error['type']}: {error['message']}", 1, sandbox.path)
+        reason = str(found) if found else f"{error['type']}: {error['message']}"
+        return stable_text(f"-- sqlmigrate could not show it: {reason}", sandbox.path)
+    return sql["text"].strip() or "-- (no SQL: this step only changes Django's state)"

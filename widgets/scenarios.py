@@ -7,12 +7,20 @@ notebooks and benchmarks share them so the lessons and their checks agree.
 
 from __future__ import annotations
 
-from .commands import CommandResult
+import hashlib
+import shutil
+import uuid
+from pathlib import Path
+
+from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import KitError
-from .sandbox import Sandbox
+from .paths import EXAMPLE_PROJECTS, workspace_root
+from .sandbox import Sandbox, validate_name
 
 __all__ = [
     "STARTER_LINE",
+    "digest",
+    "example_project",
     "VIEWS_LINE",
     "add_views_field",
     "create_author_book",
@@ -159,3 +167,43 @@ def make_irreversible_migration(sandbox: Sandbox, *, migrate: bool = True) -> Co
     """Add a data migration with no reverse function: it can be applied but not unapplied."""
     sandbox.write("boards/migrations/0003_uppercase_subjects.py", _IRREVERSIBLE)
     return _checked(sandbox.migrate("boards")) if migrate else None
+
+
+def example_project(name: str = "shop", *, workspace: Path | str | None = None) -> Path:
+    """Lay out an example project as if it were your own: its folder, a migrated database and some data.
+
+    The project is copied from ``notebooks/projects/<name>`` to
+    ``<workspace>/projects/<name>`` (made again each time), migrated, and
+    filled from its ``<name>_demo`` fixture. It is not a sandbox: it plays the
+    part of a project on your disk, which ``Sandbox.copy_of`` copies and never
+    writes.
+    """
+    validate_name(name, "Example project")
+    source = EXAMPLE_PROJECTS / name
+    if not (source / "manage.py").is_file():
+        known = ", ".join(sorted(p.name for p in EXAMPLE_PROJECTS.iterdir() if (p / "manage.py").is_file()))
+        raise KitError(f"There is no example project called '{name}'. Fix: use one of {known}.")
+    root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
+    target = root / "projects" / name
+    building = root / "projects" / f".{name}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(source, building, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3"))
+    try:
+        for args in (["migrate", "--noinput"], ["loaddata", f"{name}_demo"]):
+            _checked(run_manage(building, args, timeout=DEFAULT_TIMEOUT))
+        if target.exists():
+            shutil.rmtree(target)
+        building.rename(target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
+def digest(folder: Path | str) -> str:
+    """Return a short hash of every file under a folder, names and bytes, links not followed."""
+    folder = Path(folder)
+    hashed = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+        if "__pycache__" in path.parts:
+            continue
+        hashed.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return hashed.hexdigest()[:16]

@@ -31,7 +31,9 @@ __all__ = [
     "State",
     "applied_migrations",
     "migration_graph",
+    "operation_text",
     "plan",
+    "preview",
     "read_state",
     "schema",
     "tables",
@@ -43,6 +45,7 @@ _MARKER = "@@migration-kit@@"
 APPLIED_COLUMNS = ["id", "app", "name", "applied"]
 SCHEMA_COLUMNS = ["table", "column", "type", "null", "default", "primary_key", "references_table", "references_column"]
 TABLE_COLUMNS = ["table", "rows"]
+EDGE_COLUMNS = ["from_app", "from_name", "to_app", "to_name"]
 
 
 @contextmanager
@@ -160,6 +163,8 @@ class MigrationGraph:
     conflicts: dict[str, list[str]]
     apps: dict[str, dict] = field(default_factory=dict)
     recorded_unknown: list[tuple[str, str]] = field(default_factory=list)
+    #: Squashes Django leaves out because only some of what they replace is recorded.
+    unused_squashes: list[dict] = field(default_factory=list)
 
     def app_labels(self, *, include_contrib: bool = True) -> list[str]:
         """Return the app labels that have migrations, Django's own included or not."""
@@ -167,15 +172,40 @@ class MigrationGraph:
         return [a for a in labels if include_contrib or not self.apps.get(a, {}).get("contrib", False)]
 
     def migrations_of(self, app_label: str) -> list[str]:
-        """Return the names of an app's migrations, in name order."""
+        """Return the names of an app's migrations in the graph, in name order."""
         return sorted(self.nodes.loc[self.nodes["app_label"] == app_label, "name"])
 
+    def keys(self) -> set[tuple[str, str]]:
+        """Return every node as an (app_label, name) pair."""
+        return set(zip(self.nodes["app_label"], self.nodes["name"], strict=True))
 
-def run_probe(project: Path, settings_module: str, *args: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """Run ``_probe.py`` in the project and return its JSON answer; raise StateError on failure."""
+    def edge_set(self) -> set[tuple[tuple[str, str], tuple[str, str]]]:
+        """Return every dependency as (parent, child), each an (app_label, name) pair."""
+        e = self.edges
+        parents = zip(e["from_app"], e["from_name"], strict=True)
+        children = zip(e["to_app"], e["to_name"], strict=True)
+        return set(zip(parents, children, strict=True))
+
+    def applied_keys(self) -> set[tuple[str, str]]:
+        """Return the nodes Django counts as applied."""
+        rows = self.nodes[self.nodes["applied"]]
+        return set(zip(rows["app_label"], rows["name"], strict=True))
+
+    def contrib_apps(self) -> set[str]:
+        """Return the labels of Django's own apps (django.contrib and friends), as the probe reported them."""
+        return {label for label, info in self.apps.items() if info.get("contrib")}
+
+
+def run_probe(
+    project: Path, settings_module: str, *args: str, timeout: float = DEFAULT_TIMEOUT, python: str | None = None
+) -> dict:
+    """Run ``_probe.py`` in the project (with its own interpreter, if given) and return its JSON answer.
+
+    Raise StateError on failure.
+    """
     env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module}
     stdout, stderr, exit_code, timed_out = run_process(
-        [sys.executable, str(PROBE), *args], Path(project), None, timeout, env
+        [python or sys.executable, str(PROBE), *args], Path(project), None, timeout, env, settings=settings_module
     )
     if timed_out:
         raise StateError(
@@ -215,23 +245,45 @@ def _probe_error(error: dict, project: Path, args: tuple[str, ...]) -> StateErro
     )
 
 
-def migration_graph(project: Path, settings_module: str) -> MigrationGraph:
-    """Return the migration graph from Django's MigrationLoader; read-only."""
-    answer = run_probe(project, settings_module, "graph")
-    nodes = pd.DataFrame(answer["nodes"], columns=["app_label", "name", "applied", "recorded", "replaces", "initial"])
-    nodes["replaces"] = nodes["replaces"].map(lambda pairs: [tuple(p) for p in pairs])
+NODE_COLUMNS = [
+    "app_label",
+    "name",
+    "applied",
+    "recorded",
+    "replaces",
+    "replaces_recorded",
+    "recorded_replaced",
+    "replaced_by",
+    "initial",
+    "operations",
+    "data",
+]
+
+
+def graph_from_answer(answer: dict) -> MigrationGraph:
+    """Build a MigrationGraph from the probe's JSON answer."""
+    nodes = pd.DataFrame(answer["nodes"], columns=NODE_COLUMNS)
+    for column in ("replaces", "recorded_replaced"):
+        nodes[column] = nodes[column].map(lambda pairs: [tuple(p) for p in pairs])
     edges = pd.DataFrame(
         [(p[0], p[1], c[0], c[1]) for p, c in answer["edges"]],
-        columns=["from_app", "from_name", "to_app", "to_name"],
+        columns=EDGE_COLUMNS,
     )
+    squashes = [{**s, "replaces": [tuple(r) for r in s["replaces"]]} for s in answer.get("unused_squashes", [])]
     return MigrationGraph(
-        nodes=nodes.astype({"applied": bool, "recorded": bool, "initial": bool}),
+        nodes=nodes.astype({"applied": bool, "recorded": bool, "initial": bool, "data": bool}),
         edges=edges,
         leaf_nodes={app: sorted(names) for app, names in sorted(answer["leaf_nodes"].items())},
         conflicts=answer["conflicts"],
         apps=answer["apps"],
         recorded_unknown=[tuple(k) for k in answer["recorded_unknown"]],
+        unused_squashes=squashes,
     )
+
+
+def migration_graph(project: Path, settings_module: str, *, python: str | None = None) -> MigrationGraph:
+    """Return Django's migration graph, as its MigrationLoader builds it for this database; read-only."""
+    return graph_from_answer(run_probe(project, settings_module, "graph", python=python))
 
 
 @dataclass(frozen=True)
@@ -277,7 +329,7 @@ class Plan:
                 "app": s.app_label,
                 "migration": s.name,
                 "direction": "unapply" if s.backwards else "apply",
-                "operation": op["description"],
+                "operation": operation_text(op, s.backwards),
                 "reversible": op["reversible"],
             }
             for i, s in enumerate(self.steps, 1)
@@ -301,17 +353,42 @@ class Plan:
 
 def _describe_step_operation(step: PlanStep, op: dict) -> str:
     """Describe one operation as migrate --plan does: 'Undo ...' backwards, marked if irreversible."""
+    text = operation_text(op, step.backwards)
     if not step.backwards:
-        return f"- {op['description']}"
+        return f"- {text}"
     if not op["reversible"]:
-        return f"! {op['description']} -> IRREVERSIBLE"
-    return f"- Undo {op['description']}"
+        return f"! {text} -> IRREVERSIBLE"
+    return f"- Undo {text}"
 
 
-def plan(project: Path, settings_module: str, app_label: str, target: str) -> Plan:
+def operation_text(op: dict, backwards: bool = False) -> str:
+    """Describe an operation; for RunPython and RunSQL, name the code that runs in this direction."""
+    code = op.get("code")
+    if not code:
+        return op["description"]
+    ran = code.get("backwards" if backwards else "forwards")
+    if op["operation"] == "RunPython":
+        shown = "no reverse function" if ran is None else f"{ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
+    else:
+        shown = "no reverse SQL" if ran is None else " ".join(str(ran).split())[:120]
+    return f"{op['description']} ({shown})"
+
+
+def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:
     """Return the forwards or backwards plan of ``migrate app_label target``; read-only."""
-    answer = run_probe(project, settings_module, "plan", app_label, target)
-    return Plan(app_label, target, [PlanStep(**step) for step in answer["steps"]])
+    answer = run_probe(project, settings_module, "plan", app_label, target, python=python)
+    return plan_from_steps(app_label, target, answer["steps"])
+
+
+def preview(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> dict:
+    """Return the plan of ``migrate app_label target`` with each step's SQL and rows lost, in one probe; read-only."""
+    return run_probe(project, settings_module, "preview", app_label, target, python=python)
+
+
+def plan_from_steps(app_label: str, target: str, steps: list[dict]) -> Plan:
+    """Build a Plan from the probe's steps, leaving out what only a preview carries."""
+    fields = ("app_label", "name", "backwards", "operations")
+    return Plan(app_label, target, [PlanStep(**{k: step[k] for k in fields}) for step in steps])
 
 
 def unknown_app_error(app_label: str, known: list[str]) -> StateError:

@@ -9,11 +9,23 @@ so stdout, stderr and the exit code are the bare command's. Anything the fast
 path cannot take (another interpreter, an environment Python reads only at
 start-up, a missing or crashed zygote) returns None and the caller runs the
 plain subprocess instead.
+
+A caller that names the sandbox's settings module gets more: a *warm* zygote
+for that sandbox, forked from the first one, that has already run
+``django.setup()`` for the sandbox's current code and loaded its migration
+files. Commands fork from it and start in milliseconds, whatever the size of
+the project. It remembers the code it was set up with (every ``.py`` file's
+name, size and modification time), so an edit to settings, models or an
+existing migration makes a new one, while a migration file that
+``makemigrations`` adds keeps it (see ``still_valid``); a kernel keeps at most ``MAX_WARM`` of them and closes those
+idle for ``IDLE_SECONDS``. If set-up fails (a syntax error in models.py, say),
+the command runs from the cold zygote and shows Django's own error.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import re
@@ -26,7 +38,21 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["DISABLE_ENV", "Worker", "enabled", "prewarm", "run", "shutdown", "worker", "zygote_pid"]
+__all__ = [
+    "DISABLE_ENV",
+    "Worker",
+    "WarmWorker",
+    "code_files",
+    "code_fingerprint",
+    "enabled",
+    "prewarm",
+    "run",
+    "shutdown",
+    "still_valid",
+    "warm_pids",
+    "worker",
+    "zygote_pid",
+]
 
 ZYGOTE = Path(__file__).with_name("_zygote.py")
 # Set to 0 to run every command as a plain subprocess (benchmarks compare both).
@@ -40,6 +66,11 @@ _REPLY_TIMEOUT = 60.0
 # After a timeout kill, how long to wait for pipes to close before giving up on stragglers.
 _KILL_GRACE = 5.0
 _MAX_STARTS = 3
+# Warm zygotes a kernel keeps (the sandboxes in use), and how long an unused one lives.
+MAX_WARM = 3
+IDLE_SECONDS = 300.0
+# Folders whose files never change a sandbox's code as Django sees it.
+_SKIP_DIRS = {"__pycache__", ".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".mypy_cache"}
 
 Outcome = tuple[str, str, int, bool]
 
@@ -49,16 +80,83 @@ def startup_env(env: dict[str, str]) -> dict[str, str]:
     return {key: value for key, value in env.items() if _STARTUP_ENV.fullmatch(key)}
 
 
-class Worker:
+class _Server:
+    """A zygote that forks commands on request: the cold one, or a warm one for one sandbox."""
+
+    control: socket.socket
+    python: str
+
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def run(self, argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str]) -> Outcome | None:
+        """Run ``argv`` (interpreter first) in a forked child; return None if the zygote could not start it."""
+        if self.python != argv[0]:
+            return None  # another interpreter's zygote would run the wrong Python
+        started = self._start(argv[1:], cwd, input is not None, env)
+        if started is None:
+            return None
+        pid, stdin, stdout, stderr, status = started
+        data = input.encode("utf-8", "replace") if input is not None else b""
+        out, err, wait_status, timed_out = _communicate(pid, stdin, data, stdout, stderr, status, timeout)
+        exit_code = os.waitstatus_to_exitcode(wait_status) if wait_status is not None else -1
+        return _text(out), _text(err), exit_code, timed_out
+
+    def _start(self, argv: list[str], cwd: Path, with_input: bool, env: dict[str, str]):
+        """Hand the request and the child's stdio to the zygote; return the pid and our pipe ends."""
+        if with_input:
+            stdin_child, stdin = os.pipe()
+        else:
+            stdin_child, stdin = os.open(os.devnull, os.O_RDONLY), None
+        stdout, stdout_child = os.pipe()
+        stderr, stderr_child = os.pipe()
+        status, status_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
+        try:
+            socket.send_fds(self.control, [request], [stdin_child, stdout_child, stderr_child, status_child.fileno()])
+        except OSError:
+            pass  # the zygote is gone: the reply below is empty
+        finally:  # close our copies first, so a zygote that dies gives EOF at once
+            for fd in (stdin_child, stdout_child, stderr_child):
+                os.close(fd)
+            status_child.close()
+        reply = _reply(status)
+        if not reply:
+            self.close()  # dead or wedged: the next command starts a new zygote
+        if not reply.startswith(b"pid "):
+            for fd in (stdin, stdout, stderr):
+                if fd is not None:
+                    os.close(fd)
+            status.close()
+            return None
+        return int(reply.split()[1]), stdin, stdout, stderr, status
+
+
+def _reply(status: socket.socket) -> bytes:
+    """Wait for the zygote's answer on a status socket; empty if it never comes."""
+    try:
+        status.settimeout(_REPLY_TIMEOUT)
+        reply = status.recv(64)
+        status.settimeout(None)
+    except OSError:
+        reply = b""
+    return reply
+
+
+class Worker(_Server):
     """One zygote process and the control socket to it."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], python: str | None = None) -> None:
         self.startup = startup_env(env)
+        self.python = python or sys.executable
         zygote_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, str(ZYGOTE), str(theirs.fileno())],
+                [self.python, str(ZYGOTE), str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 env=zygote_env,
                 stdin=subprocess.DEVNULL,
@@ -94,50 +192,70 @@ class Worker:
             self.process.kill()
             self.process.wait()
 
-    def run(self, argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str]) -> Outcome | None:
-        """Run ``argv`` (interpreter first) in a forked child; return None if the zygote could not start it."""
-        started = self._start(argv[1:], cwd, input is not None, env)
-        if started is None:
-            return None
-        pid, stdin, stdout, stderr, status = started
-        data = input.encode("utf-8", "replace") if input is not None else b""
-        out, err, wait_status, timed_out = _communicate(pid, stdin, data, stdout, stderr, status, timeout)
-        exit_code = os.waitstatus_to_exitcode(wait_status) if wait_status is not None else -1
-        return _text(out), _text(err), exit_code, timed_out
-
-    def _start(self, argv: list[str], cwd: Path, with_input: bool, env: dict[str, str]):
-        """Hand the request and the child's stdio to the zygote; return the pid and our pipe ends."""
-        if with_input:
-            stdin_child, stdin = os.pipe()
-        else:
-            stdin_child, stdin = os.open(os.devnull, os.O_RDONLY), None
-        stdout, stdout_child = os.pipe()
-        stderr, stderr_child = os.pipe()
+    def spawn_warm(self, cwd: Path, env: dict[str, str], fingerprint: str) -> WarmWorker | str:
+        """Ask the zygote for a warm zygote set up for one sandbox; return it, or why it could not start."""
+        control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         status, status_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
+        request = json.dumps({"kind": "warm", "cwd": str(cwd), "env": env}).encode()
         try:
-            socket.send_fds(self.control, [request], [stdin_child, stdout_child, stderr_child, status_child.fileno()])
+            socket.send_fds(self.control, [request], [theirs.fileno(), status_child.fileno()])
         except OSError:
-            pass  # the zygote is gone: the reply below is empty
-        finally:  # close our copies first, so a zygote that dies gives EOF at once
-            for fd in (stdin_child, stdout_child, stderr_child):
-                os.close(fd)
+            pass
+        finally:
+            theirs.close()
             status_child.close()
-        try:
-            status.settimeout(_REPLY_TIMEOUT)
-            reply = status.recv(64)
-            status.settimeout(None)
-        except OSError:
-            reply = b""
-        if not reply:
-            self.close()  # dead or wedged: the next command starts a new zygote
+        reply = _reply(status)
         if not reply.startswith(b"pid "):
-            for fd in (stdin, stdout, stderr):
-                if fd is not None:
-                    os.close(fd)
+            control.close()
             status.close()
-            return None
-        return int(reply.split()[1]), stdin, stdout, stderr, status
+            if not reply:
+                self.close()
+            return "the zygote did not answer"
+        warm = WarmWorker(control, status, int(reply.split()[1]), fingerprint, self.python)
+        answer = warm.wait_ready()
+        if answer != "ready":
+            warm.close()
+            return answer
+        return warm
+
+
+class WarmWorker(_Server):
+    """A zygote that has set Django up for one sandbox's code; its children skip Django's start-up."""
+
+    def __init__(self, control: socket.socket, status: socket.socket, pid: int, fingerprint: str, python: str) -> None:
+        self.control, self.status, self.pid, self.fingerprint = control, status, pid, fingerprint
+        self.python = python
+        self.files: dict[str, tuple[int, int, int]] = {}  # the code it was set up with
+        self.used = time.monotonic()
+
+    def wait_ready(self) -> str:
+        """Wait for set-up to finish; return 'ready' or the reason it failed."""
+        self.control.settimeout(_REPLY_TIMEOUT)
+        try:
+            answer = self.control.recv(4096).decode("utf-8", "replace")
+        except OSError:
+            answer = ""
+        self.control.settimeout(None)
+        return answer or "set-up ended without a word"
+
+    def alive(self) -> bool:
+        """Return True until the zygote reports the warm process's exit."""
+        if self.control.fileno() < 0:
+            return False
+        self.status.setblocking(False)
+        try:
+            ended = self.status.recv(64) is not None  # any message, or EOF, means it is gone
+        except BlockingIOError:
+            ended = False
+        except OSError:
+            ended = True
+        self.status.setblocking(True)
+        return not ended
+
+    def close(self) -> None:
+        """Stop the warm zygote: closing its control socket makes it stop its children and exit."""
+        self.control.close()
+        self.status.close()
 
 
 def _communicate(
@@ -222,9 +340,13 @@ def _text(data: bytes) -> str:
 # ----- one zygote per kernel process ---------------------------------------------
 
 _LOCK = threading.Lock()
-_worker: Worker | None = None
+_WARM_LOCK = threading.Lock()
+_workers: dict[str, Worker] = {}  # interpreter -> its zygote (the kit's own Python first)
 _owner = 0
-_starts = 0
+_starts: dict[str, int] = {}
+_warm: dict[tuple, WarmWorker] = {}  # (cwd, settings, environment) -> warm zygote, least recently used first
+_failed: set[tuple] = set()  # set-ups that failed for this code: run those commands cold
+_janitor: threading.Thread | None = None
 
 
 def enabled() -> bool:
@@ -232,23 +354,32 @@ def enabled() -> bool:
     return os.environ.get(DISABLE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def worker(env: dict[str, str], *, wait: bool = True) -> Worker | None:
-    """Return this process's zygote, starting it if needed; None if it cannot serve this environment."""
-    global _worker, _owner, _starts
+def worker(env: dict[str, str], *, wait: bool = True, python: str | None = None) -> Worker | None:
+    """Return this process's zygote for an interpreter (the kit's own by default), starting it if needed.
+
+    Return None if it cannot serve this environment.
+    """
+    global _owner
+    python = python or sys.executable
     with _LOCK:
-        if _worker is not None and (_owner != os.getpid() or not _worker.alive()):
-            _worker = None  # inherited through fork, or crashed: start a new one
-        if _worker is None:
-            if _starts >= _MAX_STARTS:
+        if _owner != os.getpid():
+            _workers.clear()  # inherited through fork: start new ones
+            _owner = os.getpid()
+        current = _workers.get(python)
+        if current is not None and not current.alive():
+            current = _workers.pop(python)  # crashed: start a new one
+            current = None
+        if current is None:
+            if _starts.get(python, 0) >= _MAX_STARTS:
                 return None
-            _starts += 1
+            _starts[python] = _starts.get(python, 0) + 1
             try:
-                _worker, _owner = Worker(env), os.getpid()
+                current = _workers[python] = Worker(env, python)
             except OSError:
                 return None
-        if _worker.startup != startup_env(env) or (wait and not _worker.wait_ready()):
+        if current.startup != startup_env(env) or (wait and not current.wait_ready()):
             return None
-        return _worker
+        return current
 
 
 def prewarm() -> None:
@@ -259,28 +390,160 @@ def prewarm() -> None:
         worker(child_env(), wait=False)
 
 
-def run(argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str]) -> Outcome | None:
-    """Run ``argv`` through the zygote; return None when the caller should run a plain subprocess."""
-    if not enabled() or len(argv) < 2 or argv[0] != sys.executable or argv[1].startswith("-"):
+def run(
+    argv: list[str],
+    cwd: Path,
+    input: str | None,
+    timeout: float,
+    env: dict[str, str],
+    *,
+    settings: str | None = None,
+) -> Outcome | None:
+    """Run ``argv`` through a zygote; return None when the caller should run a plain subprocess.
+
+    With ``settings`` (the sandbox's settings module), the command forks from
+    a warm zygote set up for the sandbox's current code.
+    """
+    if not enabled() or len(argv) < 2 or not os.path.isabs(str(argv[0])) or str(argv[1]).startswith("-"):
         return None
     if not Path(cwd).is_dir():
         return None  # let the plain subprocess raise its usual error
-    fast = worker(env)
-    return fast.run([str(arg) for arg in argv], Path(cwd), input, timeout, env) if fast is not None else None
+    fast = worker(env, python=str(argv[0]))
+    if fast is None:
+        return None
+    argv = [str(arg) for arg in argv]
+    warm = _warm_for(fast, Path(cwd), settings, env) if settings else None
+    outcome = warm.run(argv, Path(cwd), input, timeout, env) if warm is not None else None
+    return outcome if outcome is not None else fast.run(argv, Path(cwd), input, timeout, env)
 
 
-def zygote_pid() -> int | None:
-    """Return the pid of this process's zygote, or None if none runs (for memory measurements)."""
+def code_files(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Return every Python file under folder with its size, modification time and inode; links are not followed."""
+    files = {}
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not os.path.isfile(os.path.join(root, d, "pyvenv.cfg"))]
+        for name in names:
+            if name.endswith(".py") or name.startswith(".env"):
+                path = os.path.join(root, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                files[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return files
+
+
+def code_fingerprint(folder: Path) -> str:
+    """Hash the name, size and modification time of every Python file under folder."""
+    files = code_files(folder)
+    return hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+
+
+def _is_migration(path: str) -> bool:
+    """Return True for a migration file (not the package's __init__)."""
+    folder, name = os.path.split(path)
+    return os.path.basename(folder) == "migrations" and name != "__init__.py"
+
+
+def still_valid(then: dict[str, tuple[int, int, int]], now: dict[str, tuple[int, int, int]]) -> bool:
+    """Return True if a Django set up with the files ``then`` still matches the files ``now``.
+
+    Any change to code outside migration files needs a new set-up. A migration
+    file that was added or removed does not: Django lists the migrations folder
+    each time and imports a new file afresh, so a ``makemigrations`` keeps the
+    warm zygote. A migration file that was edited does, since the old module
+    is already imported.
+    """
+    for path in then.keys() | now.keys():
+        if then.get(path) != now.get(path) and not (_is_migration(path) and (path not in then or path not in now)):
+            return False
+    return True
+
+
+def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> WarmWorker | None:
+    """Return the warm zygote for this sandbox's current code, making it if needed; None to run cold."""
+    rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"))
+    key = (fast.python, str(cwd.resolve()), settings, hashlib.sha256(repr(rest).encode()).hexdigest())
+    files = code_files(cwd)
+    fingerprint = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+    # One set-up at a time: two threads asking for the same sandbox share the first one's.
+    with _WARM_LOCK:
+        warm = _warm.get(key)
+        if warm is not None and (not still_valid(warm.files, files) or not warm.alive()):
+            with _LOCK:
+                del _warm[key]
+            warm.close()
+            warm = None
+        if warm is None:
+            if (key, fingerprint) in _failed:
+                return None
+            made = fast.spawn_warm(cwd, {**env, "DJANGO_SETTINGS_MODULE": settings}, fingerprint)
+            if isinstance(made, str):
+                _failed.add((key, fingerprint))
+                return None
+            warm = made
+            warm.files = files
+        warm.used = time.monotonic()
+        with _LOCK:
+            _warm.pop(key, None)
+            _warm[key] = warm  # last: the most recently used
+            evicted = [_warm.pop(k) for k in list(_warm)[: max(len(_warm) - MAX_WARM, 0)]]
+    for old in evicted:
+        old.close()
+    _start_janitor()
+    return warm
+
+
+def _start_janitor() -> None:
+    """Start the thread that closes warm zygotes left idle, once per process."""
+    global _janitor
     with _LOCK:
-        running = _worker is not None and _owner == os.getpid() and _worker.alive()
-        return _worker.process.pid if running else None
+        if _janitor is not None and _janitor.is_alive():
+            return
+        _janitor = threading.Thread(target=_close_idle_forever, name="migration-kit-janitor", daemon=True)
+        _janitor.start()
+
+
+def _close_idle_forever() -> None:
+    while True:
+        time.sleep(min(IDLE_SECONDS / 4, 30.0))
+        close_idle()
+
+
+def close_idle(max_idle: float | None = None) -> int:
+    """Close the warm zygotes unused for ``max_idle`` seconds (IDLE_SECONDS by default); return how many."""
+    limit = IDLE_SECONDS if max_idle is None else max_idle
+    now = time.monotonic()
+    with _LOCK:
+        idle = [k for k, w in _warm.items() if now - w.used >= limit]
+        closing = [_warm.pop(k) for k in idle]
+    for warm in closing:
+        warm.close()
+    return len(closing)
+
+
+def warm_pids() -> list[int]:
+    """Return the pids of this process's warm zygotes (for memory measurements and tests)."""
+    with _LOCK:
+        return [w.pid for w in _warm.values()]
+
+
+def zygote_pid(python: str | None = None) -> int | None:
+    """Return the pid of this process's zygote for an interpreter, or None if none runs (for measurements)."""
+    with _LOCK:
+        current = _workers.get(python or sys.executable) if _owner == os.getpid() else None
+        return current.process.pid if current is not None and current.alive() else None
 
 
 @atexit.register
 def shutdown() -> None:
-    """Stop this process's zygote, if it started one."""
-    global _worker, _starts
+    """Stop this process's warm zygotes and its zygote, if it started them."""
     with _LOCK:
-        if _worker is not None and _owner == os.getpid():
-            _worker.close()
-        _worker, _starts = None, 0  # a deliberate stop is not a crash: allow fresh starts
+        mine = _owner == os.getpid()
+        closing = [*_warm.values(), *_workers.values()] if mine else []
+        _warm.clear()
+        _failed.clear()
+        _workers.clear()
+        _starts.clear()  # a deliberate stop is not a crash: allow fresh starts
+    for each in closing:
+        each.close()

@@ -228,8 +228,9 @@ def test_file_returns_an_absolute_path_inside(sandbox):
 
 
 def test_write_creates_folders_and_read_returns_the_text(sandbox):
-    path = sandbox.write("app/templates/app/page.html", "<p>hé</p>\n")
-    assert path == sandbox.path / "app/templates/app/page.html"
+    written = sandbox.write("app/templates/app/page.html", "<p>hé</p>\n")
+    assert written.path == sandbox.path / "app/templates/app/page.html"
+    assert Path(written) == written.path
     assert sandbox.read("app/templates/app/page.html") == "<p>hé</p>\n"
 
 
@@ -434,3 +435,12 @@ def test_migration_graph_is_read_again_only_when_files_or_database_change(sandbo
     sandbox.migrate("boards", "0002")  # only the database changes
     after_rollback = sandbox.migration_graph()
     assert not after_rollback.nodes.set_index(["app_label", "name"]).loc[("boards", "0003_topic_views"), "applied"]
+
+
+def test_write_and_edit_return_what_displays_the_same_on_every_machine(sandbox):
+    written = sandbox.write("app/notes.txt", "one\ntwo\n")
+    assert repr(written) == "wrote app/notes.txt (2 lines)"
+    assert str(sandbox.path) not in repr(written)
+    edited = sandbox.edit("app/notes.txt", "two\n", "two\nthree")
+    assert repr(edited) == "wrote app/notes.txt (3 lines)"
+    assert edited.read_text() == "one\ntwo\nthree"

@@ -30,6 +30,7 @@ from . import state as _state
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError
 from .paths import REPO_ROOT, TEMPLATE_DIR, workspace_root
+from .written import WrittenFile
 
 __all__ = ["Sandbox", "PageResult", "validate_name"]
 
@@ -299,7 +300,7 @@ class Sandbox:
             )
         return path.read_text(encoding="utf-8")
 
-    def write(self, relative: str | Path, text: str) -> Path:
+    def write(self, relative: str | Path, text: str) -> WrittenFile:
         """Write a whole file inside the sandbox, creating folders as needed."""
         path = self.file(relative)
         if path.is_dir():
@@ -309,9 +310,9 @@ class Sandbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock():
             path.write_text(text, encoding="utf-8")
-        return path
+        return WrittenFile(path, path.relative_to(self.path).as_posix(), len(text.splitlines()))
 
-    def edit(self, relative: str | Path, old: str, new: str) -> Path:
+    def edit(self, relative: str | Path, old: str, new: str) -> WrittenFile:
         """Replace the one occurrence of ``old`` with ``new``; refuse if it is missing or repeated."""
         text = self.read(relative)
         count = text.count(old)

@@ -79,10 +79,6 @@ def test_a_half_applied_squash_keeps_the_replaced_migrations_in_djangos_graph(fr
     assert real_projects.pick_squash(loader) == (f"boards.{squash}", ("boards", "0001_initial"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="migration_graph() keeps replaced migrations as nodes; remove this mark once it returns Django's graph",
-)
 @pytest.mark.parametrize("half", [False, True], ids=["squash-applied", "squash-half-applied"])
 def test_squashed_graph_matches_django(fresh_sandbox: Sandbox, half: bool) -> None:
     squash_boards(fresh_sandbox)
@@ -91,3 +87,13 @@ def test_squashed_graph_matches_django(fresh_sandbox: Sandbox, half: bool) -> No
     else:
         assert fresh_sandbox.migrate().ok
     assert compare(fresh_sandbox.migration_graph(), django_graph(fresh_sandbox)) == []
+
+
+def test_showmigrations_parse_agrees_with_djangos_loader(fresh_sandbox: Sandbox) -> None:
+    squash_boards(fresh_sandbox)
+    django_graph(fresh_sandbox, "apply-replaced", "boards", "0001_initial")
+    listed, ticked = real_projects.parse_showmigrations(fresh_sandbox.showmigrations().stdout)
+    loader = django_graph(fresh_sandbox)
+    assert listed == {tuple(key) for key in loader["nodes"]}
+    assert ticked == {tuple(key) for key in loader["applied"]} & listed
+    assert ("boards", "0001_initial") in ticked and ("boards", "0002_post") in listed - ticked

@@ -310,3 +310,29 @@ def test_an_error_in_project_code_points_at_the_line(sandbox, untouched):
 )
 def test_nothing_known_is_no_diagnosis(stderr, tmp_path: Path):
     assert diagnose(("migrate",), "", stderr, 1, tmp_path) is None
+
+
+def test_a_dependency_on_a_migration_that_does_not_exist(sandbox, untouched):
+    sandbox.write(
+        "tracker/migrations/0002_orphan.py",
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("tracker", "0001_initial"), ("boards", "0009_gone")]\n    operations = []\n',
+    )
+    result = sandbox.migrate()
+    assert "NodeNotFoundError" in result.stderr
+    assert_explained(
+        result,
+        "missing_dependency",
+        "Migration tracker.0002_orphan depends on ('boards', '0009_gone'), which does not exist. Fix: restore the "
+        "missing migration file, or correct the dependencies list of the migration that names it.",
+    )
+    untouched()
+
+
+def test_a_circle_made_by_a_squash(sandbox):
+    scenarios.make_dependencies_both_ways(sandbox)
+    assert sandbox.manage("squashmigrations", "--noinput", "boards", "0003").ok
+    result = sandbox.showmigrations("boards")
+    assert not result.ok and "CircularDependencyError" in result.stderr
+    assert result.diagnosis.code == "circular_dependency"
+    assert "boards.0001_squashed_0003_board_ledger, tracker.0002_transaction_board" in str(result.diagnosis)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from conftest import tree_digest
 
 from widgets import rollback_preview, scenarios
-from widgets.rehearsal import rehearse
+from widgets.errors import KitError
+from widgets.rehearsal import rehearse, round_trip
 from widgets.rows import TableRows, rows_diff, rows_frame, rows_table
 
 FILL_AND_EMPTY = '''from django.db import migrations, models
@@ -77,9 +79,9 @@ def test_an_irreversible_plan_fails_in_the_copy_only(sandbox):
     tried = rehearse(sandbox, "boards", "0002")
     assert not tried.ok and "has no way back" in tried.headline() and "not touched" in tried.headline()
     assert sandbox.applied_migrations()[["app", "name"]].equals(applied)
-    assert "(no reverse function) -> IRREVERSIBLE" in str(sandbox.plan("boards", "0002"))
+    assert "has no reverse function -> IRREVERSIBLE" in str(sandbox.plan("boards", "0002"))
     assert sandbox.migrate("boards", "0002", fake=True).ok
-    assert "Raw Python operation (uppercase_subjects())" in str(sandbox.plan("boards", "0003"))
+    assert "- RunPython uppercase_subjects()" in str(sandbox.plan("boards", "0003"))
 
 
 def test_rows_table_highlights_changed_values(sandbox):
@@ -113,3 +115,56 @@ def test_a_data_migration_written_from_two_functions_runs_both_ways(sandbox):
     assert "boards/migrations/0004_count_views.py" in page and "objects" in page
     assert remove(sandbox, shown.relative) == "removed boards/migrations/0004_count_views.py"
     assert not (sandbox.path / shown.relative).exists()
+
+
+def test_a_round_trip_names_the_values_that_do_not_come_back(sandbox):
+    from widgets.authoring import write_data_migration
+
+    sandbox.manage("loaddata", "boards_demo")
+    scenarios.add_views_field(sandbox)
+    # Not idempotent, with a reverse that does nothing: each round trip adds 10 more views.
+    forwards = (
+        "def add_views(apps, schema_editor):\n"
+        "    from django.db.models import F\n"
+        "    apps.get_model('boards', 'Topic').objects.update(views=F('views') + 10)\n"
+    )
+    write_data_migration(sandbox, "boards", "add_views", forwards, noop_backwards=True)
+    assert sandbox.migrate("boards").ok
+    topics = len(rows_frame(sandbox, "boards_topic"))
+    untouched = tree_digest(sandbox.path)
+    trip = round_trip(sandbox, "boards", "0003")
+    assert trip.back.ok and trip.forth.ok and not trip.restored
+    assert trip.back.changes.empty  # RunPython.noop: nothing changes on the way back
+    assert len(trip.not_restored) == topics and set(trip.not_restored["column"]) == {"views"}
+    assert set(trip.not_restored["before"]) == {10} and set(trip.not_restored["after"]) == {20}
+    assert f"{topics} did not come back" in str(trip) and tree_digest(sandbox.path) == untouched
+
+
+def test_a_round_trip_with_a_real_reverse_restores_every_value(sandbox):
+    from widgets.authoring import write_data_migration
+
+    sandbox.manage("loaddata", "boards_demo")
+    scenarios.add_views_field(sandbox)
+    write_data_migration(
+        sandbox,
+        "boards",
+        "count_views",
+        "def forwards(apps, schema_editor):\n    apps.get_model('boards', 'Topic').objects.update(views=7)\n",
+        "def backwards(apps, schema_editor):\n    apps.get_model('boards', 'Topic').objects.update(views=0)\n",
+    )
+    assert sandbox.migrate("boards").ok
+    trip = round_trip(sandbox, "boards", "0003")
+    assert trip.restored and not trip.back.changes.empty and trip.not_restored.empty
+    assert set(trip.back.changes["after"]) == {0} and "every one came back" in str(trip)
+    with pytest.raises(KitError, match="is not a rollback from where the sandbox is"):
+        round_trip(sandbox, "boards", "0004_count_views")
+
+
+def test_a_data_migration_after_a_squash_is_numbered_after_what_it_replaces(sandbox):
+    from widgets.authoring import write_data_migration
+
+    scenarios.add_views_field(sandbox)
+    assert sandbox.manage("squashmigrations", "--noinput", "boards", "0003").ok
+    shown = write_data_migration(sandbox, "boards", "noop", "def forwards(apps, schema_editor):\n    pass\n")
+    assert shown.relative == "boards/migrations/0004_noop.py"
+    assert '("boards", "0001_squashed_0003_topic_views")' in shown.text

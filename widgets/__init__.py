@@ -6,6 +6,7 @@ from .diff import StateDiff, diff
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError, StateError
 from .graphs import draw_migration_graph, draw_schema
 from .panels import MigrationLab
+from .progress_record import ProgressFrame, progress
 from .prompts import Prompt
 from .render import KitDigraph, renderer, save
 from .rollback import RollbackPreview, rollback_preview
@@ -31,6 +32,7 @@ __all__ = [
     "PageResult",
     "Plan",
     "PlanStep",
+    "ProgressFrame",
     "Prompt",
     "RollbackPreview",
     "Sandbox",
@@ -44,6 +46,7 @@ __all__ = [
     "draw_schema",
     "migrations_frame",
     "migrations_table",
+    "progress",
     "renderer",
     "rollback_preview",
     "row_counts_frame",

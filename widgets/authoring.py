@@ -107,7 +107,7 @@ def write_data_migration(
     if backwards and noop_backwards:
         raise KitError("Give backwards or noop_backwards=True, not both. Fix: drop one of them.")
     reverse = f", {names[1]}" if backwards else (", migrations.RunPython.noop" if noop_backwards else "")
-    number = int(re.match(r"\d+", leaves[0]).group()) + 1 if re.match(r"\d+", leaves[0]) else 1
+    number = _number(leaves[0]) + 1
     relative = f"{app_label}/migrations/{number:04d}_{name}.py"
     text = _DATA_MIGRATION.format(
         functions="\n\n".join(functions) + "\n",
@@ -118,6 +118,12 @@ def write_data_migration(
     )
     sandbox.write(relative, text)
     return show_file(sandbox, relative, mark=r"RunPython\(")
+
+
+def _number(name: str) -> int:
+    """Return a migration's number as makemigrations reads it: a squash counts as the last one it replaces."""
+    match = re.match(r"^\d+_squashed_(\d+)", name) or re.match(r"^(\d+)", name)
+    return int(match.group(1)) if match else 0
 
 
 def _function_name(code: str) -> str:

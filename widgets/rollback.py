@@ -137,9 +137,9 @@ def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | N
     ]
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
     runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
-    tried = (
-        _rehearse(sandbox, app_label, target) if backwards and (rehearse or (rehearse is None and runs_code)) else None
-    )
+    # An irreversible step stops Django before any data changes past it; the plan already says so.
+    automatic = rehearse is None and runs_code and not plan.irreversible
+    tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
     return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS), tried)
 
 

@@ -18,6 +18,7 @@ from pandas.io.formats.style import Styler
 from .errors import KitError
 from .palette import TABLE_STYLES
 from .state import _read_only, _table_names
+from .tables import Table
 
 __all__ = ["ROW_DIFF_COLUMNS", "TableRows", "read_rows", "rows_diff", "rows_frame", "rows_table"]
 
@@ -136,7 +137,8 @@ def rows_frame(sandbox_or_db, table: str) -> pd.DataFrame:
 def rows_table(sandbox_or_db, table: str, *, previous: pd.DataFrame | None = None) -> Styler:
     """Show a table's rows; with ``previous`` (an earlier rows_frame), highlight the values that changed."""
     now = rows_frame(sandbox_or_db, table)
-    styler = now.style.hide(axis="index")
+    # Table: its plain text is the rows, and a fixed uuid keeps stored notebook outputs identical.
+    styler = Table(now).hide(axis="index").set_uuid(f"rows-{table}")
     if previous is None or previous.empty or now.empty:
         return styler.set_caption(f"{table}: {len(now)} row(s)")
     key = now.columns[0]

@@ -11,13 +11,14 @@ import difflib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ._probe import MARKER as _MARKER
 from .commands import DEFAULT_TIMEOUT, child_env, run_process
 from .diagnose import diagnose
 from .errors import KitError, StateError
@@ -30,6 +31,8 @@ __all__ = [
     "PlanStep",
     "State",
     "applied_migrations",
+    "django_apps",
+    "django_tables",
     "migration_graph",
     "operation_text",
     "plan",
@@ -41,7 +44,6 @@ __all__ = [
 ]
 
 PROBE = Path(__file__).with_name("_probe.py")
-_MARKER = "@@migration-kit@@"
 APPLIED_COLUMNS = ["id", "app", "name", "applied"]
 SCHEMA_COLUMNS = ["table", "column", "type", "null", "default", "primary_key", "references_table", "references_column"]
 TABLE_COLUMNS = ["table", "rows"]
@@ -165,6 +167,8 @@ class MigrationGraph:
     recorded_unknown: list[tuple[str, str]] = field(default_factory=list)
     #: Squashes Django leaves out because only some of what they replace is recorded.
     unused_squashes: list[dict] = field(default_factory=list)
+    #: Each table Django's models own now: {"app_label": ..., "contrib": bool} (django_migrations included).
+    tables: dict[str, dict] = field(default_factory=dict)
 
     def app_labels(self, *, include_contrib: bool = True) -> list[str]:
         """Return the app labels that have migrations, Django's own included or not."""
@@ -194,6 +198,29 @@ class MigrationGraph:
     def contrib_apps(self) -> set[str]:
         """Return the labels of Django's own apps (django.contrib and friends), as the probe reported them."""
         return {label for label, info in self.apps.items() if info.get("contrib")}
+
+    def contrib_tables(self) -> set[str]:
+        """Return the tables of Django's own apps, django_migrations included, as the probe reported them."""
+        return {table for table, owner in self.tables.items() if owner.get("contrib")}
+
+
+def django_tables(source, given: Iterable[str] | None = None) -> set[str]:
+    """Return the tables of Django's own apps: ``given``, or what a sandbox's probe reports (its contrib flag).
+
+    A bare State cannot tell whose tables it holds, so then none is Django's.
+    """
+    if given is not None:
+        return set(given)
+    read = getattr(source, "migration_graph", None)
+    return read().contrib_tables() if callable(read) else set()
+
+
+def django_apps(source, given: Iterable[str] | None = None) -> set[str]:
+    """Return the labels of Django's own apps: ``given``, or what a sandbox's probe reports (its contrib flag)."""
+    if given is not None:
+        return set(given)
+    read = getattr(source, "migration_graph", None)
+    return read().contrib_apps() if callable(read) else set()
 
 
 def run_probe(
@@ -278,6 +305,7 @@ def graph_from_answer(answer: dict) -> MigrationGraph:
         apps=answer["apps"],
         recorded_unknown=[tuple(k) for k in answer["recorded_unknown"]],
         unused_squashes=squashes,
+        tables=answer.get("tables", {}),
     )
 
 
@@ -298,7 +326,7 @@ class PlanStep:
     @property
     def irreversible(self) -> list[str]:
         """Return the operations that cannot run in this step's direction."""
-        return [op["description"] for op in self.operations if self.backwards and not op["reversible"]]
+        return [operation_text(op, True) for op in self.operations if self.backwards and not op["reversible"]]
 
 
 @dataclass(frozen=True)
@@ -368,10 +396,14 @@ def operation_text(op: dict, backwards: bool = False) -> str:
         return op["description"]
     ran = code.get("backwards" if backwards else "forwards")
     if op["operation"] == "RunPython":
-        shown = "no reverse function" if ran is None else f"{ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
-    else:
-        shown = "no reverse SQL" if ran is None else " ".join(str(ran).split())[:120]
-    return f"{op['description']} ({shown})"
+        if ran is None:
+            forwards = code.get("forwards")
+            named = f" {forwards['name']}()" if forwards else ""
+            return f"RunPython{named} has no reverse function"
+        return f"RunPython {ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
+    if ran is None:
+        return "RunSQL has no reverse SQL"
+    return "RunSQL: " + " ".join(str(ran).split())[:120]
 
 
 def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:

@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 SOURCES := widgets tests bench scripts classroom
 
-.PHONY: lab test setup proxy chromium classroom classroom-reset lint format bench bench-classroom voila notebooks screenshots clean
+.PHONY: lab test setup proxy chromium classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -76,6 +76,16 @@ notebooks: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/real_projects.py
+
+# Real third-party projects from PyPI (Wagtail, django-oscar) in a virtual environment outside the
+# repository (~/.cache/migration-kit-bench, reused); exits 1 if the kit's graph differs from Django's.
+bench-real: setup
+	$(BIN)/python bench/real_projects.py
+
+# The README's pictures of Wagtail's starter project, drawn by draw_migration_graph (reuses bench-real's environment).
+real-graph-images: setup
+	$(BIN)/python scripts/real_graph_images.py
 
 # N learners at once, each its own process and workspace (1, 10, 30 in lockstep; 30 paced): bench/results.md.
 bench-classroom: setup

@@ -471,8 +471,18 @@ def main() -> None:
     print("\n" + text)
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(text + _real_projects_section(output), encoding="utf-8")
         print(f"written to {output}")
+
+
+def _real_projects_section(path: Path) -> str:
+    """Return the section bench/real_projects.py wrote into the results file, to keep it."""
+    from real_projects import END, START
+
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if START not in old or END not in old:
+        return ""
+    return "\n" + START + old.split(START, 1)[1].split(END, 1)[0] + END + "\n"
 
 
 if __name__ == "__main__":

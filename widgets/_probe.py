@@ -216,14 +216,48 @@ def _plan(app_label, target, with_sql):
             return _refusal("AmbiguousTarget" if matches else "UnknownTarget", target, matches or known)
         node = (app_label, matches[0])
     tables = _existing_tables(connection) if with_sql else None
-    steps = [_step(loader, connection, m, backwards, tables) for m, backwards in executor.migration_plan([node])]
+    states = _StatesBefore(loader)
+    plan = executor.migration_plan([node])
+    steps = [_step(loader, connection, m, backwards, tables, states) for m, backwards in plan]
     return {"target": [app_label, node[1]], "steps": steps}
 
 
-def _step(loader, connection, migration, backwards, tables):
+class _StatesBefore:
+    """Django's project state just before each migration, as ``loader.project_state(key, at_end=False)`` gives it.
+
+    Django builds each one from scratch by replaying every ancestor, so a
+    plan of n steps costs n full replays (seconds on a big project). A
+    migration with one parent has exactly its parent's ancestors plus the
+    parent, in the same order (``forwards_plan`` is a depth-first walk), so its
+    state is the parent's state with the parent applied: one step of work.
+    Merges and roots are built the way Django builds them.
+    """
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.cache = {}
+
+    def __call__(self, key):
+        """Return the state before ``key``; the caller must not change it (clone it first)."""
+        chain = []
+        while key not in self.cache:
+            parents = self.loader.graph.node_map[key].parents
+            if len(parents) != 1:
+                self.cache[key] = self.loader.project_state(key, at_end=False)
+                break
+            chain.append(key)
+            (parent,) = parents
+            key = parent.key
+        for child in reversed(chain):
+            parent = next(iter(self.loader.graph.node_map[child].parents)).key
+            self.cache[child] = self.loader.graph.nodes[parent].mutate_state(self.cache[parent], preserve=True)
+        return self.cache[chain[0]] if chain else self.cache[key]
+
+
+def _step(loader, connection, migration, backwards, tables, states):
     """Describe one step; with ``tables`` (a preview), add its SQL and the rows its drops lose."""
     key = (migration.app_label, migration.name)
-    before = loader.project_state(key, at_end=False)
+    before = states(key)
     after = migration.mutate_state(before, preserve=True)
     step = {
         "app_label": migration.app_label,
@@ -232,17 +266,23 @@ def _step(loader, connection, migration, backwards, tables):
         "operations": [_describe(migration, op, backwards, before, after) for op in migration.operations],
     }
     if tables is not None:
-        step["sql"] = _sql(loader, connection, migration, backwards)
+        step["sql"] = _sql(connection, migration, backwards, before)
         for op in step["operations"]:
             for dropped in op["drops"]:
                 dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
     return step
 
 
-def _sql(loader, connection, migration, backwards):
+def _sql(connection, migration, backwards, before):
     """Return the step's SQL exactly as sqlmigrate prints it, or the error that stops sqlmigrate."""
     try:
-        statements = loader.collect_sql([(migration, backwards)])
+        # What loader.collect_sql does for one step, from the state already built (apply and unapply change it).
+        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            if backwards:
+                migration.unapply(before.clone(), editor, collect_sql=True)
+            else:
+                migration.apply(before.clone(), editor, collect_sql=True)
+        statements = editor.collected_sql
     except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
         return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
     text = "\n".join(statements)

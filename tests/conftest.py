@@ -7,7 +7,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,13 +59,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Give the whole test session its own workspace, never the repository's."""
-    root = tmp_path_factory.mktemp("workspace")
+def workspace() -> Path:
+    """Give the whole test session its own workspace, never the repository's; remove it at the end.
+
+    Not under pytest's own temporary folder: pytest makes that private again
+    whenever a run starts, and the embedded PostgreSQL server (run as its own
+    user when the tests run as root) must reach its data folder inside.
+    """
+    root = Path(tempfile.mkdtemp(prefix="kit-tests-")).resolve()
     patcher = pytest.MonkeyPatch()
     patcher.setenv(WORKSPACE_ENV, str(root))
     yield root
     patcher.undo()
+    if "widgets.postgres" in sys.modules:
+        sys.modules["widgets.postgres"].release(root)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _name(request: pytest.FixtureRequest) -> str:
@@ -111,3 +122,28 @@ def untouched(bystander: Sandbox):
         assert tree_digest(bystander.path) == before[1], "another sandbox was modified"
 
     return check
+
+
+def _postgres_reason() -> str | None:
+    from widgets import postgres
+
+    return postgres.available()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(workspace: Path):
+    """Return the session workspace's PostgreSQL server (embedded, started once); skip where it cannot run."""
+    reason = _postgres_reason()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL sandboxes cannot run on this machine: {reason}")
+    from widgets import postgres
+
+    return postgres.server(workspace)
+
+
+@pytest.fixture
+def pg_sandbox(request: pytest.FixtureRequest, postgres_server) -> Sandbox:
+    """Return a migrated sandbox whose database is PostgreSQL."""
+    sandbox = Sandbox.fresh(f"pg-{_name(request)}", database="postgresql")
+    yield sandbox
+    sandbox.delete()

@@ -123,19 +123,23 @@ def run_manage(
     timeout: float = DEFAULT_TIMEOUT,
     settings: str | None = None,
     python: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> CommandResult:
     """Run ``python manage.py *args`` in ``project`` and return its result; never hang.
 
     ``settings`` (the project's settings module) lets the command fork from a
     warm zygote that has already set Django up for this project's code.
     ``python`` is the interpreter to run (the project's own virtual
-    environment, say); the kit's own Python by default.
+    environment, say); the kit's own Python by default. ``env`` adds
+    variables to the kit's environment (the settings module of a PostgreSQL
+    sandbox, say).
     """
     project = Path(project)
     args = tuple(str(arg) for arg in args)
     started = time.perf_counter()
     argv = [python or sys.executable, "manage.py", *args]
-    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, settings=settings)
+    full_env = child_env() | env if env else None
+    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, full_env, settings=settings)
     duration = time.perf_counter() - started
     stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
     prompt = find_prompt(stdout, stderr) if exit_code != 0 else None

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import postgres as _postgres
 from . import state as _state
 from . import worker
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
@@ -111,14 +112,29 @@ class Sandbox:
     # ----- making and finding sandboxes -------------------------------------
 
     @classmethod
-    def fresh(cls, name: str, *, migrated: bool = True, workspace: Path | str | None = None) -> Sandbox:
-        """Make (or remake) a sandbox from the template; migrated unless told otherwise."""
+    def fresh(
+        cls,
+        name: str,
+        *,
+        migrated: bool = True,
+        workspace: Path | str | None = None,
+        database: str = "sqlite",
+    ) -> Sandbox:
+        """Make (or remake) a sandbox from the template; migrated unless told otherwise.
+
+        ``database="postgresql"`` gives the sandbox a database of its own on
+        the workspace's PostgreSQL server (started on demand) instead of a
+        SQLite file.
+        """
+        engine = _engine(database)
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         worker.prewarm()
         sandbox = cls(name, _workspace(workspace))
-        sandbox._write_meta(
-            {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
-        )
+        meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
+        if engine == "postgresql":
+            meta |= {"engine": engine, "database": None, "postgres_database": sandbox._postgres_name()}
+        sandbox._forget_old_database(keep=meta.get("postgres_database"))
+        sandbox._write_meta(meta)
         sandbox.reset()
         return sandbox
 
@@ -140,13 +156,18 @@ class Sandbox:
         *,
         workspace: Path | str | None = None,
         python: Path | str | None = None,
+        database: str = "sqlite",
     ) -> Sandbox:
         """Copy an existing Django project, database included, into a new sandbox.
 
         ``python`` is the interpreter of the project's own virtual environment
         (``~/code/mysite/.venv/bin/python``): the kit then runs the copy's
         commands with it, so the project's own dependencies are found.
+        ``database="postgresql"`` moves the copy onto the workspace's
+        PostgreSQL server: the same migrations are applied there and the data
+        is carried over with ``dumpdata`` and ``loaddata``.
         """
+        engine = _engine(database)
         source = Path(project).expanduser().resolve()
         interpreter = _interpreter(python)
         if not (source / "manage.py").is_file():
@@ -155,6 +176,7 @@ class Sandbox:
         sandbox = cls(name, _workspace(workspace))
         if sandbox.path.resolve() == source or source in sandbox.path.resolve().parents:
             raise KitError("That project is this sandbox itself. Fix: copy a project from outside the workspace.")
+        sandbox._forget_old_database()
         meta = {"origin": str(source), "migrated": False, "settings": _settings_module(source), "database": None}
         if interpreter is not None:
             meta["python"] = interpreter
@@ -162,6 +184,10 @@ class Sandbox:
         sandbox.reset()
         try:
             meta["database"] = sandbox._database_inside()
+            if engine == "postgresql":
+                meta |= {"engine": engine, "postgres_database": sandbox._postgres_name()}
+                sandbox._write_meta(meta)
+                sandbox._postgres_from_copy()
         except KitError:
             sandbox.delete()
             raise
@@ -182,7 +208,9 @@ class Sandbox:
         """Put the sandbox back to its origin: the template or the copied project."""
         meta = self._meta()
         with self._lock():
-            if meta["origin"] == "template":
+            if meta.get("engine") == "postgresql":
+                self._reset_postgres(meta)
+            elif meta["origin"] == "template":
                 database = _migrated_template_db(self.workspace) if meta["migrated"] else None
                 self._replace_project(TEMPLATE_DIR, skip_databases=True, database=database)
             else:
@@ -197,6 +225,7 @@ class Sandbox:
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
         with self._lock():
+            self._forget_old_database()
             shutil.rmtree(self.path, ignore_errors=True)
             shutil.rmtree(self._kit, ignore_errors=True)
 
@@ -205,7 +234,10 @@ class Sandbox:
     def snapshot(self, label: str) -> str:
         """Save the project files and database together under a label (replacing one of that label)."""
         validate_name(label, "Snapshot label")
-        self._save(self._snapshots / label)
+        with self._lock():
+            self._save(self._snapshots / label)
+            if self.database == "postgresql":
+                self._postgres().save(label)
         return label
 
     def _save(self, target: Path) -> None:
@@ -229,6 +261,13 @@ class Sandbox:
             )
         with self._lock():
             self._replace_project(source, skip_databases=False)
+            if self.database == "postgresql":
+                if not self._postgres().restore(label):
+                    raise KitError(
+                        f"The database copy of snapshot '{label}' is gone (the server was reset). "
+                        f"Fix: take the snapshot again with sandbox.snapshot('{label}')."
+                    )
+                self._write_postgres_settings()
         return self
 
     def snapshots(self) -> list[str]:
@@ -307,14 +346,29 @@ class Sandbox:
         """Run ``python manage.py *args`` in the sandbox; on timeout, put the sandbox back as it was."""
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
         with self._lock():
+            env = self._command_env(args)
             if guarded:
                 self._save(self._guard)
             result = run_manage(
-                self.path, args, input=input, timeout=timeout, settings=self.settings_module, python=self.python
+                self.path, args, input=input, timeout=timeout, settings=self.run_settings, python=self.python, env=env
             )
+            if result.timed_out and env:
+                # The stopped command's session may still wait for a lock: end it, so PostgreSQL rolls it back.
+                self._postgres().stop_sessions(env["PGAPPNAME"])
             if result.timed_out and guarded:
                 self._replace_project(self._guard, skip_databases=False)
         return result
+
+    def _command_env(self, args: tuple[str, ...]) -> dict[str, str] | None:
+        """Return what a command needs beyond the kit's environment: on PostgreSQL, the settings and a session name."""
+        if self.database != "postgresql":
+            return None
+        self._write_postgres_settings()
+        # libpq reads PGAPPNAME: pg_stat_activity then names the session after the command.
+        return {
+            "DJANGO_SETTINGS_MODULE": self.run_settings,
+            "PGAPPNAME": f"manage.py {args[0] if args else ''}".strip(),
+        }
 
     def makemigrations(
         self,
@@ -387,8 +441,23 @@ class Sandbox:
 
     @property
     def settings_module(self) -> str:
-        """Return the dotted settings module the project uses."""
+        """Return the dotted settings module the project uses (the one settings_file edits)."""
         return self._meta()["settings"]
+
+    @property
+    def run_settings(self) -> str:
+        """Return the settings module commands run with: the project's own, or the kit's PostgreSQL override."""
+        return _postgres.OVERRIDE_MODULE if self.database == "postgresql" else self.settings_module
+
+    @property
+    def database(self) -> str:
+        """Return the database engine of the sandbox: 'sqlite' or 'postgresql'."""
+        return self._meta().get("engine", "sqlite")
+
+    @property
+    def database_name(self) -> str | None:
+        """Return the PostgreSQL database's name, or None for a SQLite sandbox."""
+        return self._meta().get("postgres_database")
 
     @property
     def python(self) -> str | None:
@@ -403,27 +472,36 @@ class Sandbox:
     @property
     def db_path(self) -> Path:
         """Return the path of the SQLite database file (it may not exist yet)."""
+        if self.database == "postgresql":
+            raise KitError(
+                f"The sandbox '{self.name}' keeps its data in PostgreSQL, not in a file. "
+                "Fix: read it with sandbox.query(...), or sandbox.database_name for psql."
+            )
         return self.file(self._meta().get("database") or "db.sqlite3")
+
+    def _source(self):
+        """Return what the state readers read: the SQLite file, or the PostgreSQL database."""
+        return self._postgres() if self.database == "postgresql" else self.db_path
 
     def applied_migrations(self) -> pd.DataFrame:
         """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
-        return _state.applied_migrations(self.db_path)
+        return _state.applied_migrations(self._source())
 
     def schema(self) -> pd.DataFrame:
         """Return one row per column of every table, foreign keys included; read-only."""
-        return _state.schema(self.db_path)
+        return _state.schema(self._source())
 
     def tables(self) -> pd.DataFrame:
         """Return every table with its row count; read-only."""
-        return _state.tables(self.db_path)
+        return _state.tables(self._source())
 
     def state(self) -> _state.State:
         """Return applied migrations, schema and row counts together; read-only."""
-        return _state.read_state(self.db_path)
+        return _state.read_state(self._source())
 
     def query(self, sql: str, params: tuple = ()) -> pd.DataFrame:
-        """Run one SELECT on a read-only connection to the sandbox database."""
-        return _state.query(self.db_path, sql, params)
+        """Run one SELECT on a read-only connection to the sandbox database (placeholders: ? on SQLite, %s on PostgreSQL)."""
+        return _state.query(self._source(), sql, params)
 
     def migration_graph(self) -> _state.MigrationGraph:
         """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only.
@@ -433,7 +511,8 @@ class Sandbox:
         """
         key = self._fingerprint()
         if self._graph_cache is None or self._graph_cache[0] != key:
-            self._graph_cache = (key, _state.migration_graph(self.path, self.settings_module, python=self.python))
+            self._prepare_probe()
+            self._graph_cache = (key, _state.migration_graph(self.path, self.run_settings, python=self.python))
         return self._graph_cache[1]
 
     def _fingerprint(self) -> tuple:
@@ -445,17 +524,41 @@ class Sandbox:
                 if name.endswith(".py"):
                     stat = os.stat(os.path.join(folder, name))
                     entries.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        if self.database == "postgresql":
+            return tuple(sorted(entries)), self._postgres().fingerprint()
         database = self.db_path
         db_stat = database.stat() if database.is_file() else None
         return tuple(sorted(entries)), db_stat and (db_stat.st_size, db_stat.st_mtime_ns, db_stat.st_ino)
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
-        return _state.plan(self.path, self.settings_module, app_label, target, python=self.python)
+        self._prepare_probe()
+        return _state.plan(self.path, self.run_settings, app_label, target, python=self.python)
 
-    def preview(self, app_label: str, target: str) -> dict:
-        """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only."""
-        return _state.preview(self.path, self.settings_module, app_label, target, python=self.python)
+    def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
+        """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only.
+
+        ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
+        """
+        self._prepare_probe()
+        other = self._other_database(sql_on) if sql_on else None
+        return _state.preview(self.path, self.run_settings, app_label, target, python=self.python, other=other)
+
+    def sql_compare(self, app_label: str, name: str) -> dict:
+        """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""
+        self._prepare_probe()
+        other = self._other_database("postgresql")
+        return _state.sql_compare(self.path, self.run_settings, app_label, name, python=self.python, other=other)
+
+    def _other_database(self, vendor: str) -> dict | None:
+        """Return the read-only connection a probe needs to collect SQL for another engine, if any."""
+        if _engine(vendor) != "postgresql" or self.database == "postgresql":
+            return None
+        server = _postgres.server(self.workspace)
+        entry = server.django_database(server.params.get("dbname") or "postgres")
+        if server.reader:
+            entry |= {"USER": server.reader, "PASSWORD": ""}
+        return {"postgresql": entry}
 
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"
@@ -505,6 +608,87 @@ class Sandbox:
         else:
             staging.rename(self.path)
 
+    # ----- PostgreSQL (widgets/postgres.py does the work; imported only for PostgreSQL sandboxes) -------
+
+    def _postgres(self):
+        """Return the sandbox's PostgreSQL database, the workspace's server started if needed."""
+        name = self.database_name
+        if name is None:
+            raise KitError(f"The sandbox '{self.name}' uses SQLite. Fix: make it with database='postgresql'.")
+        return _postgres.Database(_postgres.server(self.workspace), name)
+
+    def _postgres_name(self) -> str:
+        return _postgres.database_name(_postgres.server(self.workspace), self.name)
+
+    def _write_postgres_settings(self) -> None:
+        """Write (or refresh, if the server moved) the settings module that points Django at the database."""
+        database = self._postgres()
+        _postgres.write_settings_override(
+            self.path, self.settings_module, database.django_settings(), database.server.reader
+        )
+
+    def _prepare_probe(self) -> None:
+        if self.database == "postgresql":
+            self._write_postgres_settings()
+
+    def _reset_postgres(self, meta: dict) -> None:
+        """Copy the project back (no SQLite file) and make its database again, from the migrated template if asked."""
+        if meta["origin"] == "template":
+            self._replace_project(TEMPLATE_DIR, skip_databases=True)
+            server = _postgres.server(self.workspace)
+            template = _migrated_template_postgres(self.workspace, server) if meta["migrated"] else None
+            self._postgres().create(template=template)
+            self._write_postgres_settings()
+            return
+        origin = Path(meta["origin"])
+        if not (origin / "manage.py").is_file():
+            raise KitError(
+                f"The project this sandbox was copied from is gone ({origin.name}). Fix: make a new sandbox."
+            )
+        self._replace_project(origin, skip_databases=False)
+        self._postgres_from_copy()
+
+    def _postgres_from_copy(self) -> None:
+        """Give a copied project the same migrations and data on PostgreSQL as in its SQLite file."""
+        applied = _state.applied_migrations(self._copied_sqlite())
+        self._postgres().create()
+        self._write_postgres_settings()
+        env = {"DJANGO_SETTINGS_MODULE": self.run_settings, "PGAPPNAME": "manage.py migrate"}
+        for app_label, name in _latest_per_app(applied):
+            _checked_run(self, ["migrate", "--noinput", app_label, name], env)
+        dump = self._kit / "copy-data.json"
+        sqlite_args = [
+            "dumpdata",
+            "--natural-foreign",
+            "--natural-primary",
+            "-e",
+            "contenttypes",
+            "-e",
+            "auth.permission",
+        ]
+        result = run_manage(
+            self.path, [*sqlite_args, "-o", str(dump)], settings=self.settings_module, python=self.python
+        )
+        if not result.ok:
+            raise KitError(f"The copy's data could not be read for PostgreSQL. {result.message}")
+        try:
+            _checked_run(self, ["loaddata", str(dump)], env)
+        finally:
+            dump.unlink(missing_ok=True)
+
+    def _copied_sqlite(self) -> Path:
+        """Return the copied project's SQLite file inside the sandbox."""
+        return self.file(self._meta().get("database") or "db.sqlite3")
+
+    def _forget_old_database(self, keep: str | None = None) -> None:
+        """Drop the PostgreSQL database (and its snapshot copies) an earlier sandbox of this name had, unless kept."""
+        if not self._meta_file.is_file():
+            return
+        old = json.loads(self._meta_file.read_text(encoding="utf-8"))
+        if old.get("engine") == "postgresql" and old.get("postgres_database") not in (None, keep):
+            database = _postgres.Database(_postgres.server(self.workspace), old["postgres_database"])
+            database.drop(self.snapshots())
+
     def _database_inside(self) -> str:
         """Return the copied project's SQLite file relative to it; refuse one that lives elsewhere."""
         answer = _state.run_probe(self.path, self.settings_module, "database", python=self.python)
@@ -544,6 +728,27 @@ def _interpreter(python: Path | str | None) -> str | None:
     return str(path)
 
 
+def _engine(database: str) -> str:
+    """Return 'sqlite' or 'postgresql' for what the learner asked for; refuse anything else."""
+    engines = {"sqlite": "sqlite", "sqlite3": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+    if database not in engines:
+        raise KitError(f"The kit has no database called {database!r}. Fix: use database='sqlite' or 'postgresql'.")
+    return engines[database]
+
+
+def _latest_per_app(applied: pd.DataFrame) -> list[tuple[str, str]]:
+    """Return each app's last recorded migration (by name), the targets that reproduce a history."""
+    return sorted(applied.groupby("app")["name"].max().items()) if not applied.empty else []
+
+
+def _checked_run(sandbox: Sandbox, args: list[str], env: dict[str, str]) -> CommandResult:
+    """Run a command the kit needs to succeed; raise KitError with Django's reason if it does not."""
+    result = run_manage(sandbox.path, args, settings=sandbox.run_settings, python=sandbox.python, env=env)
+    if not result.ok:
+        raise KitError(f"The kit could not run {result.command} on PostgreSQL. {result.message}")
+    return result
+
+
 def _stdin(answers: list[str] | None) -> str | None:
     return None if answers is None else "".join(f"{line}\n" for line in answers)
 
@@ -576,3 +781,32 @@ def _migrated_template_db(workspace: Path) -> Path:
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return cache
+
+
+def _migrated_template_postgres(workspace: Path, server) -> str:
+    """Return a database with every template migration applied, built once per template version and server."""
+    name = f"{server.prefix}kit_template_{_source_hash(TEMPLATE_DIR)}"
+    if server.exists(name):
+        return name
+    build_name = f"{server.prefix}kit_build_{uuid.uuid4().hex[:12]}"
+    build = workspace / _KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(TEMPLATE_DIR, build, ignore=_ignore(True))
+    database = _postgres.Database(server, build_name)
+    try:
+        database.create()
+        _postgres.write_settings_override(build, "djsandbox.settings", database.django_settings(), server.reader)
+        env = {"DJANGO_SETTINGS_MODULE": _postgres.OVERRIDE_MODULE, "PGAPPNAME": "manage.py migrate"}
+        result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT, env=env)
+        if not result.ok:
+            raise KitError(f"The template project does not migrate cleanly on PostgreSQL. {result.message}")
+        # Renamed only once complete, so a reader never copies half a template; another kernel may have won.
+        if not server.exists(name):
+            try:
+                server.admin("ALTER DATABASE {} RENAME TO {}", build_name, name)
+            except Exception:
+                if not server.exists(name):
+                    raise
+    finally:
+        database.drop()
+        shutil.rmtree(build, ignore_errors=True)
+    return name

@@ -432,7 +432,8 @@ def code_fingerprint(folder: Path) -> str:
 
 def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> WarmWorker | None:
     """Return the warm zygote for this sandbox's current code, making it if needed; None to run cold."""
-    rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"))
+    # libpq reads PG* variables when a connection opens, in the child: they do not call for another set-up.
+    rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE" and not k.startswith("PG")))
     key = (fast.python, str(cwd.resolve()), settings, hashlib.sha256(repr(rest).encode()).hexdigest())
     fingerprint = code_fingerprint(cwd)
     # One set-up at a time: two threads asking for the same sandbox share the first one's.

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .commands import stable_text
 from .diagnose import diagnose
+from .risks import RiskReport, risks_from_preview
 from .state import Plan, plan_from_steps
 
 __all__ = ["RollbackPreview", "rollback_preview"]
@@ -25,6 +26,7 @@ class RollbackPreview:
     plan: Plan
     sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
     drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
+    risks: RiskReport | None = None  # on PostgreSQL: squawk's and the kit's warnings, step by step
 
     @property
     def is_rollback(self) -> bool:
@@ -70,6 +72,8 @@ class RollbackPreview:
         if not self.drops.empty:
             lines += ["", "Dropped:"]
             lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
+        if self.risks is not None and self.risks.steps:
+            lines += ["", str(self.risks)]
         for app, name, sql in self.sql:
             lines += ["", f"-- SQL to unapply {app}.{name}", sql]
         return "\n".join(lines)
@@ -87,6 +91,8 @@ class RollbackPreview:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
             whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
             parts.append(self.drops.assign(column=whole).to_html(index=False))
+        if self.risks is not None and self.risks.steps:
+            parts.append(self.risks._repr_html_())
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
         return "\n".join(parts)
@@ -126,7 +132,9 @@ def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
         for item in op["drops"]
     ]
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
-    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS))
+    # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
+    risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
+    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS), risks)
 
 
 def _step_sql(sandbox, step: dict) -> str:

@@ -342,17 +342,22 @@ class Sandbox:
 
     # ----- commands ------------------------------------------------------------
 
-    def manage(self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        """Run ``python manage.py *args`` in the sandbox; on timeout, put the sandbox back as it was."""
+    def manage(
+        self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None
+    ) -> CommandResult:
+        """Run ``python manage.py *args`` in the sandbox; on timeout, put the sandbox back as it was.
+
+        ``env`` adds environment variables for this command only (``PGOPTIONS`` for a lock_timeout, say).
+        """
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
         with self._lock():
-            env = self._command_env(args)
+            env = (self._command_env(args) or {}) | (env or {}) or None
             if guarded:
                 self._save(self._guard)
             result = run_manage(
                 self.path, args, input=input, timeout=timeout, settings=self.run_settings, python=self.python, env=env
             )
-            if result.timed_out and env:
+            if result.timed_out and self.database == "postgresql":
                 # The stopped command's session may still wait for a lock: end it, so PostgreSQL rolls it back.
                 self._postgres().stop_sessions(env["PGAPPNAME"])
             if result.timed_out and guarded:
@@ -396,6 +401,7 @@ class Sandbox:
         fake: bool = False,
         plan: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        env: dict[str, str] | None = None,
     ) -> CommandResult:
         """Run migrate, for every app, one app, or one app to a target (``zero`` included)."""
         if target is not None and app_label is None:
@@ -403,7 +409,7 @@ class Sandbox:
         args = ["migrate", *([app_label] if app_label else []), *([target] if target else [])]
         args += ["--fake"] if fake else []
         args += ["--plan"] if plan else []
-        return self.manage(*args, timeout=timeout)
+        return self.manage(*args, timeout=timeout, env=env)
 
     def showmigrations(self, *app_labels: str) -> CommandResult:
         """Run showmigrations for every app or the ones named."""

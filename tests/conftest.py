@@ -147,3 +147,25 @@ def pg_sandbox(request: pytest.FixtureRequest, postgres_server) -> Sandbox:
     sandbox = Sandbox.fresh(f"pg-{_name(request)}", database="postgresql")
     yield sandbox
     sandbox.delete()
+
+
+def _psql(sandbox: Sandbox, sql: str) -> list[list[str]]:
+    """Run one query with PostgreSQL's own psql (the binary pgserver ships), as a superuser; rows as text."""
+    from widgets import postgres
+
+    server = postgres.server(sandbox.workspace)
+    done = subprocess.run(
+        [str(postgres.program("psql")), "-X", "-At", "-P", "null=NULL", "-F", "\t", "-h", server.params["host"]]
+        + ["-p", str(server.params["port"]), "-U", "postgres", "-d", sandbox.database_name, "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [line.split("\t") for line in done.stdout.splitlines() if line]
+
+
+@pytest.fixture
+def psql():
+    """Return a function that runs one query with psql, to check the kit's readers against PostgreSQL itself."""
+    return _psql

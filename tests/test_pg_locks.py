@@ -9,17 +9,8 @@ import pytest
 
 from widgets import Sandbox, pg_locks, postgres, scenarios
 from widgets.errors import KitError
+from widgets.risks import WITH_TIMEOUT, risk_report
 
-STRENGTH = [
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-]
 SETUP = [
     'CREATE TABLE "r" ("id" int PRIMARY KEY)',
     'CREATE TABLE "t" ("id" int PRIMARY KEY, "a" int, "b" int, "r_id" int)',
@@ -50,7 +41,7 @@ def strongest(rows, names: dict[int, str]) -> dict[str, str]:
         if table is None:
             continue
         mode = pg_locks._mode(mode)
-        if table not in found or STRENGTH.index(mode) > STRENGTH.index(found[table]):
+        if table not in found or pg_locks.MODES.index(mode) > pg_locks.MODES.index(found[table]):
             found[table] = mode
     return found
 
@@ -173,3 +164,49 @@ def test_lock_timeout_gives_up_then_a_retry_succeeds(pg_sandbox: Sandbox) -> Non
 def test_sessions_need_a_postgresql_sandbox(sandbox: Sandbox) -> None:
     with pytest.raises(KitError, match="need PostgreSQL"):
         pg_locks.Session(sandbox)
+
+
+def test_make_concurrent_builds_the_index_without_blocking_writes(pg_sandbox: Sandbox, psql) -> None:
+    scenarios.add_subject_index(pg_sandbox)
+    plain = risk_report(pg_sandbox, "boards", "0003")
+    assert "require-concurrent-index-creation" in {w["rule"] for w in plain.steps[0].warnings}
+    assert plain.steps[0].lock_summary == "boards_topic: SHARE"
+
+    path = pg_locks.make_concurrent(pg_sandbox, "boards", "0003")
+    assert path == "boards/migrations/0003_topic_subject_idx.py"
+    assert "atomic = False" in pg_sandbox.read(path)
+    sql = pg_sandbox.sqlmigrate("boards", "0003").stdout
+    assert 'CREATE INDEX CONCURRENTLY "topic_subject_idx"' in sql and "BEGIN;" not in sql
+    (step,) = risk_report(pg_sandbox, "boards", "0003").steps
+    assert step.verdict == WITH_TIMEOUT and step.lock_summary == "boards_topic: SHARE UPDATE EXCLUSIVE"
+
+    # A writer in the middle of a transaction: a plain CREATE INDEX would wait for it; CONCURRENTLY waits too,
+    # but holds only SHARE UPDATE EXCLUSIVE meanwhile, so another writer goes on.
+    writer = pg_locks.Session(pg_sandbox, "writer")
+    other = pg_locks.Session(pg_sandbox, "site request")
+    try:
+        writer.connection.execute("BEGIN")
+        writer.connection.execute("UPDATE boards_topic SET subject = subject")
+        migration = pg_locks.in_background(lambda: pg_sandbox.migrate("boards"), "migrate")
+        assert pg_locks.wait_for_lock_wait(pg_sandbox, "manage.py migrate")
+        waiting = pg_locks.lock_table(pg_sandbox).query("session == 'manage.py migrate' and not granted")
+        assert waiting["waiting_for"].tolist() == ["the end of the transaction of writer"]
+        other.query_in_background("INSERT INTO boards_board (name, description) VALUES ('new', 'written meanwhile')")
+        assert other.wait(30).error is None and other.rows == []
+        assert not migration.done
+        writer.commit()
+        result = migration.wait(60)
+        assert result is not None and result.ok, result
+    finally:
+        writer.close()
+        other.close()
+    assert psql(pg_sandbox, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'topic_subject_idx'::regclass") == [
+        ["t"]
+    ]
+
+
+def test_make_concurrent_refuses_a_migration_without_an_index(pg_sandbox: Sandbox) -> None:
+    with pytest.raises(KitError, match="no AddIndex or RemoveIndex"):
+        pg_locks.make_concurrent(pg_sandbox, "boards", "0002")
+    with pytest.raises(KitError, match="no migration starting with '0009'"):
+        pg_locks.make_concurrent(pg_sandbox, "boards", "0009")

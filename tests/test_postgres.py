@@ -11,26 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from widgets import Sandbox, postgres, scenarios
+from widgets import Sandbox, scenarios
 from widgets.errors import KitError
 from widgets.rollback import rollback_preview
 
 
-def psql(sandbox: Sandbox, sql: str) -> list[list[str]]:
-    """Run one query with PostgreSQL's own psql (the binary pgserver ships), as a superuser; rows as text."""
-    server = postgres.server(sandbox.workspace)
-    done = subprocess.run(
-        [str(postgres.program("psql")), "-X", "-At", "-P", "null=NULL", "-F", "\t", "-h", server.params["host"]]
-        + ["-p", str(server.params["port"]), "-U", "postgres", "-d", sandbox.database_name, "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return [line.split("\t") for line in done.stdout.splitlines() if line]
-
-
-def test_fresh_gives_a_migrated_database_of_its_own(pg_sandbox: Sandbox) -> None:
+def test_fresh_gives_a_migrated_database_of_its_own(pg_sandbox: Sandbox, psql) -> None:
     assert pg_sandbox.database == "postgresql" and pg_sandbox.run_settings == "kit_postgres_settings"
     assert pg_sandbox.settings_module == "djsandbox.settings"  # the project's own file is still the one edited
     assert not (pg_sandbox.path / "db.sqlite3").exists()
@@ -42,7 +28,7 @@ def test_fresh_gives_a_migrated_database_of_its_own(pg_sandbox: Sandbox) -> None
         pg_sandbox.db_path  # noqa: B018
 
 
-def test_schema_matches_the_catalogue(pg_sandbox: Sandbox) -> None:
+def test_schema_matches_the_catalogue(pg_sandbox: Sandbox, psql) -> None:
     schema = pg_sandbox.schema()
     topic = schema[schema["table"] == "boards_topic"].set_index("column")
     expected = psql(
@@ -69,7 +55,7 @@ def test_schema_matches_the_catalogue(pg_sandbox: Sandbox) -> None:
         "CREATE TABLE sneaky (id int)",
     ],
 )
-def test_the_readers_cannot_write(pg_sandbox: Sandbox, sql: str) -> None:
+def test_the_readers_cannot_write(pg_sandbox: Sandbox, sql: str, psql) -> None:
     before = psql(pg_sandbox, "SELECT COUNT(*) FROM django_migrations")
     with pytest.raises(KitError, match="read-only|may not"):
         pg_sandbox.query(sql)
@@ -84,7 +70,7 @@ def test_query_reads_with_percent_placeholders(pg_sandbox: Sandbox) -> None:
         pg_sandbox.query("SELECT * FROM boards_topics")
 
 
-def test_snapshot_restore_and_reset_copy_the_database(pg_sandbox: Sandbox) -> None:
+def test_snapshot_restore_and_reset_copy_the_database(pg_sandbox: Sandbox, psql) -> None:
     scenarios.create_author_book(pg_sandbox)
     scenarios.populate_author_book(pg_sandbox)
     pg_sandbox.snapshot("with-book")
@@ -98,7 +84,7 @@ def test_snapshot_restore_and_reset_copy_the_database(pg_sandbox: Sandbox) -> No
     assert not pg_sandbox.file("app").exists()
 
 
-def test_views_field_flow(pg_sandbox: Sandbox) -> None:
+def test_views_field_flow(pg_sandbox: Sandbox, psql) -> None:
     result = scenarios.add_views_field(pg_sandbox)
     assert result.ok, result.terminal()
     views = pg_sandbox.schema().query("table == 'boards_topic' and column == 'views'")
@@ -111,7 +97,7 @@ def test_views_field_flow(pg_sandbox: Sandbox) -> None:
     assert "new__boards_topic" not in sql  # no table rebuild on PostgreSQL
 
 
-def test_author_book_rollback_preview_counts_what_psql_counts(pg_sandbox: Sandbox) -> None:
+def test_author_book_rollback_preview_counts_what_psql_counts(pg_sandbox: Sandbox, psql) -> None:
     scenarios.create_author_book(pg_sandbox)
     scenarios.populate_author_book(pg_sandbox)
     preview = rollback_preview(pg_sandbox, "app", "zero")

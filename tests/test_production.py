@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from widgets import Sandbox, scenarios
+from widgets import Sandbox, actions, scenarios
 from widgets.compare import compare_sql
+from widgets.panels import MigrationLab
 from widgets.risks import SAFE, UNSAFE, WITH_TIMEOUT, lint_sql, risk_report
 from widgets.rollback import rollback_preview
 
@@ -95,3 +96,73 @@ def test_irreversible_data_migration_is_flagged(pg_sandbox: Sandbox) -> None:
 def test_a_sqlite_rollback_preview_stays_without_postgresql(sandbox: Sandbox) -> None:
     scenarios.add_views_field(sandbox)
     assert rollback_preview(sandbox, "boards", "0002").risks is None
+
+
+def test_each_step_says_which_locks_it_takes(pg_sandbox: Sandbox) -> None:
+    scenarios.add_views_field(pg_sandbox, migrate=False)
+    report = risk_report(pg_sandbox, "boards", "0003")
+    (step,) = report.steps
+    assert step.lock_summary == "boards_topic: ACCESS EXCLUSIVE"
+    assert report.verdicts()["locks"].tolist() == ["boards_topic: ACCESS EXCLUSIVE"]
+    assert set(report.locks()["lock"]) == {"ACCESS EXCLUSIVE"}
+    assert "locks boards_topic: ACCESS EXCLUSIVE" in str(report)
+
+
+def test_a_database_default_is_the_safe_version(pg_sandbox: Sandbox, psql) -> None:
+    scenarios.add_views_field_safely(pg_sandbox, migrate=False)
+    (step,) = risk_report(pg_sandbox, "boards", "0003").steps
+    assert step.verdict == WITH_TIMEOUT, step.warnings
+    assert pg_sandbox.migrate("boards").ok
+    # The default lives in PostgreSQL: an insert that leaves the column out (the old code) still works.
+    psql(pg_sandbox, "INSERT INTO boards_board (name, description) VALUES ('b', 'd')")
+    assert psql(pg_sandbox, "SELECT column_default FROM information_schema.columns WHERE column_name = 'views'") == [
+        ["0"]
+    ]
+
+
+def test_the_plan_shows_risks_next_to_its_steps_on_postgresql_only(sandbox: Sandbox, pg_sandbox: Sandbox) -> None:
+    for each in (sandbox, pg_sandbox):
+        scenarios.add_views_field(each, migrate=False)
+        outcome = actions.migrate(each, "boards", "0003", plan=each.plan("boards", "0003"))
+        assert outcome.ok, outcome.terminal
+        shown = "Risks of migrate boards 0003 on PostgreSQL" in outcome.terminal
+        assert shown == (each.database == "postgresql")
+    assert "not-null-without-db-default" in outcome.terminal and "locks boards_topic" in outcome.terminal
+
+
+def test_panel_flows_on_postgresql(pg_sandbox: Sandbox, psql) -> None:
+    lab = MigrationLab(pg_sandbox)
+    lab.editor.value = lab.editor.value.replace(scenarios.STARTER_LINE, scenarios.STARTER_LINE + scenarios.VIEWS_LINE)
+    lab.run_action("save")
+    assert lab.target_picker.value == "0003_topic_views"
+    lab.run_action("migrate")
+    assert "Risks of migrate boards 0003_topic_views" in lab.terminal.value
+    assert psql(pg_sandbox, "SELECT name FROM django_migrations WHERE app = 'boards' ORDER BY id")[-1] == [
+        "0003_topic_views"
+    ]
+    assert "views" in lab._view_widgets["schema"][0].value
+
+    lab.sql_picker.value, lab.side_by_side.value = "0003_topic_views", True
+    lab.run_action("sqlmigrate")
+    assert lab.comparison.layout.display != "none"
+    assert "new__boards_topic" in lab.comparison.value and "ADD COLUMN" in lab.comparison.value
+    assert lab.last.command == "sqlmigrate boards 0003_topic_views on SQLite and PostgreSQL"
+
+    lab.run_action("migrate", target="0002_post")  # a rollback: previewed with its risks, nothing run yet
+    assert "column-dropped" in lab.preview.value
+    lab.confirm(wait=True)
+    assert psql(pg_sandbox, "SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'views'") == [["0"]]
+    assert lab.comparison.layout.display == "none"
+
+
+def test_side_by_side_from_a_sqlite_panel(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    lab.sql_picker.value, lab.side_by_side.value = "0002_post", True
+    outcome = lab.run_action("sqlmigrate")
+    assert outcome is not None and outcome.ok
+    assert "<th style='text-align:left'>PostgreSQL</th>" in lab.comparison.value
+    assert 'CREATE TABLE "boards_post"' in lab.comparison.value
+    lab.side_by_side.value = False
+    lab.run_action("sqlmigrate")
+    assert lab.comparison.layout.display == "none"
+    assert "$ python manage.py sqlmigrate boards 0002_post" in lab.terminal.value

@@ -58,6 +58,8 @@ _STYLE = """<style>
 .mk-lab .mk-views .lm-TabBar-tab { flex: 0 0 auto !important; min-width: 8em !important; }
 .mk-compact .mk-preview pre { font-size: 16px; }
 .mk-compact .mk-view { font-size: 17px; max-height: none; }
+.mk-lab .mk-compare { overflow: auto; max-height: 40em; }
+.mk-lab .mk-compare pre { font-size: 12px; margin: 0; }
 </style>"""
 
 
@@ -141,6 +143,12 @@ class MigrationLab(ipw.VBox):
             description="migration", style={"description_width": "6em"}, layout={"width": "22em"}
         )
         self.backwards = ipw.Checkbox(description="--backwards", indent=False, layout={"width": "auto"})
+        self.side_by_side = ipw.Checkbox(
+            description="SQLite and PostgreSQL side by side", indent=False, layout={"width": "auto"}
+        )
+        self.comparison = ipw.HTML()
+        self.comparison.add_class("mk-compare")
+        _show(self.comparison, False)
         self.status = ipw.HTML()
         self.status.add_class("mk-status")
         self.terminal = ipw.HTML(f'<pre class="mk-term">{_IDLE_TERMINAL}</pre>')
@@ -229,7 +237,7 @@ class MigrationLab(ipw.VBox):
         b = self.buttons
         commands = ipw.HBox([self.app_picker, b["makemigrations"], self.name_text, self.dry_run])
         migrate = ipw.HBox([self.target_picker, b["migrate"], b["showmigrations"]])
-        sql = ipw.HBox([self.sql_picker, self.backwards, b["sqlmigrate"]])
+        sql = ipw.HBox([self.sql_picker, self.backwards, b["sqlmigrate"], self.side_by_side])
         kit = ipw.HBox([b["reset"], b["snapshot"], b["restore"], b["undo"]])
         output = ipw.VBox([self.terminal, self.changes], layout={"flex": "1 1 55%", "min_width": "0"})
         editor = ipw.VBox([self.editor_box], layout={"flex": "1 1 45%", "min_width": "0"})
@@ -242,6 +250,7 @@ class MigrationLab(ipw.VBox):
             self.status,
             self.question,
             self.confirm_box,
+            self.comparison,
             work,
             self.views,
             history,
@@ -399,9 +408,21 @@ class MigrationLab(ipw.VBox):
     def _do_showmigrations(self, app_label: str | None = None) -> Outcome:
         return actions.showmigrations(self.sandbox, app_label or self.app_label, timeout=self.timeout)
 
-    def _do_sqlmigrate(self, app_label: str | None = None, name: str | None = None, backwards: bool | None = None):
+    def _do_sqlmigrate(
+        self,
+        app_label: str | None = None,
+        name: str | None = None,
+        backwards: bool | None = None,
+        side_by_side: bool | None = None,
+    ):
         backwards = self.backwards.value if backwards is None else backwards
         name = name or self.sql_picker.value
+        if self.side_by_side.value if side_by_side is None else side_by_side:
+            outcome = actions.sql_side_by_side(self.sandbox, app_label or self.app_label, name)
+            self.comparison.value = outcome.html
+            _show(self.comparison, True)
+            return outcome
+        _show(self.comparison, False)
         return actions.sqlmigrate(
             self.sandbox, app_label or self.app_label, name, backwards=backwards, timeout=self.timeout
         )
@@ -496,6 +517,8 @@ class MigrationLab(ipw.VBox):
         for outcome in outcomes:
             self.history.append(HistoryEntry(outcome.command, outcome.ok, outcome.message))
         self.last = outcomes[-1]
+        if not self.last.html:  # the side-by-side SQL belongs to the sqlmigrate that showed it
+            _show(self.comparison, False)
         shown = [o.terminal for o in outcomes if o.result is not None] or [outcomes[-1].terminal]
         self.terminal.value = f'<pre class="mk-term">{_text(chr(10).join(shown))}</pre>'
         self.history_view.value = self._history_html()

@@ -10,7 +10,9 @@ The lesson helpers make the classic production incident happen on purpose:
 long report), ``in_background`` runs ``migrate`` in a thread, and
 ``lock_table`` reads ``pg_locks`` with ``pg_stat_activity`` to show the
 migration waiting for the report and the site's queries queuing behind the
-migration. ``migrate_with_lock_timeout`` is the fix: give up quickly, retry.
+migration. The fixes: ``migrate_with_lock_timeout`` gives up quickly and
+retries; ``make_concurrent`` rewrites a migration's index operations to build
+the index ``CONCURRENTLY`` (``atomic = False``), so writes go on meanwhile.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ __all__ = [
     "BLOCKS",
     "LOCK_COLUMNS",
     "LOCK_RULES",
+    "MODES",
     "Background",
     "LockRule",
     "Session",
     "in_background",
     "lock_table",
+    "make_concurrent",
     "migrate_with_lock_timeout",
     "statement_locks",
     "step_locks",
@@ -99,6 +103,17 @@ LOCK_RULES: list[LockRule] = [
     LockRule("delete rows", r"DELETE FROM", "ROW EXCLUSIVE", None, 'DELETE FROM "t"'),
 ]
 
+# PostgreSQL's table lock modes, weakest first (the manual's "Table-Level Lock Modes").
+MODES = [
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+]
 # What each lock mode stops other sessions from doing while it is held (or queued).
 BLOCKS = {
     "ACCESS EXCLUSIVE": "everything, reads included: every query on the table waits",
@@ -158,6 +173,15 @@ def step_locks(sql: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
 
 
+def strongest_locks(frame: pd.DataFrame) -> dict[str, str]:
+    """Return the strongest lock mode on each table of a step_locks frame, tables in first-locked order."""
+    found: dict[str, str] = {}
+    for table, mode in zip(frame["table"], frame["lock"], strict=True):
+        if table not in found or MODES.index(mode) > MODES.index(found[table]):
+            found[table] = mode
+    return found
+
+
 def _short(statement: str, limit: int = 90) -> str:
     return statement if len(statement) <= limit else statement[: limit - 1] + "…"
 
@@ -198,7 +222,8 @@ class Session:
 
         def run() -> None:
             try:
-                self.rows = self.connection.execute(sql).fetchall()
+                cursor = self.connection.execute(sql)
+                self.rows = cursor.fetchall() if cursor.description else []
             except Exception as error:  # shown to the learner as one line, not raised in a thread
                 self.error = f"{type(error).__name__}: {error}"
 
@@ -265,16 +290,18 @@ def in_background(action: Callable[[], CommandResult], description: str = "comma
 
 
 _LOCKS_SQL = """
-SELECT a.application_name, a.state, c.relname, l.mode, l.granted,
-       a.wait_event_type = 'Lock' AS waiting,
+SELECT a.application_name, a.state, c.relname, l.mode, l.granted, l.locktype,
        ARRAY(SELECT b.application_name FROM pg_stat_activity b
              WHERE b.pid = ANY (pg_blocking_pids(a.pid)) ORDER BY b.backend_start),
-       a.query, a.backend_start
+       a.query
 FROM pg_locks l
 JOIN pg_stat_activity a ON a.pid = l.pid
-JOIN pg_class c ON c.oid = l.relation AND c.relkind IN ('r', 'p')
-JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-WHERE l.locktype = 'relation' AND a.datname = current_database() AND a.pid <> pg_backend_pid()
+LEFT JOIN pg_class c ON c.oid = l.relation
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND ((l.locktype = 'relation' AND c.relkind IN ('r', 'p') AND n.nspname = 'public')
+       -- CREATE INDEX CONCURRENTLY waits for older transactions to end, not for a table lock
+       OR (NOT l.granted AND l.locktype IN ('virtualxid', 'transactionid')))
 ORDER BY COALESCE(a.xact_start, a.query_start, a.backend_start), c.relname, l.mode
 """
 
@@ -294,16 +321,23 @@ def lock_table(sandbox) -> pd.DataFrame:
         {
             "session": name or "(unnamed)",
             "state": state,
-            "table": table,
+            "table": table or "",
             "lock": _mode(mode),
             "granted": granted,
-            "waiting_for": f"{_mode(mode)} on {table}" if not granted else "",
+            "waiting_for": _waiting_for(table, mode, kind, blockers) if not granted else "",
             "blocked_by": ", ".join(blockers) if not granted else "",
             "query": _short(" ".join((query or "").split()), 80),
         }
-        for name, state, table, mode, granted, _waiting, blockers, query, _started in rows
+        for name, state, table, mode, granted, kind, blockers, query in rows
     ]
     return pd.DataFrame(records, columns=LOCK_COLUMNS)
+
+
+def _waiting_for(table: str | None, mode: str, kind: str, blockers: list[str]) -> str:
+    """Say what a waiting session waits for: a table lock, or the end of another session's transaction."""
+    if kind == "relation":
+        return f"{_mode(mode)} on {table}"
+    return f"the end of the transaction of {', '.join(blockers) or 'another session'}"
 
 
 def _mode(mode: str) -> str:
@@ -395,3 +429,51 @@ def migrate_with_lock_timeout(
             before_retry(number)
         time.sleep(pause)
     return Retries(lock_timeout, attempts)
+
+
+# ----- the CONCURRENTLY fix ------------------------------------------------------------------------
+
+_CONCURRENT = {"AddIndex": "AddIndexConcurrently", "RemoveIndex": "RemoveIndexConcurrently"}
+_CONCURRENT_IMPORT = "from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently\n"
+
+
+def make_concurrent(sandbox, app_label: str, name: str) -> str:
+    """Rewrite a migration so its AddIndex/RemoveIndex run CONCURRENTLY, with atomic = False; return its path.
+
+    CREATE INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE instead of SHARE:
+    the site keeps writing while the index builds. PostgreSQL refuses it
+    inside a transaction, hence ``atomic = False`` (a failed build leaves an
+    INVALID index to drop by hand, which is the price).
+    """
+    relative = _migration_file(sandbox, app_label, name)
+    text = sandbox.read(relative)
+    pattern = r"\bmigrations\.(AddIndex|RemoveIndex)\("
+    if not re.search(pattern, text):
+        raise KitError(
+            f"{relative} has no AddIndex or RemoveIndex to build concurrently. Fix: declare the index in the "
+            "model's Meta.indexes (models.Index(...)) and run makemigrations, then rewrite that migration."
+        )
+    text = re.sub(pattern, lambda m: f"{_CONCURRENT[m.group(1)]}(", text)
+    text = text.replace("from django.db import migrations", _CONCURRENT_IMPORT + "from django.db import migrations", 1)
+    if not re.search(r"^\s+atomic\s*=", text, re.MULTILINE):
+        text = re.sub(
+            r"^(class Migration\(migrations\.Migration\):\n)",
+            r"\1    # CONCURRENTLY cannot run inside a transaction.\n    atomic = False\n\n",
+            text,
+            count=1,
+            flags=re.MULTILINE,
+        )
+    sandbox.write(relative, text)
+    return relative
+
+
+def _migration_file(sandbox, app_label: str, name: str) -> str:
+    """Return the sandbox-relative path of the app's one migration whose name starts with ``name``."""
+    folder = sandbox.file(f"{app_label}/migrations")
+    found = sorted(p.name for p in folder.glob(f"{name}*.py")) if folder.is_dir() else []
+    if len(found) != 1:
+        problem = "no migration" if not found else f"{len(found)} migrations"
+        raise KitError(
+            f"{app_label} has {problem} starting with '{name}'. Fix: give a unique name such as 0004_topic_subject_idx."
+        )
+    return f"{app_label}/migrations/{found[0]}"

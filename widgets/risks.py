@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import KitError
+from .pg_locks import step_locks, strongest_locks
 
 __all__ = ["KIT_RULES", "RISK_COLUMNS", "RiskReport", "StepRisk", "lint_sql", "risk_report", "risks_from_preview"]
 
@@ -141,6 +142,16 @@ class StepRisk:
     warnings: list[dict] = field(default_factory=list)  # rule, source, operation, message, fix
 
     @property
+    def locks(self) -> pd.DataFrame:
+        """Return the table locks this step's statements take: operation, statement, table, lock, blocks."""
+        return step_locks(self.sql)
+
+    @property
+    def lock_summary(self) -> str:
+        """Return the strongest lock on each table, one phrase: 'boards_topic: ACCESS EXCLUSIVE'."""
+        return "; ".join(f"{table}: {mode}" for table, mode in strongest_locks(self.locks).items())
+
+    @property
     def verdict(self) -> str:
         """Return 'safe', 'safe with a lock_timeout' or 'not safe'."""
         rules = {w["rule"] for w in self.warnings}
@@ -163,17 +174,24 @@ class RiskReport:
         return all(step.verdict != UNSAFE for step in self.steps)
 
     def verdicts(self) -> pd.DataFrame:
-        """Return one row per step: step, migration, direction, verdict."""
+        """Return one row per step: step, migration, direction, locks, verdict."""
         rows = [
             {
                 "step": s.step,
                 "migration": s.migration,
                 "direction": "unapply" if s.backwards else "apply",
+                "locks": s.lock_summary,
                 "verdict": s.verdict,
             }
             for s in self.steps
         ]
-        return pd.DataFrame(rows, columns=["step", "migration", "direction", "verdict"])
+        return pd.DataFrame(rows, columns=["step", "migration", "direction", "locks", "verdict"])
+
+    def locks(self) -> pd.DataFrame:
+        """Return one row per table lock of every step: step, migration, operation, statement, table, lock, blocks."""
+        frames = [s.locks.assign(step=s.step, migration=s.migration) for s in self.steps]
+        columns = ["step", "migration", *step_locks("").columns]
+        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per warning: step, migration, operation, rule, source, message, fix."""
@@ -187,6 +205,8 @@ class RiskReport:
         for s in self.steps:
             verb = "Unapply" if s.backwards else "Apply"
             lines.append(f"  {s.step}. {verb} {s.migration}: {s.verdict}")
+            if s.lock_summary:
+                lines.append(f"     locks {s.lock_summary}")
             for w in s.warnings:
                 lines.append(f"     ! {w['rule']} ({w['source']}): {w['message']}")
                 lines.append(f"       fix: {w['fix']}")
@@ -204,7 +224,9 @@ class RiskReport:
             verb = "Unapply" if s.backwards else "Apply"
             parts.append(
                 f"<p>{s.step}. {verb} <code>{html.escape(s.migration)}</code>: "
-                f"<b style='color:{colours[s.verdict]}'>{html.escape(s.verdict)}</b></p>"
+                f"<b style='color:{colours[s.verdict]}'>{html.escape(s.verdict)}</b>"
+                + (f" <small>(locks {html.escape(s.lock_summary)})</small>" if s.lock_summary else "")
+                + "</p>"
             )
             items = "".join(
                 f"<li><code>{html.escape(w['rule'])}</code> ({html.escape(w['source'])}): {html.escape(w['message'])}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from widgets import Sandbox, scenarios
+from widgets import Sandbox, pg_locks, scenarios
 from widgets import exercises as check
 from widgets.scenarios import STARTER_LINE
 
@@ -89,3 +89,35 @@ def test_rows_in_counts_the_real_rows(sandbox: Sandbox) -> None:
 def test_the_starter_line_is_still_in_the_template(sandbox: Sandbox) -> None:
     # The lessons and their checks edit models.py around this exact line.
     assert STARTER_LINE in sandbox.read("boards/models.py")
+
+
+def test_safe_to_deploy_wants_a_migration_then_a_safe_one(pg_sandbox: Sandbox) -> None:
+    verdict = check.safe_to_deploy(pg_sandbox, "boards")
+    assert not verdict and "nothing of boards waits to be deployed" in verdict.message
+
+    scenarios.add_views_field(pg_sandbox, migrate=False)
+    verdict = check.safe_to_deploy(pg_sandbox, "boards")
+    assert not verdict and verdict.message.startswith("boards.0003_topic_views is not safe yet (")
+
+    assert pg_sandbox.migrate("boards", "0002").ok
+    pg_sandbox.file("boards/migrations/0003_topic_views.py").unlink()
+    pg_sandbox.edit("boards/models.py", scenarios.VIEWS_LINE, scenarios.SAFE_VIEWS_LINE)
+    assert pg_sandbox.makemigrations("boards").ok
+    verdict = check.safe_to_deploy(pg_sandbox, "boards")
+    assert verdict and "boards.0003_topic_views can be deployed" in verdict.message
+
+
+def test_index_built_concurrently_wants_an_index_then_concurrently(pg_sandbox: Sandbox, sandbox: Sandbox) -> None:
+    assert "needs the PostgreSQL sandbox" in check.index_built_concurrently(sandbox, "boards_topic", "subject").message
+    verdict = check.index_built_concurrently(pg_sandbox, "boards_topic", "subject")
+    assert not verdict and "there is no index on boards_topic.subject" in verdict.message
+
+    scenarios.add_subject_index(pg_sandbox, migrate=True)
+    verdict = check.index_built_concurrently(pg_sandbox, "boards_topic", "subject")
+    assert not verdict and "plain CREATE INDEX" in verdict.message
+
+    assert pg_sandbox.migrate("boards", "0002").ok
+    pg_locks.make_concurrent(pg_sandbox, "boards", "0003")
+    assert pg_sandbox.migrate("boards").ok
+    verdict = check.index_built_concurrently(pg_sandbox, "boards_topic", "subject")
+    assert verdict and "0003_topic_subject_idx builds it CONCURRENTLY" in verdict.message

@@ -434,7 +434,6 @@ def migrate_with_lock_timeout(
 # ----- the CONCURRENTLY fix ------------------------------------------------------------------------
 
 _CONCURRENT = {"AddIndex": "AddIndexConcurrently", "RemoveIndex": "RemoveIndexConcurrently"}
-_CONCURRENT_IMPORT = "from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently\n"
 
 
 def make_concurrent(sandbox, app_label: str, name: str) -> str:
@@ -453,12 +452,14 @@ def make_concurrent(sandbox, app_label: str, name: str) -> str:
             f"{relative} has no AddIndex or RemoveIndex to build concurrently. Fix: declare the index in the "
             "model's Meta.indexes (models.Index(...)) and run makemigrations, then rewrite that migration."
         )
+    used = sorted({_CONCURRENT[name] for name in re.findall(pattern, text)})
     text = re.sub(pattern, lambda m: f"{_CONCURRENT[m.group(1)]}(", text)
-    text = text.replace("from django.db import migrations", _CONCURRENT_IMPORT + "from django.db import migrations", 1)
+    line = f"from django.contrib.postgres.operations import {', '.join(used)}\n"
+    text = text.replace("from django.db import migrations", line + "from django.db import migrations", 1)
     if not re.search(r"^\s+atomic\s*=", text, re.MULTILINE):
         text = re.sub(
             r"^(class Migration\(migrations\.Migration\):\n)",
-            r"\1    # CONCURRENTLY cannot run inside a transaction.\n    atomic = False\n\n",
+            r"\1    # CONCURRENTLY cannot run inside a transaction.\n    atomic = False\n",
             text,
             count=1,
             flags=re.MULTILINE,

@@ -72,7 +72,9 @@ def available() -> str | None:
     if os.environ.get(SERVER_ENV):
         return None
     try:
-        import pgserver  # noqa: F401
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver copes
+            import pgserver  # noqa: F401
         import psycopg  # noqa: F401
     except ImportError as error:
         return f"the embedded PostgreSQL server is not installed ({error}); run make setup"

@@ -1,13 +1,17 @@
 # Two commands for a fresh machine: `make lab` and `make test`.
 # Each sets up what is missing first: a virtual environment with the kit and
 # its dependencies, and (as root on Debian/Ubuntu) Chromium for the browser test.
+# `make classroom` runs a JupyterHub for a class on one server (docs/classroom.md).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# JupyterHub's proxy, from npm into node_modules/ (never global), at the versions in package-lock.json.
+PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
+SOURCES := widgets tests bench scripts classroom
 
-.PHONY: lab test setup chromium lint format bench voila notebooks screenshots clean
+.PHONY: lab test setup proxy chromium classroom classroom-reset lint format bench bench-classroom voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -16,8 +20,8 @@ lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 # The tests and notebooks run in a throw-away workspace, never the repository's.
-test: setup chromium
-	$(BIN)/ruff check widgets tests bench scripts
+test: setup chromium proxy
+	$(BIN)/ruff check $(SOURCES)
 	KIT_CHECK_GIT_TREE=1 MIGRATION_KIT_WORKSPACE="$$(mktemp -d)" $(BIN)/python -m pytest
 
 setup: $(STAMP)
@@ -25,9 +29,30 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,classroom]"
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+proxy: $(PROXY_STAMP)
+
+# configurable-http-proxy 5.2 needs Node.js 20 or later; without npm the JupyterHub test is skipped.
+$(PROXY_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "No npm: the JupyterHub test will be skipped (make classroom needs Node.js 20+ and npm)."; fi
+
+# A JupyterHub for a class on this machine: classroom/jupyterhub_config.py says how to configure it.
+classroom: setup proxy
+	@test -e $(PROXY_STAMP) || { echo "make classroom needs Node.js 20 or later and npm: install them, then run it again."; exit 1; }
+	$(BIN)/jupyterhub -f classroom/jupyterhub_config.py
+
+# Delete every learner's workspace under CLASSROOM_HOMES (sandboxes, snapshots); notebooks stay.
+# The next lesson each learner runs makes its sandbox afresh.
+classroom-reset:
+	@homes="$${CLASSROOM_HOMES:-classroom/homes}"; \
+	for workspace in "$$homes"/*/migration-kit-workspace; do \
+		if [ -d "$$workspace" ]; then rm -rf -- "$$workspace" && echo "removed $$workspace"; fi; \
+	done
 
 # Debian's Chromium for the browser test; Playwright never downloads a browser.
 chromium:
@@ -38,12 +63,12 @@ chromium:
 	else echo "No chromium and no root apt-get: the browser test will be skipped."; fi
 
 lint: setup
-	$(BIN)/ruff check widgets tests bench scripts
-	$(BIN)/ruff format --check widgets tests bench scripts
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 
 format: setup
-	$(BIN)/ruff format widgets tests bench scripts
-	$(BIN)/ruff check --fix widgets tests bench scripts
+	$(BIN)/ruff format $(SOURCES)
+	$(BIN)/ruff check --fix $(SOURCES)
 
 # Re-run the lesson notebooks in place (stored outputs) and regenerate their index.
 notebooks: setup
@@ -51,6 +76,10 @@ notebooks: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# N learners at once, each its own process and workspace (1, 10, 30 in lockstep; 30 paced): bench/results.md.
+bench-classroom: setup
+	$(BIN)/python bench/classroom.py --write
 
 voila: setup
 	$(BIN)/voila notebooks/05-rollback-playground.ipynb
@@ -60,4 +89,4 @@ screenshots: setup chromium
 	$(BIN)/python scripts/screenshots.py --run
 
 clean:
-	rm -rf workspace test-artifacts .pytest_cache
+	rm -rf workspace test-artifacts .pytest_cache .kit-cache node_modules

@@ -16,7 +16,24 @@ from pathlib import Path
 import pytest
 
 from widgets import Sandbox
+from widgets.commands import run_manage
 from widgets.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
+from widgets.sandbox import CACHE_ENV
+
+SHOP = Path(__file__).parent / "projects" / "shop"
+# What a real checkout holds besides the code (none of it can live in git as such).
+SHOP_CLUTTER = {
+    ".venv/pyvenv.cfg": "home = /usr/bin\n",
+    ".venv/lib/python3.11/site-packages/left_behind.py": "VALUE = 1\n",
+    "env/pyvenv.cfg": "home = /usr/bin\n",
+    "env/bin/activate": "# a virtual environment under another name\n",
+    "node_modules/left-pad/index.js": "module.exports = (s) => s;\n",
+    ".git/HEAD": "ref: refs/heads/main\n",
+    "catalog/__pycache__/models.cpython-311.pyc": "not really bytecode",
+    "var/uploads/products/cover.txt": "an uploaded file\n",
+    "staticfiles/admin/site.css": "body {}\n",
+}
+BIG = 2 * 1024 * 1024
 
 
 def tree_digest(folder: Path) -> str:
@@ -25,6 +42,18 @@ def tree_digest(folder: Path) -> str:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def write_shop_clutter(folder: Path, outside: Path) -> None:
+    """Add virtual environments, node_modules, .git, caches, uploads, a link loop and a link to outside."""
+    for relative, text in SHOP_CLUTTER.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(os.urandom(BIG))
+    (outside / "logo.txt").write_text("served from outside the project\n")
+    os.symlink(outside, folder / "media")  # absolute, to a folder outside
+    os.symlink("..", folder / "catalog" / "up")  # relative, to the project itself: a loop
 
 
 def _git_status() -> str | None:
@@ -59,8 +88,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def workspace() -> Path:
-    """Give the whole test session its own workspace, never the repository's; remove it at the end.
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Give the whole test session its own workspace and template cache, never the repository's.
 
     Not under pytest's own temporary folder: pytest makes that private again
     whenever a run starts, and the embedded PostgreSQL server (run as its own
@@ -69,6 +98,7 @@ def workspace() -> Path:
     root = Path(tempfile.mkdtemp(prefix="kit-tests-")).resolve()
     patcher = pytest.MonkeyPatch()
     patcher.setenv(WORKSPACE_ENV, str(root))
+    patcher.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("template-cache")))
     yield root
     patcher.undo()
     if "widgets.postgres" in sys.modules:
@@ -102,6 +132,31 @@ def project_digest(folder: Path) -> str:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".sqlite3"):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def shop_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the shop project (tests/projects/shop) with a database: data loaded, orders 0002 unapplied."""
+    folder = tmp_path_factory.mktemp("shop-built") / "shop"
+    shutil.copytree(SHOP, folder)
+    code = (
+        "from django.core.management import call_command\n"
+        "call_command('migrate', 'auth', verbosity=0)\n"
+        "call_command('migrate', 'orders', '0001', verbosity=0)\n"
+        "call_command('loaddata', 'shop', verbosity=0)"
+    )
+    result = run_manage(folder, ["shell", "--no-imports", "-c", code], timeout=120)
+    assert result.ok, result.terminal()
+    return folder
+
+
+@pytest.fixture
+def shop(shop_project: Path, tmp_path: Path) -> Path:
+    """Return a private copy of the shop with the clutter of a real checkout and a link to tmp/srv-media."""
+    folder = tmp_path / "shop"
+    shutil.copytree(shop_project, folder, symlinks=True)
+    write_shop_clutter(folder, tmp_path / "srv-media")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,8 @@ def chromium() -> Iterator:
 @pytest.fixture
 def page(chromium, request: pytest.FixtureRequest) -> Iterator:
     """Open a fresh browser page at a size that suits screenshots; keep its last view for diagnosis."""
-    # Tall enough that the whole panel is on screen: element screenshots are clipped to the viewport.
-    context = chromium.new_context(viewport={"width": 1280, "height": 2400})
+    # The size the panel is designed for: nothing may be clipped at 1,400 x 900.
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(WAIT)
     page = context.new_page()
     yield page
@@ -94,59 +94,107 @@ def run_all_cells(page, server: JupyterServer) -> None:
 
 
 def migrations_row(panel, name: str):
-    """Return the django_migrations row of a migration in the panel's overview tab."""
-    return panel.locator(".mk-views .mk-view table tr").filter(has_text=name).first
+    """Return the django_migrations row of a migration in the panel's django_migrations tab."""
+    return panel.locator(".mk-view-django-migrations table tr").filter(has_text=name).first
 
 
-def roll_back_one_step(page, prefix: str) -> None:
-    """With the panel on the page, migrate its app back one migration, confirm, and check every view."""
+def open_tab(panel, title: str) -> None:
+    """Show one of the panel's views."""
+    panel.locator(".mk-views > .lm-TabBar .lm-TabBar-tab").filter(has_text=title).first.click()
+
+
+def graph_node(panel, node_id: str):
+    """Return a node of the interactive graph by its id ('app.name'), the text of its SVG title."""
+    return panel.locator(".mk-graph-view g.node").filter(has=panel.page.locator(f"title:text-is('{node_id}')"))
+
+
+def idle(page) -> None:
+    """Wait until the panel has run its action and redrawn every view."""
+    page.locator(".mk-lab.mk-busy").wait_for(state="detached")
+
+
+def fits(page, selector: str) -> None:
+    """Fail if the element sticks out of the 1,400 px wide page (clipped or scrolled sideways)."""
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1400, f"{selector} is clipped: {box}"
+
+
+def travel_by_clicking(page, prefix: str) -> None:
+    """Click the migration before the app's leaf in the graph, confirm the rollback, check every view."""
     panel = page.locator(".mk-lab").first
-    panel.locator(".mk-views svg").first.wait_for()
+    panel.locator(".mk-graph-view svg g.node").first.wait_for()
+    panel.scroll_into_view_if_needed()
     assert_widgets_rendered(page)
+    fits(page, ".mk-lab .mk-columns")
     target = panel.locator(".widget-dropdown").filter(has=page.locator("label", has_text="target")).locator("select")
-    options = target.locator("option").all_inner_texts()
-    leaf = target.input_value()
-    # The option before the leaf is the previous migration; 'zero' when the app has one migration.
-    before = options[options.index(leaf) - 1] if options.index(leaf) > 0 else "zero"
-    assert "unapplied" not in migrations_row(panel, leaf).inner_text()
-    shoot(panel, f"{prefix}-panel")
+    app = panel.locator(".widget-dropdown").filter(has=page.locator("label", has_text="app")).locator("select")
+    # The app's last migration and the one before it (the picker lists them in order, then zero):
+    # the notebook may have left another target picked.
+    app_label, options = app.input_value(), target.locator("option").all_inner_texts()
+    before, leaf = [name for name in options if name != "zero"][-2:]
+    shoot(page, f"{prefix}-panel")
 
-    target.select_option(label=before)
-    panel.locator(".mk-migrate").click()
+    graph_node(panel, f"{app_label}.{leaf}").hover()
+    card = panel.locator(".mk-graph-view .mk-graph-card")
+    card.wait_for()
+    assert leaf in card.inner_text() and "applied" in card.inner_text()
+
+    graph_node(panel, f"{app_label}.{before}").click()
     confirm_box = panel.locator(".mk-confirm-box")
     confirm_box.wait_for()
-    assert leaf in confirm_box.inner_text()
-    shoot(panel, f"{prefix}-rollback-preview")
+    idle(page)
+    assert f"migrate {app_label} {before}" in confirm_box.inner_text() and leaf in confirm_box.inner_text()
+    assert "mk-selected" in graph_node(panel, f"{app_label}.{before}").get_attribute("class")
+    shoot(page, f"{prefix}-rollback-preview")
 
     confirm_box.locator(".mk-confirm").click()
     confirm_box.wait_for(state="hidden")
     panel.locator(".mk-status .mk-ok").wait_for()
-    # The panel drops its busy class only after every view is redrawn.
-    page.locator(".mk-lab.mk-busy").wait_for(state="detached")
-    assert "unapplied" in migrations_row(panel, leaf).inner_text()
-    assert panel.locator(".mk-views svg .node").count() >= 2
+    idle(page)
+    # The graph updated in place: the leaf is no longer applied.
+    assert "unapplied" in graph_node(panel, f"{app_label}.{leaf}").get_attribute("class")
     assert_widgets_rendered(page)
-    shoot(panel, f"{prefix}-after-rollback")
-    shoot(page, f"{prefix}-page")
+    shoot(page, f"{prefix}-after-rollback")
+    shoot(panel.locator(".mk-graph-view"), f"{prefix}-graph")
 
-    panel.locator(".mk-views .lm-TabBar-tab").filter(has_text="graph").click()
-    graph = panel.locator(".mk-view-graph")
-    graph.locator("svg .node").first.wait_for()
-    assert leaf in graph.inner_text()
-    shoot(graph, f"{prefix}-graph")
+    open_tab(panel, "django_migrations")
+    assert "unapplied" in migrations_row(panel, leaf).inner_text()
+    check_time_machine(page, panel, app_label, before, leaf, prefix)
+
+
+def check_time_machine(page, panel, app_label: str, before: str, leaf: str, prefix: str) -> None:
+    """Move the time machine's slider one step on: the schema pane changes, the database does not."""
+    open_tab(panel, "time machine")
+    machine = panel.locator(".mk-time-machine")
+    headline = machine.locator(".mk-time-headline")
+    headline.filter(has_text=f"the database is at {app_label}.{before}").wait_for()
+    assert f"{app_label}.{before}" in headline.inner_text()
+    machine.locator(".mk-time-slider .noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    headline.filter(has_text=f"{app_label}.{leaf} (not applied)").wait_for()
+    changes = machine.locator(".mk-time-changes").inner_text()
+    assert changes.startswith("+ "), changes  # the leaf adds a table or a column
+    added = changes.split()[2].split(".")[0]  # "+ table boards_post" or "+ column app_book.author_id (...)"
+    assert machine.locator(".mk-time-schema svg g.node").filter(has_text=added).count() == 1
+    assert_widgets_rendered(page)
+    fits(page, ".mk-lab .mk-time-machine")
+    shoot(page, f"{prefix}-time-machine")
+    # Moving the slider read Django's state only: the database still has the leaf unapplied.
+    open_tab(panel, "django_migrations")
+    assert "unapplied" in migrations_row(panel, leaf).inner_text()
 
 
 def test_lab_runs_notebook_and_rolls_back(lab: JupyterServer, page) -> None:
-    """Run the notebook in JupyterLab, roll an app back with the panel, see the table and graph change."""
+    """Run the notebook in JupyterLab, click a migration in the graph, confirm, move the time machine."""
     page.goto(lab.url())
     page.wait_for_selector(".jp-Notebook")
     # Fold the file browser away so the panel gets the page's width.
     page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
     run_all_cells(page, lab)
-    roll_back_one_step(page, "lab")
+    travel_by_clicking(page, "lab")
 
 
 def test_voila_page_buttons_work(voila: JupyterServer, page) -> None:
-    """Load the notebook as a Voila app, roll an app back with the panel's buttons, see the page change."""
+    """Load the notebook as a Voila app, click a migration in the graph, confirm, move the time machine."""
     page.goto(voila.url(), timeout=90_000)
-    roll_back_one_step(page, "voila")
+    travel_by_clicking(page, "voila")

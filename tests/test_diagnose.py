@@ -236,6 +236,50 @@ def test_missing_dependency(sandbox, untouched):
     untouched()
 
 
+def test_circular_dependency(sandbox, untouched):
+    sandbox.write(
+        "tracker/migrations/0002_needs_boards.py",
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("tracker", "0001_initial"), ("boards", "0003_needs_tracker")]\n    operations = []\n',
+    )
+    sandbox.write(
+        "boards/migrations/0003_needs_tracker.py",
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("boards", "0002_post"), ("tracker", "0002_needs_boards")]\n    operations = []\n',
+    )
+    result = sandbox.migrate()
+    assert_explained(
+        result,
+        "circular_dependency",
+        "These migrations depend on each other in a circle, so none of them can run first: "
+        "boards.0003_needs_tracker, tracker.0002_needs_boards. Fix: open them and remove one dependency of the "
+        "circle (often one that a squash or a hand edit added), or move the operation that needs it into a later "
+        "migration.",
+    )
+    untouched()
+
+
+def test_replaced_file_removed_while_a_squash_is_half_applied(sandbox, untouched):
+    scenarios.make_squashed_migration(sandbox)
+    assert sandbox.migrate("boards", "0001_initial").ok  # 0002_post unapplied: the squash is half applied
+    (sandbox.path / "boards/migrations/0002_post.py").unlink()
+    sandbox.write(
+        "tracker/migrations/0002_after_post.py",
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("tracker", "0001_initial"), ("boards", "0002_post")]\n    operations = []\n',
+    )
+    result = sandbox.migrate()
+    assert_explained(
+        result,
+        "half_applied_squash",
+        "Migration tracker.0002_after_post depends on boards.0002_post, whose file is gone: it was squashed into "
+        "boards.0001_squashed_0002_post, but this database has applied only part of that squash, so Django cannot "
+        "use the squash and needs the old files. Fix: put the replaced migration files back (from version control) "
+        "until every database has migrated past boards.0001_squashed_0002_post; delete them only after that.",
+    )
+    untouched()
+
+
 def test_schema_behind_models(sandbox, untouched):
     scenarios.add_views_field(sandbox, migrate=False)
     result = sandbox.shell("from boards.models import Topic\nprint(list(Topic.objects.all()))")
@@ -266,3 +310,29 @@ def test_an_error_in_project_code_points_at_the_line(sandbox, untouched):
 )
 def test_nothing_known_is_no_diagnosis(stderr, tmp_path: Path):
     assert diagnose(("migrate",), "", stderr, 1, tmp_path) is None
+
+
+def test_a_dependency_on_a_migration_that_does_not_exist(sandbox, untouched):
+    sandbox.write(
+        "tracker/migrations/0002_orphan.py",
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("tracker", "0001_initial"), ("boards", "0009_gone")]\n    operations = []\n',
+    )
+    result = sandbox.migrate()
+    assert "NodeNotFoundError" in result.stderr
+    assert_explained(
+        result,
+        "missing_dependency",
+        "Migration tracker.0002_orphan depends on ('boards', '0009_gone'), which does not exist. Fix: restore the "
+        "missing migration file, or correct the dependencies list of the migration that names it.",
+    )
+    untouched()
+
+
+def test_a_circle_made_by_a_squash(sandbox):
+    scenarios.make_dependencies_both_ways(sandbox)
+    assert sandbox.manage("squashmigrations", "--noinput", "boards", "0003").ok
+    result = sandbox.showmigrations("boards")
+    assert not result.ok and "CircularDependencyError" in result.stderr
+    assert result.diagnosis.code == "circular_dependency"
+    assert "boards.0001_squashed_0003_board_ledger, tracker.0002_transaction_board" in str(result.diagnosis)

@@ -52,8 +52,8 @@ def test_panel_shows_the_public_surface(sandbox: Sandbox) -> None:
     assert "class Topic(models.Model)" in lab.editor.value
     assert "mk-confirm" in lab.confirm_button._dom_classes and "mk-cancel" in lab.cancel_button._dom_classes
     assert not _visible(lab.confirm_box) and not _visible(lab.question)
-    assert "boards_topic" in lab._view_widgets["schema"][0].value
-    assert "0002_post" in lab._view_widgets["django_migrations"][0].value
+    assert "boards_topic" in lab.schema_view.svg
+    assert "0002_post" in lab.tables_view["django_migrations"].value
 
 
 def test_views_field_flow(sandbox: Sandbox) -> None:
@@ -74,7 +74,7 @@ def test_views_field_flow(sandbox: Sandbox) -> None:
     assert "$ python manage.py migrate boards 0003_topic_views" in lab.terminal.value
     assert "Apply boards.0003_topic_views" in lab.terminal.value  # the plan, shown first
     assert "+ migration boards.0003_topic_views applied" in lab.changes.value
-    assert "0003_topic_views" in lab._view_widgets["django_migrations"][0].value
+    assert "0003_topic_views" in lab.tables_view["django_migrations"].value
     assert [e.command for e in lab.history] == [
         "save boards/models.py",
         "python manage.py makemigrations boards",
@@ -240,13 +240,17 @@ def test_reset_and_restore_put_files_and_database_back(sandbox: Sandbox) -> None
     assert "# a comment" not in sandbox.read("boards/models.py") and "# a comment" not in lab.editor.value
 
 
-def test_compact_mode_shows_one_view_at_a_time(sandbox: Sandbox) -> None:
-    wide, compact = MigrationLab(sandbox), MigrationLab(sandbox, compact=True)
-    assert wide.views.titles[0] == "all" and "mk-compact" not in wide._dom_classes
-    assert "mk-compact" in compact._dom_classes
-    assert compact.views.titles == ("django_migrations", "schema", "graph", "rows")
-    assert "mk-views" in compact.views._dom_classes
-    assert "font-size: 18px" in compact.children[0].value
+def test_two_columns_and_a_projector_mode_with_one_view_at_a_time(sandbox: Sandbox) -> None:
+    wide, projector = MigrationLab(sandbox), MigrationLab(sandbox, compact=True)
+    assert "mk-compact" not in wide._dom_classes and "mk-compact" in projector._dom_classes
+    columns = wide.children[1]
+    assert "mk-columns" in columns._dom_classes
+    assert [set(c._dom_classes) & {"mk-left", "mk-right"} for c in columns.children] == [{"mk-left"}, {"mk-right"}]
+    assert wide.views.titles == ("graph", "time machine", "schema", "django_migrations", "rows")
+    # The projector shows one thing at a time, the terminal and the editor included, in large type.
+    assert projector.views.titles[0] == "terminal" and "models.py" in projector.views.titles
+    assert "font-size: 18px" in projector.children[0].value
+    assert "--mk-applied-fill: #c8e6c9" in projector.children[0].value  # colours come from the palette
 
 
 def test_unknown_action_and_view_failure_give_one_sentence(sandbox: Sandbox) -> None:
@@ -267,3 +271,68 @@ def test_answers_for_django_questions() -> None:
     assert actions.answers_for(rename, "y") == ["y"]
     with pytest.raises(KitError, match="needs a default value"):
         actions.answers_for(not_null, "1", "")
+
+
+def test_clicking_a_node_previews_and_confirm_moves_the_frontier_in_place(book_lab: MigrationLab) -> None:
+    lab, sandbox = book_lab, book_lab.sandbox
+    assert "click to migrate app to here" in lab.graph_view.nodes["app.0001_initial"]["action"]
+    lab.graph_view.click("app.0001_initial")  # what the browser's click sends
+    lab.wait()
+    assert _visible(lab.confirm_box) and "loses 1 row(s)" in lab.preview.value
+    assert lab.graph_view.selected == "app.0001_initial"
+    assert "unapplies 1 migration" in lab.graph_view.svg  # the plan is drawn
+    assert "app_book" in set(sandbox.tables()["table"])
+
+    widget = lab.graph_view
+    _click(lab, lab.confirm_button)
+    assert lab.graph_view is widget  # the same widget, redrawn in place
+    assert not _visible(lab.confirm_box) and lab.graph_view.selected == ""
+    assert "applied frontier" in widget.nodes["app.0001_initial"]["title"]
+    assert "not applied" in widget.nodes["app.0002_added_Book_model"]["title"]
+
+
+def test_the_time_machine_tab_shows_the_schema_at_any_migration(book_lab: MigrationLab) -> None:
+    lab, sandbox = book_lab, book_lab.sandbox
+    before = sandbox.state()
+    lab.views.selected_index = lab.views.titles.index("time machine")
+    machine = lab.time_machine
+    assert machine.scope.value == "app" and machine.slider.value == machine.screen.database
+    assert "the database is at app.0002_added_Book_model" in machine.headline.value
+    first = machine.slider.options[0][1]
+    machine.slider.value = first
+    assert "app.0001_initial</b> (applied)" in machine.headline.value
+    assert "+ table app_author" in machine.changes.value and "app_author" in machine.schema.svg
+    assert "app_book" not in machine.schema.svg
+    assert machine.migrate_here.layout.display != "none"
+    machine.compare.value = machine.slider.options[-1][1]  # compare with the later step: the book table goes
+    assert "- table app_book" in machine.changes.value
+    after = sandbox.state()
+    assert after.applied.equals(before.applied) and after.tables.equals(before.tables)
+
+    machine.migrate_here.click()  # one click to go there: a rollback, so a preview first
+    lab.wait()
+    assert _visible(lab.confirm_box) and lab.pending_rollback.target == "0001_initial"
+
+
+def test_a_real_project_s_squash_unfolds_folds_and_travels_in_the_graph() -> None:
+    project = scenarios.example_project("shop")
+    sandbox = Sandbox.copy_of(project, name="panel-shop")
+    try:
+        lab = MigrationLab(sandbox, app_label="catalog")
+        squash = "catalog.0001_squashed_0003_product_sku"
+        assert "catalog.0002_product_price" not in lab.graph_view.nodes
+        assert lab.graph_view.nodes[squash]["action"] == "click to show the migrations it replaces"
+        lab.click_node(squash)
+        assert "catalog.0002_product_price" in lab.graph_view.nodes
+        assert lab.graph_view.nodes["catalog.0002_product_price"]["action"] == "click to fold the squash again"
+        assert lab.history == [] and "squashes 3 migrations" in lab.status.value  # nothing ran
+
+        lab.click_node(squash)  # unfolded: now it is a migration to go to, and 0004 is applied
+        assert lab.pending_rollback is not None and lab.pending_rollback.target == "0001_squashed_0003_product_sku"
+        assert "catalog.0004_product_stock" in lab.preview.value
+        lab.cancel()
+        lab.click_node("catalog.0002_product_price")
+        assert "catalog.0002_product_price" not in lab.graph_view.nodes
+        assert lab.history == [] and set(sandbox.applied_migrations()["app"]) >= {"catalog"}
+    finally:
+        sandbox.delete()

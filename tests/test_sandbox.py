@@ -11,7 +11,7 @@ from conftest import project_digest, tree_digest
 
 from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathError, StateError
 from widgets.paths import TEMPLATE_DIR
-from widgets.sandbox import validate_name
+from widgets.sandbox import CACHE_ENV, validate_name
 from widgets.scenarios import add_views_field
 
 BOARD_COUNT = "SELECT COUNT(*) AS n FROM boards_board"
@@ -54,15 +54,33 @@ def test_open_finds_an_existing_sandbox_and_names_lists_it(sandbox):
 
 @pytest.mark.parametrize("name", ["cache", "staging", "sandboxes"])
 def test_a_sandbox_named_like_the_kit_s_folders_harms_nothing(name, sandbox, workspace):
-    cached = sorted((workspace / ".kit" / "cache").glob("*.sqlite3"))
+    shared = Path(os.environ[CACHE_ENV])
+    cached = sorted(shared.glob("*.sqlite3"))
     assert cached, "the migrated template database should be cached by now"
     special = Sandbox.fresh(name)
     special.snapshot("s")
     special.delete()
-    assert sorted((workspace / ".kit" / "cache").glob("*.sqlite3")) == cached
+    assert sorted(shared.glob("*.sqlite3")) == cached
     assert Sandbox.open(sandbox.name).applied_migrations().shape[0] > 0
     assert Sandbox.fresh(name).db_path.is_file()
     Sandbox.open(name).delete()
+
+
+def test_workspaces_share_one_migrated_template_database(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "class-cache"))
+    first = Sandbox.fresh("shared-1", workspace=tmp_path / "alice")
+    (cached,) = (tmp_path / "class-cache").glob("*.sqlite3")
+    built = cached.stat().st_mtime_ns
+    second = Sandbox.fresh("shared-2", workspace=tmp_path / "bob")
+    assert cached.stat().st_mtime_ns == built  # not built again
+    assert not (tmp_path / "bob" / ".kit" / "cache").exists()
+    assert first.db_path.read_bytes() == second.db_path.read_bytes() == cached.read_bytes()
+    # A cache folder that cannot be written falls back to the workspace's own.
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "not-a-folder" / "cache"))
+    (tmp_path / "not-a-folder").write_text("a file where a folder would go")
+    third = Sandbox.fresh("shared-3", workspace=tmp_path / "carol")
+    assert third.applied_migrations().shape[0] > 0
+    assert list((tmp_path / "carol" / ".kit" / "cache").glob("*.sqlite3"))
 
 
 def test_open_refuses_an_unknown_name_with_the_fix():
@@ -210,8 +228,9 @@ def test_file_returns_an_absolute_path_inside(sandbox):
 
 
 def test_write_creates_folders_and_read_returns_the_text(sandbox):
-    path = sandbox.write("app/templates/app/page.html", "<p>hé</p>\n")
-    assert path == sandbox.path / "app/templates/app/page.html"
+    written = sandbox.write("app/templates/app/page.html", "<p>hé</p>\n")
+    assert written.path == sandbox.path / "app/templates/app/page.html"
+    assert Path(written) == written.path
     assert sandbox.read("app/templates/app/page.html") == "<p>hé</p>\n"
 
 
@@ -379,7 +398,7 @@ def test_copy_of_refuses_a_project_whose_database_lives_outside(project, tmp_pat
     settings = project / "djsandbox" / "settings.py"
     settings.write_text(settings.read_text().replace('BASE_DIR / "db.sqlite3"', repr(str(elsewhere))))
     files_before = tree_digest(project)
-    with pytest.raises(KitError, match="database lives outside its folder.*Fix: copy a project whose DATABASES NAME"):
+    with pytest.raises(KitError, match=r"database lives outside its folder.*Fix: copy it with .*database='sqlite'"):
         Sandbox.copy_of(project, "outside-db")
     assert "outside-db" not in Sandbox.names()
     assert not elsewhere.parent.exists()
@@ -416,3 +435,12 @@ def test_migration_graph_is_read_again_only_when_files_or_database_change(sandbo
     sandbox.migrate("boards", "0002")  # only the database changes
     after_rollback = sandbox.migration_graph()
     assert not after_rollback.nodes.set_index(["app_label", "name"]).loc[("boards", "0003_topic_views"), "applied"]
+
+
+def test_write_and_edit_return_what_displays_the_same_on_every_machine(sandbox):
+    written = sandbox.write("app/notes.txt", "one\ntwo\n")
+    assert repr(written) == "wrote app/notes.txt (2 lines)"
+    assert str(sandbox.path) not in repr(written)
+    edited = sandbox.edit("app/notes.txt", "two\n", "two\nthree")
+    assert repr(edited) == "wrote app/notes.txt (3 lines)"
+    assert edited.read_text() == "one\ntwo\nthree"

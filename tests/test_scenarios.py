@@ -36,6 +36,9 @@ def test_create_and_populate_author_book(sandbox):
     assert populated.stdout == "1 author, 1 book\n"
     rows = sandbox.tables().set_index("table")["rows"]
     assert (rows["app_author"], rows["app_book"]) == (1, 1)
+    assert scenarios.add_authors(sandbox).stdout == f"{1 + len(scenarios.AUTHORS)} authors\n"
+    names = sandbox.query("SELECT name FROM app_author ORDER BY id")["name"].tolist()
+    assert names[1:] == list(scenarios.AUTHORS)
 
 
 def test_a_failed_step_raises_with_the_command_and_its_diagnosis(sandbox):
@@ -77,3 +80,13 @@ def test_make_irreversible_migration_applies_a_step_with_no_way_back(sandbox):
     assert sandbox.migrate("boards").ok
     assert ("boards", "0003_uppercase_subjects") in applied(sandbox)
     assert sandbox.plan("boards", "0002").irreversible
+
+
+def test_pull_copies_an_apps_code_and_leaves_the_database(sandbox, fresh_sandbox):
+    scenarios.add_views_field(sandbox)
+    applied_before = applied(fresh_sandbox)
+    copied = scenarios.pull(sandbox, fresh_sandbox, "boards")
+    assert "boards/migrations/0003_topic_views.py" in copied and "boards/models.py" in copied
+    assert fresh_sandbox.read("boards/models.py") == sandbox.read("boards/models.py")
+    assert applied(fresh_sandbox) == applied_before
+    assert ("boards", "0003_topic_views") in fresh_sandbox.migration_graph().keys()

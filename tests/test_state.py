@@ -242,8 +242,9 @@ def test_plan_of_a_field_rollback_drops_the_column(sandbox):
 def test_plan_marks_an_irreversible_step(sandbox):
     scenarios.make_irreversible_migration(sandbox)
     plan = sandbox.plan("boards", "0002")
-    assert plan.irreversible == [("boards", "0003_uppercase_subjects", "Raw Python operation")]
-    assert "    ! Raw Python operation -> IRREVERSIBLE" in str(plan).splitlines()
+    no_way_back = "RunPython uppercase_subjects() has no reverse function"
+    assert plan.irreversible == [("boards", "0003_uppercase_subjects", no_way_back)]
+    assert f"    ! {no_way_back} -> IRREVERSIBLE" in str(plan).splitlines()
 
 
 def test_plan_of_an_unknown_target_lists_the_choices(sandbox):

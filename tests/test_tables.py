@@ -23,12 +23,12 @@ def views_states():
     scenarios.add_views_field(sandbox)
     applied = sandbox.state()
     sandbox.migrate("boards", "0002")
-    yield before, applied, sandbox.state()
+    yield before, applied, sandbox.state(), sandbox.migration_graph()
     sandbox.delete()
 
 
 def test_newly_applied_migration_is_marked(views_states):
-    before, applied, _ = views_states
+    before, applied, _, _ = views_states
     frame = migrations_frame(applied, previous=before)
     last = frame.iloc[-1]
     assert (last["app"], last["name"], last["change"]) == ("boards", "0003_topic_views", "applied")
@@ -38,7 +38,7 @@ def test_newly_applied_migration_is_marked(views_states):
 
 
 def test_unapplied_migration_kept_and_struck_through(views_states):
-    _, applied, rolled_back = views_states
+    _, applied, rolled_back, _ = views_states
     frame = migrations_frame(rolled_back, previous=applied, app_label="boards")
     assert list(zip(frame["name"], frame["change"], strict=True))[-1] == ("0003_topic_views", "unapplied")
     html = migrations_table(rolled_back, previous=applied).to_html()
@@ -46,7 +46,7 @@ def test_unapplied_migration_kept_and_struck_through(views_states):
 
 
 def test_migrations_table_hides_timestamps_and_is_stable(views_states):
-    before, applied, _ = views_states
+    before, applied, _, _ = views_states
     html = migrations_table(applied, previous=before).to_html()
     year = str(applied.applied["applied"].iloc[0].year)
     assert year not in html
@@ -55,14 +55,17 @@ def test_migrations_table_hides_timestamps_and_is_stable(views_states):
 
 
 def test_schema_frame_marks_added_and_removed_columns(views_states):
-    before, applied, rolled_back = views_states
+    before, applied, rolled_back, views_graph = views_states
     added = schema_frame(applied, previous=before, table="boards_topic")
     assert added.set_index("column").loc["views", "change"] == "added"
     removed = schema_frame(rolled_back, previous=applied, table="boards_topic")
     assert removed.set_index("column").loc["views", "change"] == "removed"
     assert "line-through" in schema_table(rolled_back, previous=applied, table="boards_topic").to_html()
-    assert not schema_frame(applied)["table"].str.startswith("auth_").any()
-    assert schema_frame(applied, include_contrib=True)["table"].str.startswith("auth_").any()
+    # A State cannot tell whose tables it holds: the probe's contrib flag, through the graph, does.
+    assert schema_frame(applied)["table"].str.startswith("auth_").any()
+    django = views_graph.contrib_tables()
+    assert {"auth_user", "django_migrations", "django_session"} <= django and "boards_topic" not in django
+    assert not schema_frame(applied, contrib_tables=django)["table"].str.startswith(("auth_", "django_")).any()
 
 
 def test_row_counts_after_author_book(sandbox):
@@ -77,3 +80,10 @@ def test_row_counts_after_author_book(sandbox):
     after = row_counts_frame(sandbox, previous=with_book).set_index("table")
     assert after.loc["app_book", "change"] == "removed" and after.loc["app_book", "before"] == 1
     assert "before" not in row_counts_table(sandbox).to_html()
+
+
+def test_django_s_own_apps_come_from_the_probe(views_states):
+    _, applied, _, graph = views_states
+    frame = migrations_frame(applied, include_contrib=False, contrib_apps=graph.contrib_apps())
+    assert set(frame["app"]) == {"boards", "tracker"}
+    assert set(migrations_frame(applied, include_contrib=False)["app"]) >= {"auth", "boards"}  # a State cannot tell

@@ -291,6 +291,8 @@ def test_a_warm_zygote_serves_until_the_code_changes(sandbox, zygote_kind):
     sandbox.edit("boards/models.py", STARTER, STARTER + VIEWS)
     second = warm_pid(sandbox)
     assert second != first and second in worker.warm_pids() and first not in worker.warm_pids()
+    assert fast(sandbox, "makemigrations")[2] == 0  # writes 0003: a new file, the same code
+    assert warm_pid(sandbox) == second
     assert worker.close_idle(0) >= 1 and second not in worker.warm_pids()
 
 
@@ -335,3 +337,13 @@ def test_a_project_with_its_own_interpreter_runs_with_it(tmp_path):
     finally:
         sandbox.delete()
         Sandbox.open("own-python-origin").delete()
+
+
+def test_a_new_migration_file_keeps_the_warm_zygote_an_edited_one_does_not():
+    then = {"/p/boards/models.py": (1, 1, 1), "/p/boards/migrations/0001_initial.py": (2, 2, 2)}
+    added = then | {"/p/boards/migrations/0002_post.py": (3, 3, 3)}
+    assert worker.still_valid(then, added) and worker.still_valid(added, then)
+    assert not worker.still_valid(then, then | {"/p/boards/migrations/0001_initial.py": (2, 9, 2)})
+    assert not worker.still_valid(then, then | {"/p/boards/models.py": (1, 9, 1)})
+    assert not worker.still_valid(then, then | {"/p/boards/admin.py": (4, 4, 4)})
+    assert not worker.still_valid(then, then | {"/p/boards/migrations/__init__.py": (5, 5, 5)})

@@ -3,9 +3,19 @@
 from .commands import CommandResult
 from .diagnose import Diagnosis
 from .diff import StateDiff, diff
-from .errors import EditError, KitError, SandboxNameError, SandboxPathError, StateError
+from .errors import (
+    DatabaseFileError,
+    EditError,
+    KitError,
+    SandboxBusyError,
+    SandboxNameError,
+    SandboxPathError,
+    StateError,
+    WorkspaceError,
+)
 from .graphs import draw_migration_graph, draw_schema
 from .panels import MigrationLab
+from .progress_record import ProgressFrame, progress
 from .prompts import Prompt
 from .render import KitDigraph, renderer, save
 from .rollback import RollbackPreview, rollback_preview
@@ -22,6 +32,7 @@ from .tables import (
 
 __all__ = [
     "CommandResult",
+    "DatabaseFileError",
     "Diagnosis",
     "EditError",
     "KitDigraph",
@@ -31,19 +42,23 @@ __all__ = [
     "PageResult",
     "Plan",
     "PlanStep",
+    "ProgressFrame",
     "Prompt",
     "RollbackPreview",
     "Sandbox",
+    "SandboxBusyError",
     "SandboxNameError",
     "SandboxPathError",
     "State",
     "StateDiff",
     "StateError",
+    "WorkspaceError",
     "diff",
     "draw_migration_graph",
     "draw_schema",
     "migrations_frame",
     "migrations_table",
+    "progress",
     "renderer",
     "rollback_preview",
     "row_counts_frame",
@@ -52,3 +67,9 @@ __all__ = [
     "schema_frame",
     "schema_table",
 ]
+
+# Start Django's pre-warmed worker with the kernel, so its imports overlap the learner's first cells
+# instead of delaying the first command (MIGRATION_KIT_WORKER=0 switches it off).
+from . import worker as _worker  # noqa: E402
+
+_worker.prewarm()

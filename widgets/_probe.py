@@ -14,6 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
+#: Starts the probe's one line of JSON; the kit (widgets/state.py) imports it from here.
 MARKER = "@@migration-kit@@"
 
 
@@ -25,6 +26,8 @@ def main(argv):
         answer = COMMANDS[argv[0]](*argv[1:])
     except Exception as exc:  # Report every failure as data; the kit diagnoses it.
         answer = {"error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}}
+        # SQLite's code says whether the database file itself is at fault (locked, damaged, half-done).
+        answer["error"]["sqlite"] = getattr(exc, "sqlite_errorname", None)
     sys.stdout.write(MARKER + json.dumps(answer, default=str) + "\n")
 
 
@@ -149,7 +152,7 @@ def graph():
     leaves = {}
     for app_label, name in graph.leaf_nodes():
         leaves.setdefault(app_label, []).append(name)
-    configs = {c.label: {"module": c.name, "contrib": c.name.startswith("django.")} for c in apps.get_app_configs()}
+    configs = {c.label: {"module": c.name, "contrib": _is_contrib(c.name)} for c in apps.get_app_configs()}
     return {
         "nodes": nodes,
         "edges": edges,
@@ -159,7 +162,28 @@ def graph():
         "unmigrated_apps": sorted(loader.unmigrated_apps),
         "recorded_unknown": sorted([list(k) for k in recorded - set(loader.disk_migrations)]),
         "unused_squashes": [_squash(key, m, recorded) for key, m in sorted(unused.items())],
+        "tables": _model_tables(apps),
     }
+
+
+def _is_contrib(module):
+    """Return whether an app is one of Django's own (django.contrib and friends): the kit's one rule for it."""
+    return module.startswith("django.")
+
+
+def _model_tables(apps):
+    """Return each table Django's models own: its app_label and whether that app is Django's own.
+
+    django_migrations belongs to Django's recorder, which is not an installed app.
+    """
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder.Migration._meta.db_table
+    owned = {recorder: {"app_label": "migrations", "contrib": True}}
+    for model in apps.get_models(include_auto_created=True):
+        config = model._meta.app_config
+        owned[model._meta.db_table] = {"app_label": model._meta.app_label, "contrib": _is_contrib(config.name)}
+    return dict(sorted(owned.items()))
 
 
 def _node(key, migration, applied, recorded, replaced_by):
@@ -484,17 +508,138 @@ def _function(function):
     return {"name": name, "doc": doc[0] if doc else ""}
 
 
-def database():
-    """Describe where the default database lives."""
-    import django
+def database(*what):
+    """Describe where the default database lives, and MEDIA_ROOT and STATIC_ROOT.
+
+    Only the settings are read (no django.setup()), so a project whose database
+    driver is not installed can still be described. With "recorded", also return
+    the applied migrations of the default database as [app, name] pairs: a SQLite
+    file through a read-only connection, any other database through Django's own
+    connection (one SELECT); None with the reason when it cannot be read.
+    """
     from django.conf import settings
 
-    django.setup()
     db = settings.DATABASES["default"]
-    return {"engine": db["ENGINE"], "name": str(db["NAME"])}
+    answer = {
+        "engine": db["ENGINE"],
+        "name": str(db.get("NAME", "")),
+        "media_root": str(settings.MEDIA_ROOT or ""),
+        "static_root": str(settings.STATIC_ROOT or ""),
+    }
+    if "recorded" in what:
+        answer.update(_recorded_anywhere())
+    return answer
 
 
-COMMANDS = {"graph": graph, "plan": plan, "preview": preview, "sql_compare": sql_compare, "database": database}
+def _recorded_anywhere():
+    """Return {"applied": [[app, name], ...]} for the default database, or None and the reason."""
+    try:
+        path = _database_file()
+        if path is not None:
+            if not path.is_file():
+                return {"applied": None, "reason": f"there is no file {path.name}"}
+            return {"applied": sorted(list(key) for key in _recorded_rows())}
+        import django
+        from django.db import connection
+        from django.db.migrations.recorder import MigrationRecorder
+
+        django.setup()
+        try:
+            recorder = MigrationRecorder(connection)
+            rows = recorder.applied_migrations() if recorder.has_table() else {}
+        finally:
+            connection.close()
+        return {"applied": sorted(list(key) for key in rows)}
+    except Exception as exc:  # no driver, no server, no permission: all mean "not readable"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return {"applied": None, "reason": f"{type(exc).__name__}: {first}".rstrip(": ")}
+
+
+# ----- the schema time machine --------------------------------------------------------
+
+
+def states():
+    """Describe the schema Django's migration state holds after each migration of the whole plan, in order.
+
+    The plan is what ``migrate`` with no arguments would apply on an empty
+    database (the forwards plan of every leaf node). The state is Django's own
+    ProjectState, mutated one migration at a time as the executor does; each
+    step lists only the tables it changed (None for a table that went), so the
+    kit replays them. Nothing touches the database: column types come from
+    ``field.db_type(connection)``, which needs no open connection.
+    """
+    _setup()
+    from django.apps import apps as installed
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.state import ProjectState
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    graph = loader.graph
+    plan, seen = [], set()
+    for leaf in graph.leaf_nodes():
+        for key in graph.forwards_plan(leaf):
+            if key not in seen:
+                seen.add(key)
+                plan.append(key)
+    contrib = {c.label: _is_contrib(c.name) for c in installed.get_app_configs()}
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    _ = state.apps  # render once: each operation then reloads only the models it touches
+    steps, before = [], {}
+    for key in plan:
+        migration = graph.nodes[key]
+        state = migration.mutate_state(state, preserve=False)
+        after = _schema_of(state.apps, connection, contrib)
+        changes = {t: v for t, v in after.items() if before.get(t) != v}
+        changes.update({t: None for t in before if t not in after})
+        steps.append({"app_label": key[0], "name": key[1], "changes": dict(sorted(changes.items()))})
+        before = after
+    return {"steps": steps}
+
+
+def _schema_of(apps, connection, contrib):
+    """Return table -> {app_label, contrib, columns} for every managed model of a migration state."""
+    tables = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if not meta.managed or meta.proxy or meta.swapped:
+            continue
+        columns = [_column_of(field, connection) for field in meta.local_concrete_fields]
+        tables[meta.db_table] = {
+            "app_label": meta.app_label,
+            "contrib": contrib.get(meta.app_label, False),
+            "columns": [c for c in columns if c is not None],
+        }
+    return tables
+
+
+def _column_of(field, connection):
+    """Return [column, type, null, primary_key, references_table, references_column] of one field."""
+    if field.column is None:
+        return None
+    try:
+        db_type = field.db_type(connection)
+    except Exception:  # a third-party field that needs a live connection: name its class instead
+        db_type = type(field).__name__
+    if db_type is None:
+        return None
+    reference = [None, None]
+    if field.remote_field is not None and getattr(field, "db_constraint", False):
+        try:
+            reference = [field.remote_field.model._meta.db_table, field.target_field.column]
+        except Exception:  # the model it points to is not in this state (a swapped or missing app)
+            pass
+    return [field.column, db_type, bool(field.null) and not field.primary_key, bool(field.primary_key), *reference]
+
+
+COMMANDS = {
+    "graph": graph,
+    "plan": plan,
+    "preview": preview,
+    "sql_compare": sql_compare,
+    "database": database,
+    "states": states,
+}
 
 if __name__ == "__main__":
     main(sys.argv[1:])

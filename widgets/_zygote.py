@@ -30,6 +30,7 @@ import atexit
 import gc
 import importlib
 import importlib.machinery
+import importlib.util
 import json
 import os
 import selectors
@@ -38,6 +39,18 @@ import socket
 import sys
 import threading
 import types
+
+
+def _load_guard():
+    """Load the kit's _guard.py (resource limits) from beside this file, leaving sys.path alone."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_guard.py")
+    spec = importlib.util.spec_from_file_location("_migration_kit_guard", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_guard = _load_guard()
 
 # Modules that import without settings (checked at start-up: settings must
 # stay unconfigured and the app registry empty, or the zygote refuses to run).
@@ -235,6 +248,7 @@ class Zygote:
             os.environ.update(request["env"])
             for name, value in self.extra_env.items():
                 os.environ.setdefault(name, value)
+            _guard.apply_limits()  # memory, file size, processes: as a plain command gets them
             _replay(self.replay)
         except BaseException:
             os._exit(127)

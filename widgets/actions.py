@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from .commands import DEFAULT_TIMEOUT, CommandResult
 from .errors import KitError
-from .prompts import Prompt
+from .prompts import DEFAULT_VALUE_KINDS, Prompt
 from .sandbox import Sandbox
 from .state import MigrationGraph, Plan
 
@@ -124,6 +124,26 @@ def needs_confirmation(plan: Plan) -> bool:
     return plan.direction == "backwards"
 
 
+def unapplies(graph: MigrationGraph, app_label: str, target: str) -> bool | None:
+    """Return True when ``migrate app_label target`` goes backwards, as Django's executor decides; no process.
+
+    To ``zero``, an app goes back when any of its migrations is applied; to an
+    applied migration, when one of its children in the same app is applied;
+    to an unapplied one it goes forwards. None when the graph does not know
+    the target (a prefix, a replaced migration): then only a plan can tell.
+    """
+    nodes = graph.nodes[graph.nodes["app_label"] == app_label]
+    applied = set(nodes.loc[nodes["applied"], "name"])
+    if target == "zero":
+        return bool(applied)
+    if target not in set(nodes["name"]):
+        return None
+    if target not in applied:
+        return False
+    children = {child for (parent, child) in graph.edge_set() if parent == (app_label, target)}
+    return any(app == app_label and name in applied for app, name in children)
+
+
 def migrate(
     sandbox: Sandbox, app_label: str, target: str, *, plan: Plan | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> Outcome:
@@ -212,7 +232,7 @@ def answers_for(prompt: Prompt, choice: int | str, value: str | None = None) -> 
     if prompt.is_yes_no:
         return ["y" if str(choice).lower() in ("y", "yes", "1", "true") else "n"]
     choice = str(choice).strip()
-    if choice == "1" and prompt.kind in ("not_null_addition", "not_null_alteration", "auto_now_add_addition"):
+    if choice == "1" and prompt.kind in DEFAULT_VALUE_KINDS:
         value = (value or "").strip()
         if not value:
             raise KitError(

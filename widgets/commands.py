@@ -6,8 +6,10 @@ after an edit to ``models.py`` only a fresh process sees the truth.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import selectors
 import shlex
 import signal
 import subprocess
@@ -16,13 +18,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import worker
+from . import _guard, bounded, worker
 from .diagnose import Diagnosis, diagnose, last_line
 from .prompts import Prompt, find_prompt
 
 __all__ = ["CommandResult", "DEFAULT_TIMEOUT", "child_env", "run_manage", "run_process", "stable_text"]
 
 DEFAULT_TIMEOUT = 60.0
+# After a timeout kill, how long to wait for the pipes to close before giving up on stragglers.
+_KILL_GRACE = 5.0
 
 # Variables that would make the child load some other project or write .pyc
 # files that could outlive an edit made within the same second.
@@ -122,24 +126,30 @@ def run_manage(
     input: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     settings: str | None = None,
+    pass_settings: bool = False,
     python: str | None = None,
     env: dict[str, str] | None = None,
+    warm: bool = True,
 ) -> CommandResult:
     """Run ``python manage.py *args`` in ``project`` and return its result; never hang.
 
     ``settings`` (the project's settings module) lets the command fork from a
-    warm zygote that has already set Django up for this project's code.
+    warm zygote that has already set Django up for this project's code; with
+    ``pass_settings`` it is also passed as DJANGO_SETTINGS_MODULE (a copy on a
+    stand-in database, say), otherwise manage.py chooses, as in a terminal.
     ``python`` is the interpreter to run (the project's own virtual
-    environment, say); the kit's own Python by default. ``env`` adds
-    variables to the kit's environment (the settings module of a PostgreSQL
-    sandbox, say).
+    environment, say); the kit's own Python by default. ``warm=False`` runs it
+    from the plain zygote (a copy that lives a second needs no warm Django).
+    ``env`` adds variables to the kit's environment (the session name and
+    lock_timeout of a PostgreSQL sandbox's command, say).
     """
     project = Path(project)
     args = tuple(str(arg) for arg in args)
+    full_env = child_env() | ({"DJANGO_SETTINGS_MODULE": settings} if settings and pass_settings else {}) | (env or {})
     started = time.perf_counter()
     argv = [python or sys.executable, "manage.py", *args]
-    full_env = child_env() | env if env else None
-    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, full_env, settings=settings)
+    warm_for = settings if warm else None
+    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, full_env, settings=warm_for)
     duration = time.perf_counter() - started
     stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
     prompt = find_prompt(stdout, stderr) if exit_code != 0 else None
@@ -155,11 +165,17 @@ def run_process(
     env: dict[str, str] | None = None,
     *,
     settings: str | None = None,
+    limit: int = bounded.LIMIT,
 ) -> tuple[str, str, int, bool]:
-    """Run argv in its own process group and return (stdout, stderr, exit code, timed out)."""
+    """Run argv in its own process group and return (stdout, stderr, exit code, timed out).
+
+    At most ``limit`` bytes of each stream are kept (the start and the end); the
+    process runs under the kit's resource limits, and nothing it started
+    outlives it, nor the kernel.
+    """
     env = env if env is not None else child_env()
     # Forked from a pre-warmed zygote (warm for this project when settings is known); None: run it plainly.
-    fast = worker.run(argv, cwd, input, timeout, env, settings=settings)
+    fast = worker.run(argv, cwd, input, timeout, env, settings=settings, limit=limit)
     if fast is not None:
         return fast
     with subprocess.Popen(
@@ -169,24 +185,88 @@ def run_process(
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
         start_new_session=True,
+        # Limits and PR_SET_PDEATHSIG; only stdlib calls on objects made before the fork.
+        preexec_fn=functools.partial(_guard.child_setup, os.getpid(), _guard.limits(env)),
     ) as process:
+        reaper = _guard.reaper()
+        reaper.watch(process.pid)  # if the kernel dies, the reaper ends the whole group
         try:
-            stdout, stderr = process.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            stdout, stderr = process.communicate()
-            return stdout, stderr, process.returncode, True
-    return stdout, stderr, process.returncode, False
+            stdout, stderr, timed_out = _pump(process, input, timeout, limit)
+        finally:
+            _kill_group(process)  # what the command left running in its group
+            process.wait()
+            reaper.forget(process.pid)
+    return bounded.decode(stdout), bounded.decode(stderr), process.returncode, timed_out
+
+
+def _pump(process: subprocess.Popen, input: str | None, timeout: float, limit: int) -> tuple[bytes, bytes, bool]:
+    """Feed stdin and collect stdout and stderr, bounded, until both close; kill the group on timeout.
+
+    Once the process has exited, what it left in its group is killed, so a
+    background child holding the pipes cannot keep the command running.
+    """
+    outputs = {
+        process.stdout.fileno(): bounded.BoundedOutput(limit),
+        process.stderr.fileno(): bounded.BoundedOutput(limit),
+    }
+    data = input.encode("utf-8", "replace") if input is not None else b""
+    deadline = time.monotonic() + timeout
+    timed_out = exited = False
+    with selectors.DefaultSelector() as selector:
+        for fd in outputs:
+            selector.register(fd, selectors.EVENT_READ)
+        if process.stdin is not None:
+            if data:
+                os.set_blocking(process.stdin.fileno(), False)
+                selector.register(process.stdin.fileno(), selectors.EVENT_WRITE)
+            else:
+                process.stdin.close()
+        while any(key.fd in outputs for key in selector.get_map().values()):
+            if not exited and process.poll() is not None:
+                exited = True
+                _kill_group(process)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if timed_out:
+                    break  # something outside the group still holds a pipe open
+                _kill_group(process)
+                timed_out, deadline = True, time.monotonic() + _KILL_GRACE
+                continue
+            # Wake up now and then to notice the exit of a process whose children hold the pipes.
+            for key, _ in selector.select(min(remaining, 0.2)):
+                if key.fd in outputs:
+                    chunk = os.read(key.fd, 65536)
+                    if chunk:
+                        outputs[key.fd].append(chunk)
+                    else:
+                        selector.unregister(key.fd)
+                else:
+                    data = _feed(selector, process.stdin, data)
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
+    stdout, stderr = outputs.values()
+    return stdout.value(), stderr.value(), timed_out
+
+
+def _feed(selector: selectors.BaseSelector, stdin, data: bytes) -> bytes:
+    """Write what the pipe takes; close it once all is written or the process stopped reading."""
+    try:
+        data = data[os.write(stdin.fileno(), data[:65536]) :]
+    except BrokenPipeError:
+        data = b""
+    except BlockingIOError:
+        return data
+    if not data:
+        selector.unregister(stdin.fileno())
+        stdin.close()
+    return data
 
 
 def _kill_group(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
 
 

@@ -7,9 +7,15 @@ person, so it is the right input here (state itself is never read from it).
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import _guard
+from .bounded import size_text
+from .database_file import DAMAGED, LOCKED_CAUSE, LOCKED_FIX
+from .disk import FULL_FIX
 
 __all__ = ["Diagnosis", "diagnose", "last_line"]
 
@@ -166,9 +172,10 @@ def _app_folders(project: Path) -> list[str]:
 
 
 def _mentioned_in_settings(project: Path, label: str) -> bool:
-    """Return True when some settings module names the app in quotes."""
+    """Return True when some settings module (a settings package's modules included) names the app in quotes."""
     pattern = re.compile(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""")
-    return any(pattern.search(p.read_text(encoding="utf-8", errors="replace")) for p in project.glob("*/settings*.py"))
+    files = [*project.glob("*/settings*.py"), *project.glob("*/settings/*.py")]
+    return any(pattern.search(p.read_text(encoding="utf-8", errors="replace")) for p in files)
 
 
 @_rule
@@ -309,6 +316,40 @@ def _inconsistent_history(f: _Failure) -> Diagnosis | None:
 
 
 @_rule
+def _half_applied_squash(f: _Failure) -> Diagnosis | None:
+    match = re.search(
+        r"Migration (\S+) depends on nonexistent node \('(\w+)', '(\w+)'\)\. Django tried to replace migration "
+        r"(\S+) with any of \[(.+?)\] but wasn't able to because some of the replaced migrations are already applied",
+        f.stderr,
+    )
+    if not match:
+        return None
+    dependant, _app, _name, replaced, squashes = match.groups()
+    return Diagnosis(
+        f"Migration {dependant} depends on {replaced}, whose file is gone: it was squashed into {squashes}, "
+        "but this database has applied only part of that squash, so Django cannot use the squash and needs "
+        "the old files.",
+        f"put the replaced migration files back (from version control) until every database has migrated past "
+        f"{squashes}; delete them only after that.",
+        "half_applied_squash",
+    )
+
+
+@_rule
+def _circular_dependency(f: _Failure) -> Diagnosis | None:
+    match = re.search(r"CircularDependencyError: (.+)", f.stderr)
+    if not match:
+        return None
+    cycle = ", ".join(sorted(name.strip() for name in match.group(1).split(",")))  # Django's order varies
+    return Diagnosis(
+        f"These migrations depend on each other in a circle, so none of them can run first: {cycle}.",
+        "open them and remove one dependency of the circle (often one that a squash or a hand edit added), "
+        "or move the operation that needs it into a later migration.",
+        "circular_dependency",
+    )
+
+
+@_rule
 def _missing_parent(f: _Failure) -> Diagnosis | None:
     match = re.search(r"Migration (\S+) dependencies reference nonexistent parent node (\(.+?\))", f.stderr)
     if not match:
@@ -317,6 +358,90 @@ def _missing_parent(f: _Failure) -> Diagnosis | None:
         f"Migration {match.group(1)} depends on {match.group(2)}, which does not exist.",
         "restore the missing migration file, or correct the dependencies list of the migration that names it.",
         "missing_dependency",
+    )
+
+
+@_rule
+def _database_locked(f: _Failure) -> Diagnosis | None:
+    if "database is locked" not in f.stderr:
+        return None
+    return Diagnosis(
+        f"{LOCKED_CAUSE}, so Django waited, then gave up; nothing was changed.", LOCKED_FIX, "database_locked"
+    )
+
+
+@_rule
+def _database_damaged(f: _Failure) -> Diagnosis | None:
+    match = re.search(r"(file is not a database|database disk image is malformed)", f.stderr)
+    if not match:
+        return None
+    return Diagnosis(f"The database file is damaged (SQLite says: {match.group(1)}).", DAMAGED, "database_damaged")
+
+
+@_rule
+def _disk_full(f: _Failure) -> Diagnosis | None:
+    if not re.search(r"database or disk is full|\[Errno (28|122)\]", f.stderr):
+        return None
+    return Diagnosis(
+        "The disk is full, so the command stopped part-way: SQLite undoes the database change it was making "
+        "(at the latest when a command next opens the database), but a file it was writing may be cut short.",
+        FULL_FIX,
+        "disk_full",
+    )
+
+
+@_rule
+def _read_only_database(f: _Failure) -> Diagnosis | None:
+    if not re.search(r"attempt to write a readonly database|\[Errno 30\] Read-only file system", f.stderr):
+        return None
+    return Diagnosis(
+        "The database file or its folder may not be written to, so Django could not change anything.",
+        "make them writable again (chmod u+w), or move the workspace to a writable disk by setting "
+        "MIGRATION_KIT_WORKSPACE before starting Jupyter.",
+        "read_only",
+    )
+
+
+@_rule
+def _memory_limit(f: _Failure) -> Diagnosis | None:
+    if not re.search(r"^MemoryError\b", f.stderr, re.MULTILINE):
+        return None
+    limit = _guard.limits()["memory"]
+    allowed = f"at most {size_text(limit)} (the kit's memory limit)" if limit else "all the memory there is"
+    return Diagnosis(
+        f"The command ran out of memory: the kit lets each command use {allowed}.",
+        "work on less data at once (smaller batches, QuerySet.iterator()); if the project really needs more, "
+        f"set {_guard.LIMIT_ENV['memory']}=8G before starting Jupyter.",
+        "memory_limit",
+    )
+
+
+@_rule
+def _file_size_limit(f: _Failure) -> Diagnosis | None:
+    if "[Errno 27] File too large" not in f.stderr and f.exit_code != -signal.SIGXFSZ:
+        return None
+    limit = _guard.limits()["file size"]
+    allowed = size_text(limit) if limit else "the system's limit"
+    return Diagnosis(
+        f"The command tried to write a file larger than {allowed} (the kit's file-size limit) and was stopped.",
+        "write less, or into several files; if the project really needs bigger files, "
+        f"set {_guard.LIMIT_ENV['file size']}=4G before starting Jupyter.",
+        "file_size_limit",
+    )
+
+
+@_rule
+def _process_limit(f: _Failure) -> Diagnosis | None:
+    # EAGAIN at the end of a command's traceback: fork() (os.fork, subprocess) met RLIMIT_NPROC.
+    if not last_line(f.stderr).startswith("BlockingIOError: [Errno 11]"):
+        return None
+    limit = _guard.limits()["processes"]
+    return Diagnosis(
+        f"The command could not start another process: the kit allows {limit or 'only so many'} processes "
+        "at a time (the process limit).",
+        "look for code that starts processes in a loop; if the project really needs more, "
+        f"set {_guard.LIMIT_ENV['processes']} higher before starting Jupyter.",
+        "process_limit",
     )
 
 

@@ -84,8 +84,23 @@ class StateDiff:
         printer.text(str(self))
 
 
+# The last comparison and the two states it was made from: the panel's views (django_migrations,
+# rows, schema, the changes line) all compare the same two states after an action, so it is made once.
+_last: tuple[State, State, StateDiff] | None = None
+
+
 def diff(before: State, after: State) -> StateDiff:
     """Return what changed from one state to the next."""
+    global _last
+    last = _last
+    if last is not None and last[0] is before and last[1] is after:
+        return last[2]
+    changes = _compare(before, after)
+    _last = (before, after, changes)
+    return changes
+
+
+def _compare(before: State, after: State) -> StateDiff:
     tables_before, tables_after = set(before.tables["table"]), set(after.tables["table"])
     added_cols, removed_cols = _added_removed(before.schema, after.schema, _COLUMN_KEY)
     fks_before, fks_after = _foreign_keys(before.schema), _foreign_keys(after.schema)

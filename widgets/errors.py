@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["KitError", "SandboxNameError", "SandboxPathError", "EditError", "StateError"]
+__all__ = [
+    "KitError",
+    "SandboxNameError",
+    "SandboxPathError",
+    "EditError",
+    "StateError",
+    "SandboxBusyError",
+    "WorkspaceError",
+    "DatabaseFileError",
+]
 
 
 class KitError(Exception):
@@ -23,3 +32,15 @@ class EditError(KitError, ValueError):
 
 class StateError(KitError, RuntimeError):
     """Report that Django could not load the sandbox to read its migration state."""
+
+
+class SandboxBusyError(KitError):
+    """Report that another process (another notebook) is running a command in the sandbox."""
+
+
+class WorkspaceError(KitError):
+    """Report that the disk refused a change (full, read-only, gone), and what was kept."""
+
+
+class DatabaseFileError(KitError):
+    """Report that the SQLite file cannot be read: locked, damaged, or its folder gone."""

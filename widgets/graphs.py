@@ -26,10 +26,17 @@ from . import lanes
 from .errors import KitError
 from .palette import COLOURS, EDGE_COLOURS
 from .render import KitDigraph
-from .schema_diagram import CONTRIB_APPS, draw_schema, is_contrib_table
+from .schema_diagram import draw_schema
 from .state import MigrationGraph, Plan, unknown_app_error
 
-__all__ = ["COLOURS", "CONTRIB_APPS", "draw_migration_graph", "draw_schema", "is_contrib_table", "migration_drawing"]
+__all__ = [
+    "COLOURS",
+    "draw_migration_graph",
+    "draw_schema",
+    "legend_rows",
+    "migration_drawing",
+    "migration_view",
+]
 
 Key = tuple[str, str]
 
@@ -396,7 +403,7 @@ _LEGEND = [
 ]
 
 
-def _legend_rows(drawing: MigrationDrawing) -> list[tuple[str, str, str]]:
+def legend_rows(drawing: MigrationDrawing) -> list[tuple[str, str, str]]:
     """Return (text, fill, border) for every kind of node present in the drawing."""
     present = drawing.classes_present()
     return [(text, fill, border) for cls, text, fill, border in _LEGEND if cls is None or cls in present]
@@ -409,6 +416,8 @@ def _graph_label(title: str, rows: list[tuple[str, str, str]]) -> str:
         f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="10"> </TD><TD ALIGN="LEFT">{html.escape(text)}</TD>'
         for text, fill, border in rows
     )
+    if not rows:
+        return f'<<TABLE BORDER="0" CELLSPACING="0">{title_rows}</TABLE>>'
     legend = f'<TABLE ID="legend" BORDER="0" CELLSPACING="3" CELLPADDING="1"><TR>{cells}</TR></TABLE>'
     return f'<<TABLE BORDER="0" CELLSPACING="0">{title_rows}<TR><TD ALIGN="LEFT">{legend}</TD></TR></TABLE>>'
 
@@ -417,7 +426,7 @@ def _boxes(drawing: MigrationDrawing) -> list[lanes.Box]:
     return [lanes.Box(n.id, n.app, tuple(n.label), n.below) for n in sorted(drawing.nodes, key=lambda n: n.id)]
 
 
-def _migration_dot(drawing: MigrationDrawing) -> KitDigraph:
+def _migration_dot(drawing: MigrationDrawing, *, legend: bool = True) -> KitDigraph:
     """Place the drawing in lanes and write it as DOT with fixed positions, nodes and edges sorted."""
     placed = lanes.layout(_boxes(drawing), sorted((a, b) for a, b, _ in drawing.edges), lane_labels=drawing.lane_labels)
     dot = KitDigraph("migrations", engine="neato")
@@ -425,7 +434,7 @@ def _migration_dot(drawing: MigrationDrawing) -> KitDigraph:
     dot.attr(
         fontname="Helvetica",
         fontsize="11",
-        label=_graph_label(drawing.title, _legend_rows(drawing)),
+        label=_graph_label(drawing.title, legend_rows(drawing) if legend else []),
         labelloc="t",
         labeljust="l",
         outputorder="edgesfirst",
@@ -521,20 +530,40 @@ def draw_migration_graph(
     """
     graph = sandbox_or_graph if isinstance(sandbox_or_graph, MigrationGraph) else sandbox_or_graph.migration_graph()
     plan = plan if plan is not None else _plan_for(sandbox_or_graph, app_label, target)
+    expand = set(expand) | ({"*squashes*"} if expand_squashes else set())
+    options = {"plan": plan, "collapse": collapse, "expand": expand, "min_run": min_run}
+    return migration_view(graph, app_label=app_label, include_contrib=include_contrib, **options)[1]
+
+
+def migration_view(
+    graph: MigrationGraph,
+    *,
+    app_label: str | None = None,
+    include_contrib: bool = False,
+    plan: Plan | None = None,
+    collapse: bool = True,
+    expand: Iterable[str] = (),
+    min_run: int = 3,
+    legend: bool = True,
+) -> tuple[MigrationDrawing, KitDigraph]:
+    """Return what the graph view shows as data (nodes, edges, legend) and as DOT; no I/O.
+
+    With ``legend=False`` the DOT leaves the legend out, for a page that shows
+    ``legend_rows(drawing)`` beside the picture instead.
+    """
     known = graph.app_labels(include_contrib=True)
     if app_label is not None and app_label not in known:
         raise unknown_app_error(app_label, known)
     apps = [app_label] if app_label else graph.app_labels(include_contrib=include_contrib)
-    expand = set(expand) | ({"*squashes*"} if expand_squashes else set())
-    options = {"plan": plan, "collapse": collapse, "expand": expand, "min_run": min_run}
+    options = {"plan": plan, "collapse": collapse, "expand": set(expand), "min_run": min_run}
     facts = _Facts(graph)
     drawing = _drawing(facts, apps, **options)
     if collapse and len(drawing.nodes) > MAX_DETAILED_NODES:
         drawing = _drawing(facts, apps, **options, cross_app=False)
     drawing.title = _title(apps, plan, 0 if app_label else len(known) - len(apps), drawing.overview)
-    dot = _migration_dot(drawing)
+    dot = _migration_dot(drawing, legend=legend)
     dot.fallback_table = _nodes_table(facts, apps)
-    return dot
+    return drawing, dot
 
 
 def _plan_for(source, app_label: str | None, target) -> Plan | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["COLOURS", "EDGE_COLOURS", "TABLE_STYLES", "fill", "border"]
+__all__ = ["COLOURS", "EDGE_COLOURS", "TABLE_STYLES", "UI_COLOURS", "border", "css_variables", "fill"]
 
 #: Fill and border of each kind of thing drawn; legends repeat them.
 COLOURS = {
@@ -35,6 +35,32 @@ TABLE_STYLES = {
     "removed": f"background-color: {COLOURS['removed'][0]}; text-decoration: line-through",
     "changed": f"background-color: {COLOURS['changed'][0]}",
 }
+
+
+#: Colours of the panel itself (terminal, messages, highlights), read by its CSS through css_variables().
+UI_COLOURS = {
+    "ok": "#1a7f37",
+    "fail": "#cf222e",
+    "terminal": "#1e1e1e",
+    "terminal-text": "#e8e8e8",
+    "note": "#f6f8fa",
+    "attention": "#fff8c5",
+    "attention-border": "#d4a72c",
+    "match": "#d81b60",
+    "selected": COLOURS["target"][1],
+    "database": COLOURS["applied"][1],
+    "line": "#e0e0e0",
+    "muted": "#616161",
+}
+
+
+def css_variables(selector: str = ":root") -> str:
+    """Return every colour as a CSS custom property (--mk-applied-fill, --mk-ok...), so CSS repeats none."""
+    pairs = [(f"{kind}-fill", colours[0]) for kind, colours in COLOURS.items()]
+    pairs += [(f"{kind}-border", colours[1]) for kind, colours in COLOURS.items()]
+    pairs += list(UI_COLOURS.items())
+    body = " ".join(f"--mk-{name}: {value};" for name, value in pairs)
+    return f"{selector} {{ {body} }}"
 
 
 def fill(kind: str) -> str:

@@ -1,25 +1,40 @@
-"""Turn the kit's views into HTML for the MigrationLab panel, falling back when one fails.
+"""Turn the kit's values into HTML for the MigrationLab panel, falling back when one fails.
 
-The views (``graphs``, ``tables``, ``rollback``) are imported when first
-used: if one is missing or raises, the panel shows one plain sentence in its
-place and a minimal fallback (a table, the diff as text) and keeps working.
+Pure functions: each takes values (``State``, ``MigrationGraph``, ``Plan``,
+``RollbackPreview``, ``Timeline``, the session's notes) and does no I/O; the
+session reads them (``widgets.screens`` gathers them per screen). The views
+(``graphs``, ``tables``, ``rollback``) are imported when first used: if one is
+missing or raises, the panel shows one plain sentence in its place and a
+minimal fallback (a table, the diff as text) and keeps working.
 """
 
 from __future__ import annotations
 
 import html
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
 
 from .diff import diff
 from .errors import KitError
-from .sandbox import Sandbox
 from .state import MigrationGraph, Plan, State
 
-__all__ = ["as_html", "changes_html", "graph_html", "migrations_html", "rollback_html", "rows_html", "schema_html"]
+__all__ = [
+    "as_html",
+    "changes_html",
+    "graph_html",
+    "graph_picture",
+    "history_html",
+    "migrations_html",
+    "note_html",
+    "question_html",
+    "rollback_html",
+    "rows_html",
+    "schema_html",
+    "timeline_html",
+]
 
 
 def as_html(obj: Any) -> str:
@@ -104,14 +119,15 @@ def _marked_applied(after: State, before: State | None) -> str:
     return frame.to_html(index=False)
 
 
-def schema_html(after: State, before: State | None) -> str:
-    """Return the schema diagram with the changes since ``before``."""
+def schema_html(after: State, before: State | None, contrib_tables: Iterable[str] = ()) -> str:
+    """Return the schema diagram with the changes since ``before``, Django's own tables left out."""
     return _shown(
         "schema diagram",
         _view("graphs", "draw_schema"),
         lambda: _schema_fallback(after, before),
         after,
         previous=before,
+        contrib_tables=contrib_tables,
     )
 
 
@@ -138,24 +154,82 @@ def graph_html(graph: MigrationGraph, app_label: str | None, plan: Plan | None =
     )
 
 
-def rows_html(after: State, before: State | None) -> str:
-    """Return the row count of every table, changes since ``before`` marked."""
+def rows_html(after: State, before: State | None, contrib_tables: Iterable[str] = ()) -> str:
+    """Return the row count of every table, changes since ``before`` marked, Django's own tables left out."""
     return _shown(
         "row counts",
         _view("tables", "row_counts_table"),
         lambda: after.tables.to_html(index=False),
         after,
         previous=before,
+        contrib_tables=contrib_tables,
     )
 
 
-def rollback_html(sandbox: Sandbox, app_label: str, target: str, plan: Plan) -> str:
-    """Return the rollback preview: what is dropped, rows lost, irreversible steps."""
-    return _shown(
-        "rollback preview",
-        _view("rollback", "rollback_preview"),
-        lambda: _pre(str(plan)),
-        sandbox,
-        app_label,
-        target,
+def rollback_html(preview) -> str:
+    """Return the rollback preview: what is dropped, rows lost, irreversible steps, the SQL."""
+    return _shown("rollback preview", None, lambda: as_html(preview))
+
+
+def graph_picture(graph: MigrationGraph, *, plan: Plan | None = None, expand=(), actions: dict[str, str] | None = None):
+    """Return the drawing (nodes, legend) and the SVG of the project's own apps for the interactive graph."""
+    from .graphs import migration_view
+
+    drawing, dot = migration_view(graph, plan=plan, expand=expand, legend=False)
+    return drawing, as_html(dot)
+
+
+def note_html(note) -> str:
+    """Return one sentence for the learner, green when it worked and red when it failed."""
+    if note is None:
+        return ""
+    mark = {"ok": "✔ ", "fail": "✖ "}.get(note.tone, "")
+    return f"<p class='mk-{note.tone}'>{mark}{html.escape(note.text, quote=False)}</p>"
+
+
+def history_html(history) -> str:
+    """Return every action taken, in order, with its command line and what came of it."""
+    if not history:
+        return "<p>No actions yet.</p>"
+    items = "".join(
+        f"<li><span class='{'mk-ok' if e.ok else 'mk-fail'}'>{'✔' if e.ok else '✖'}</span> "
+        f"<code>{html.escape(e.command, quote=False)}</code>"
+        f"{' — ' + html.escape(e.message, quote=False) if e.message else ''}</li>"
+        for e in history
     )
+    return f"<ol class='mk-history-list'>{items}</ol>"
+
+
+def question_html(question) -> str:
+    """Return Django's question, with its complaint when the last answer was refused."""
+    if question is None:
+        return ""
+    text = html.escape(question.text, quote=False)
+    note = ""
+    if question.refused:
+        complaint = html.escape(question.complaint, quote=False)
+        note = f"<p class='mk-fail'>Django did not accept that answer: {complaint}</p>"
+    return f"{note}<b>Django asks:</b><pre>{text}</pre>"
+
+
+def timeline_html(timeline, positions: list[int], index: int, database: int, applied: set) -> str:
+    """Return the time machine's strip: one box per migration, the one shown outlined, the database marked."""
+    cells = []
+    for position in positions:
+        app, name = timeline.steps[position]
+        classes = ["mk-step", "mk-step-applied" if (app, name) in applied else "mk-step-unapplied"]
+        if position == index:
+            classes.append("mk-step-shown")
+        if position == database:
+            classes.append("mk-step-database")
+        marker = "◆" if position == database else ""
+        title = html.escape(f"{app}.{name}")
+        cells.append(f"<span class='{' '.join(classes)}' title='{title}'>{marker}</span>")
+    return f"<div class='mk-strip'>{''.join(cells)}</div>"
+
+
+def schema_drawing(after: State, before: State | None):
+    """Return the schema diagram of a State with what changed since ``before`` (no sandbox involved)."""
+    from .graphs import draw_schema
+
+    return draw_schema(after, previous=before)

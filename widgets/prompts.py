@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Prompt", "find_prompt"]
+__all__ = ["DEFAULT_VALUE_KINDS", "KINDS", "Prompt", "find_prompt"]
 
 _NUMBERED_CHOICE = re.compile(r"^\s*(\d+)\) (.+)$", re.MULTILINE)
 
@@ -31,6 +31,11 @@ _KINDS = (
     # Django 5.x asks the first; older versions asked the second.
     ("merge", r"Should these migration branches be merged\? \[y/N\]|Do you want to merge these migrations\? \[y/N\]"),
 )
+
+#: Every kind of question the kit recognises, in one place.
+KINDS = tuple(kind for kind, _pattern in _KINDS)
+#: Kinds whose first choice asks for a one-off default typed as Python.
+DEFAULT_VALUE_KINDS = ("not_null_addition", "not_null_alteration", "auto_now_add_addition")
 
 # What to answer, per kind: the fix half of the learner's sentence.
 _FIXES = {

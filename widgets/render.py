@@ -9,6 +9,7 @@ sentence and its tables instead of a picture.
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib.util
 import os
@@ -74,7 +75,13 @@ def _draw(graph: graphviz.Digraph | str, fmt: str) -> bytes:
     chosen = renderer()
     if chosen is None:
         raise RenderError(NO_RENDERER)
-    source, engine, fixed = _source(graph), _engine(graph), _fixed(graph)
+    return _draw_source(_source(graph), _engine(graph), _fixed(graph), fmt, chosen)
+
+
+# A view whose input did not change gives the same DOT: draw it once (a panel refresh redraws every view).
+@functools.lru_cache(maxsize=16)
+def _draw_source(source: str, engine: str, fixed: bool, fmt: str, chosen: str) -> bytes:
+    """Draw DOT text with the chosen renderer; the result depends on nothing else."""
     if chosen == "pygraphviz":
         import pygraphviz
 

@@ -9,6 +9,8 @@ import pandas as pd
 
 from .commands import stable_text
 from .diagnose import diagnose
+from .rehearsal import Rehearsal
+from .rehearsal import rehearse as _rehearse
 from .risks import RiskReport, risks_from_preview
 from .state import Plan, plan_from_steps
 
@@ -26,6 +28,7 @@ class RollbackPreview:
     plan: Plan
     sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
     drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
+    rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
     risks: RiskReport | None = None  # on PostgreSQL: squawk's and the kit's warnings, step by step
 
     @property
@@ -72,6 +75,8 @@ class RollbackPreview:
         if not self.drops.empty:
             lines += ["", "Dropped:"]
             lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
+        if self.rehearsal is not None:
+            lines += ["", str(self.rehearsal)]
         if self.risks is not None and self.risks.steps:
             lines += ["", str(self.risks)]
         for app, name, sql in self.sql:
@@ -91,6 +96,8 @@ class RollbackPreview:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
             whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
             parts.append(self.drops.assign(column=whole).to_html(index=False))
+        if self.rehearsal is not None:
+            parts.append(self.rehearsal._repr_html_())
         if self.risks is not None and self.risks.steps:
             parts.append(self.risks._repr_html_())
         for app, name, sql in self.sql:
@@ -109,12 +116,15 @@ def _thing(row) -> str:
     return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
 
 
-def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
-    """Show what ``migrate app_label target`` would undo and destroy, without running it; read-only.
+def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | None = None) -> RollbackPreview:
+    """Show what ``migrate app_label target`` would undo and destroy, without running it on the sandbox.
 
     One probe process reads the plan, collects each step's SQL the way
     ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
-    dropped table or column holds.
+    dropped table or column holds. Code in the plan (RunPython, RunSQL) can
+    change any value, which no reading can foresee: then, or with
+    ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
+    and the preview shows every row and value that changed there.
     """
     answer = sandbox.preview(app_label, target)
     plan = plan_from_steps(app_label, target, answer["steps"])
@@ -132,9 +142,15 @@ def rollback_preview(sandbox, app_label: str, target: str) -> RollbackPreview:
         for item in op["drops"]
     ]
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
+    runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
+    # An irreversible step stops Django before any data changes past it; the plan already says so.
+    # A rehearsal copies the SQLite file: none on PostgreSQL unless asked for (then refused in one sentence).
+    automatic = rehearse is None and runs_code and not plan.irreversible and sandbox.database != "postgresql"
+    tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
     # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
     risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
-    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS), risks)
+    frame = pd.DataFrame(drops, columns=DROP_COLUMNS)
+    return RollbackPreview(app_label, target, plan, sql, frame, tried, risks)
 
 
 def _step_sql(sandbox, step: dict) -> str:

@@ -28,10 +28,14 @@ __all__ = [
     "add_subject_index",
     "create_author_book",
     "populate_author_book",
+    "AUTHORS",
+    "add_authors",
     "make_conflicting_migrations",
     "make_cross_app_dependency",
+    "make_dependencies_both_ways",
     "make_irreversible_migration",
     "make_squashed_migration",
+    "pull",
 ]
 
 STARTER_LINE = '    starter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="topics")\n'
@@ -113,6 +117,19 @@ def populate_author_book(sandbox: Sandbox) -> CommandResult:
     return _checked(sandbox.shell(code))
 
 
+AUTHORS = ("Ursula K. Le Guin", "Terry Pratchett", "Octavia E. Butler")
+
+
+def add_authors(sandbox: Sandbox) -> CommandResult:
+    """Save the lesson's three authors through the ORM, in ``manage.py shell``."""
+    code = (
+        "from app.models import Author\n"
+        f"for name in {AUTHORS!r}:\n    Author.objects.create(name=name)\n"
+        'print(Author.objects.count(), "authors")'
+    )
+    return _checked(sandbox.shell(code))
+
+
 _BRANCH_MIGRATION = """from django.db import migrations, models
 
 
@@ -144,6 +161,21 @@ def make_conflicting_migrations(sandbox: Sandbox) -> list[str]:
     return names
 
 
+def pull(source: Sandbox, into: Sandbox, app_label: str) -> list[str]:
+    """Copy an app's models.py and migration files from one sandbox to another, as ``git pull`` would.
+
+    The database of ``into`` is not touched, and files ``into`` has that
+    ``source`` does not are kept: git would keep them too until someone
+    deletes them. Returns the files copied, relative to the project.
+    """
+    folder = f"{app_label}/migrations"
+    names = sorted(p.name for p in source.file(folder).glob("*.py"))
+    copied = [f"{app_label}/models.py"] + [f"{folder}/{name}" for name in names]
+    for relative in copied:
+        into.write(relative, source.read(relative))
+    return copied
+
+
 def make_squashed_migration(sandbox: Sandbox) -> CommandResult:
     """Squash boards 0001 and 0002 into one migration that replaces them."""
     return _checked(sandbox.manage("squashmigrations", "--noinput", "boards", "0002"))
@@ -159,6 +191,23 @@ def make_cross_app_dependency(sandbox: Sandbox, *, migrate: bool = True) -> Comm
     )
     result = _checked(sandbox.makemigrations("tracker", name="transaction_board"))
     return _checked(sandbox.migrate()) if migrate else result
+
+
+LEDGER_LINE = (
+    '    ledger = models.ForeignKey("tracker.Transaction", on_delete=models.SET_NULL, null=True, related_name="+")\n'
+)
+
+
+def make_dependencies_both_ways(sandbox: Sandbox) -> CommandResult:
+    """Make tracker 0002 depend on boards 0002_post, then boards 0003_board_ledger on tracker 0002; apply all.
+
+    Each dependency is fine; squashing boards past 0003 then closes a circle.
+    """
+    make_cross_app_dependency(sandbox)
+    description = "    description = models.CharField(max_length=100)\n"
+    sandbox.edit("boards/models.py", description, description + LEDGER_LINE)
+    _checked(sandbox.makemigrations("boards", name="board_ledger"))
+    return _checked(sandbox.migrate())
 
 
 _IRREVERSIBLE = """from django.db import migrations

@@ -8,6 +8,7 @@ always gives the same text. Every node and edge carries a ``class``
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,38 +16,14 @@ import pandas as pd
 from .diff import diff
 from .palette import COLOURS
 from .render import KitDigraph
-from .state import State
+from .state import State, django_tables
 
-__all__ = ["CONTRIB_APPS", "draw_schema", "is_contrib_table"]
+__all__ = ["draw_schema"]
 
 # Graphviz's size, in inches: wider drawings are scaled down to fit a notebook cell.
 GRAPH_SIZE = "8,100"
 # Tables are about five migration nodes in size; past this many the diagram keeps its own size.
 FIT_TABLES_UP_TO = 16
-
-#: Django's own apps, whose tables are hidden unless include_contrib=True.
-CONTRIB_APPS = (
-    "admin",
-    "admindocs",
-    "auth",
-    "contenttypes",
-    "flatpages",
-    "gis",
-    "humanize",
-    "messages",
-    "postgres",
-    "redirects",
-    "sessions",
-    "sitemaps",
-    "sites",
-    "staticfiles",
-    "syndication",
-)
-
-
-def is_contrib_table(table: str) -> bool:
-    """Return True for a table that belongs to one of Django's own apps."""
-    return table.startswith("django_") or table.split("_", 1)[0] in CONTRIB_APPS
 
 
 @dataclass
@@ -139,18 +116,25 @@ def _foreign_keys(state: State, previous: State | None) -> list[tuple[str, str, 
 
 
 def draw_schema(
-    sandbox_or_state, *, previous: State | None = None, include_contrib: bool = False, tables: list[str] | None = None
+    sandbox_or_state,
+    *,
+    previous: State | None = None,
+    include_contrib: bool = False,
+    tables: list[str] | None = None,
+    contrib_tables: Iterable[str] | None = None,
 ) -> KitDigraph:
     """Draw one box per table with its columns and foreign keys; with ``previous``, colour what changed.
 
     Added tables and columns are green, removed ones red and struck through,
-    changed ones yellow. Django's own tables are hidden unless
-    ``include_contrib``; a hidden table that a foreign key points to is drawn
-    as a small grey box. ``tables`` limits the drawing to the tables named.
+    changed ones yellow. Django's own tables (``contrib_tables``, or what a
+    sandbox's probe reports) are hidden unless ``include_contrib``; a hidden
+    table that a foreign key points to is drawn as a small grey box.
+    ``tables`` limits the drawing to the tables named.
     """
     state = sandbox_or_state if isinstance(sandbox_or_state, State) else sandbox_or_state.state()
+    hidden = set() if include_contrib else django_tables(sandbox_or_state, contrib_tables)
     all_tables = _schema_columns(state, previous)
-    wanted = [t for t in all_tables if (include_contrib or not is_contrib_table(t)) and (tables is None or t in tables)]
+    wanted = [t for t in all_tables if t not in hidden and (tables is None or t in tables)]
     dot = KitDigraph("schema")
     dot.attr(rankdir="LR", fontname="Helvetica", fontsize="12", labelloc="t", label=_schema_title(previous, wanted))
     if len(wanted) <= FIT_TABLES_UP_TO:

@@ -13,7 +13,7 @@ import difflib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from . import database_file
+from ._probe import MARKER as _MARKER
 from .commands import DEFAULT_TIMEOUT, child_env, run_process
-from .diagnose import diagnose
+from .diagnose import diagnose, last_line
 from .errors import KitError, StateError
 
 __all__ = [
@@ -33,7 +35,10 @@ __all__ = [
     "PlanStep",
     "State",
     "applied_migrations",
+    "django_apps",
+    "django_tables",
     "migration_graph",
+    "operation_text",
     "plan",
     "preview",
     "read_state",
@@ -44,10 +49,12 @@ __all__ = [
 ]
 
 PROBE = Path(__file__).with_name("_probe.py")
-_MARKER = "@@migration-kit@@"
 APPLIED_COLUMNS = ["id", "app", "name", "applied"]
 SCHEMA_COLUMNS = ["table", "column", "type", "null", "default", "primary_key", "references_table", "references_column"]
 TABLE_COLUMNS = ["table", "rows"]
+# A probe prints one JSON line that grows with the graph (about 2 MB for 5,000 migrations): keep far more
+# of its output than of a command's, yet still a bound, in case the project's own code floods it.
+PROBE_OUTPUT_LIMIT = 32 * 1024 * 1024
 EDGE_COLUMNS = ["from_app", "from_name", "to_app", "to_name"]
 
 
@@ -58,8 +65,13 @@ Source = Any
 class _SQLiteReader:
     """The state readers' questions, answered from a SQLite file opened read-only."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, db_path: Path) -> None:
         self.connection = connection
+        self.db_path = db_path
+
+    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        """Run SQL on the read-only connection (widgets.rows reads row values through it)."""
+        return self.connection.execute(sql, params)
 
     def table_names(self) -> list[str]:
         rows = self.connection.execute(
@@ -79,32 +91,63 @@ class _SQLiteReader:
     def rows(self, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
         try:
             cursor = self.connection.execute(sql, params)
+            rows = cursor.fetchall()
         except sqlite3.Error as exc:
+            if database_file.reader_error(exc, self.db_path) is not None:
+                raise  # the file's fault, not the query's: said by _read_only
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY":
+                raise KitError(
+                    f"SQLite refused the query ({exc}): sandbox.query() only reads. "
+                    "Fix: change data through Django, with sandbox.shell(...) or a migration."
+                ) from exc
             raise KitError(
                 f"SQLite refused the query ({exc}). Fix: check the table and column names in sandbox.tables()."
             ) from exc
-        return [d[0] for d in cursor.description or ()], cursor.fetchall()
+        return [d[0] for d in cursor.description or ()], rows
 
 
 @contextmanager
 def _read_only(source) -> Iterator:
-    """Open the database read-only and yield a reader; yield None when there is no database yet."""
+    """Open the database read-only and yield a reader; yield None when there is no database yet.
+
+    On SQLite (a file, its path given): no file or 0 bytes is no database, and a
+    fault of the file itself (locked, damaged, its folder gone) becomes one
+    sentence with the fix (database_file.py), never SQLite's bare exception.
+    """
     if hasattr(source, "read_only"):  # PostgreSQL: a read-only role and read-only transactions
         with source.read_only() as reader:
             yield reader
         return
     db_path = Path(source)
-    if not db_path.is_file():
-        yield None
+    if not db_path.parent.is_dir():
+        raise database_file.folder_gone(db_path)
+    if not db_path.is_file() or db_path.stat().st_size == 0:
+        yield None  # SQLite and Django both take an empty file for an empty database
         return
-    connection = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    # mode=ro covers this file only: ATTACH could still create a file anywhere.
-    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-    connection.execute("PRAGMA query_only = ON")
     try:
-        yield _SQLiteReader(connection)
+        connection = sqlite3.connect(
+            f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=database_file.BUSY_TIMEOUT
+        )
+        # mode=ro covers this file only: ATTACH could still create a file anywhere.
+        connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        connection.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as error:
+        raise database_file.reader_error(error, db_path) or _unreadable(error, db_path) from error
+    try:
+        yield _SQLiteReader(connection, db_path)
+    except sqlite3.Error as error:
+        raise database_file.reader_error(error, db_path) or _unreadable(error, db_path) from error
     finally:
         connection.close()
+
+
+def _unreadable(error: sqlite3.Error, db_path: Path) -> KitError:
+    return KitError(f"SQLite could not read {db_path.name} ({error}). Fix: try again; if it repeats, sandbox.reset().")
+
+
+def _table_names(db) -> list[str]:
+    """Return the table names of an open reader (what widgets.rows asks for)."""
+    return db.table_names()
 
 
 def applied_migrations(source: Source) -> pd.DataFrame:
@@ -200,6 +243,8 @@ class MigrationGraph:
     recorded_unknown: list[tuple[str, str]] = field(default_factory=list)
     #: Squashes Django leaves out because only some of what they replace is recorded.
     unused_squashes: list[dict] = field(default_factory=list)
+    #: Each table Django's models own now: {"app_label": ..., "contrib": bool} (django_migrations included).
+    tables: dict[str, dict] = field(default_factory=dict)
 
     def app_labels(self, *, include_contrib: bool = True) -> list[str]:
         """Return the app labels that have migrations, Django's own included or not."""
@@ -230,6 +275,29 @@ class MigrationGraph:
         """Return the labels of Django's own apps (django.contrib and friends), as the probe reported them."""
         return {label for label, info in self.apps.items() if info.get("contrib")}
 
+    def contrib_tables(self) -> set[str]:
+        """Return the tables of Django's own apps, django_migrations included, as the probe reported them."""
+        return {table for table, owner in self.tables.items() if owner.get("contrib")}
+
+
+def django_tables(source, given: Iterable[str] | None = None) -> set[str]:
+    """Return the tables of Django's own apps: ``given``, or what a sandbox's probe reports (its contrib flag).
+
+    A bare State cannot tell whose tables it holds, so then none is Django's.
+    """
+    if given is not None:
+        return set(given)
+    read = getattr(source, "migration_graph", None)
+    return read().contrib_tables() if callable(read) else set()
+
+
+def django_apps(source, given: Iterable[str] | None = None) -> set[str]:
+    """Return the labels of Django's own apps: ``given``, or what a sandbox's probe reports (its contrib flag)."""
+    if given is not None:
+        return set(given)
+    read = getattr(source, "migration_graph", None)
+    return read().contrib_apps() if callable(read) else set()
+
 
 def run_probe(
     project: Path,
@@ -246,7 +314,13 @@ def run_probe(
     """
     env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module, "PGAPPNAME": "migration kit (read-only)"}
     stdout, stderr, exit_code, timed_out = run_process(
-        [python or sys.executable, str(PROBE), *args], Path(project), input, timeout, env, settings=settings_module
+        [python or sys.executable, str(PROBE), *args],
+        Path(project),
+        input,
+        timeout,
+        env,
+        settings=settings_module,
+        limit=PROBE_OUTPUT_LIMIT,
     )
     if timed_out:
         raise StateError(
@@ -254,8 +328,13 @@ def run_probe(
         )
     line = next((line for line in stdout.splitlines() if line.startswith(_MARKER)), None)
     if line is None:
+        found = diagnose(args, stdout, stderr, exit_code, Path(project))  # a limit met, say
+        if found:
+            raise StateError(str(found))
+        said = last_line(stderr) or f"exit code {exit_code}"
         raise StateError(
-            f"Django could not start to read the migration state: {stderr.strip().splitlines()[-1:] or exit_code}."
+            f"Django could not start to read the migration state ({said}). "
+            "Fix: run sandbox.manage('check') to see the whole error."
         )
     answer = json.loads(line[len(_MARKER) :])
     if "error" in answer:
@@ -278,6 +357,9 @@ def _probe_error(error: dict, project: Path, args: tuple[str, ...]) -> StateErro
         return StateError(
             f"App '{app}' {problem} '{target}'. Fix: choose one of {choices} (a unique prefix such as 0001 works)."
         )
+    problem = database_file.file_error(error.get("sqlite") or "", error["message"], "")
+    if problem is not None:  # the probe reads the database through a read-only connection, as readers do
+        return StateError(str(problem))
     found = diagnose(args, "", error["traceback"], 1, project)
     if found:
         return StateError(str(found))
@@ -319,6 +401,7 @@ def graph_from_answer(answer: dict) -> MigrationGraph:
         apps=answer["apps"],
         recorded_unknown=[tuple(k) for k in answer["recorded_unknown"]],
         unused_squashes=squashes,
+        tables=answer.get("tables", {}),
     )
 
 
@@ -339,7 +422,7 @@ class PlanStep:
     @property
     def irreversible(self) -> list[str]:
         """Return the operations that cannot run in this step's direction."""
-        return [op["description"] for op in self.operations if self.backwards and not op["reversible"]]
+        return [operation_text(op, True) for op in self.operations if self.backwards and not op["reversible"]]
 
 
 @dataclass(frozen=True)
@@ -370,7 +453,7 @@ class Plan:
                 "app": s.app_label,
                 "migration": s.name,
                 "direction": "unapply" if s.backwards else "apply",
-                "operation": op["description"],
+                "operation": operation_text(op, s.backwards),
                 "reversible": op["reversible"],
             }
             for i, s in enumerate(self.steps, 1)
@@ -394,11 +477,29 @@ class Plan:
 
 def _describe_step_operation(step: PlanStep, op: dict) -> str:
     """Describe one operation as migrate --plan does: 'Undo ...' backwards, marked if irreversible."""
+    text = operation_text(op, step.backwards)
     if not step.backwards:
-        return f"- {op['description']}"
+        return f"- {text}"
     if not op["reversible"]:
-        return f"! {op['description']} -> IRREVERSIBLE"
-    return f"- Undo {op['description']}"
+        return f"! {text} -> IRREVERSIBLE"
+    return f"- Undo {text}"
+
+
+def operation_text(op: dict, backwards: bool = False) -> str:
+    """Describe an operation; for RunPython and RunSQL, name the code that runs in this direction."""
+    code = op.get("code")
+    if not code:
+        return op["description"]
+    ran = code.get("backwards" if backwards else "forwards")
+    if op["operation"] == "RunPython":
+        if ran is None:
+            forwards = code.get("forwards")
+            named = f" {forwards['name']}()" if forwards else ""
+            return f"RunPython{named} has no reverse function"
+        return f"RunPython {ran['name']}()" + (f": {ran['doc']}" if ran["doc"] else "")
+    if ran is None:
+        return "RunSQL has no reverse SQL"
+    return "RunSQL: " + " ".join(str(ran).split())[:120]
 
 
 def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:

@@ -9,12 +9,14 @@ time, which stays in the frame's ``applied`` column.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .diff import diff
-from .graphs import is_contrib_table
-from .state import State
+from .palette import TABLE_STYLES
+from .state import State, django_apps, django_tables
 
 __all__ = [
     "migrations_frame",
@@ -25,30 +27,25 @@ __all__ = [
     "schema_table",
 ]
 
-_STYLES = {
-    "applied": "background-color: #c8e6c9",
-    "added": "background-color: #c8e6c9",
-    "unapplied": "background-color: #ffcdd2; text-decoration: line-through",
-    "removed": "background-color: #ffcdd2; text-decoration: line-through",
-    "changed": "background-color: #fff59d",
-}
-
 
 def _state_of(source) -> State:
     return source if isinstance(source, State) else source.state()
 
 
-# Django's own apps, whose migrations fill the first rows of every project's table.
-CONTRIB_APPS = frozenset({"admin", "auth", "contenttypes", "sessions", "messages", "staticfiles", "sites"})
-
-
 def migrations_frame(
-    source, *, previous: State | None = None, app_label: str | None = None, include_contrib: bool = True
+    source,
+    *,
+    previous: State | None = None,
+    app_label: str | None = None,
+    include_contrib: bool = True,
+    contrib_apps: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Return the django_migrations rows with their order, plus rows unapplied since ``previous``.
 
     Columns: order (1 = applied first), id, app, name, applied (the real
     timestamp), change ('applied' if new since previous, 'unapplied' if gone).
+    Without ``include_contrib``, Django's own apps (``contrib_apps``, or what a
+    sandbox's probe reports) are left out.
     """
     rows = _state_of(source).applied.copy()
     rows.insert(0, "order", range(1, len(rows) + 1))
@@ -62,7 +59,7 @@ def migrations_frame(
     if app_label is not None:
         rows = rows[rows["app"] == app_label]
     if not include_contrib:
-        rows = rows[~rows["app"].isin(CONTRIB_APPS)]
+        rows = rows[~rows["app"].isin(django_apps(source, contrib_apps))]
     return rows.reset_index(drop=True)
 
 
@@ -76,7 +73,7 @@ class Table(Styler):
 
 def _style(frame: pd.DataFrame, uuid: str, hidden: list[str]) -> Styler:
     """Colour each row by its change; a fixed uuid keeps stored notebook outputs identical."""
-    styler = Table(frame).apply(lambda row: [_STYLES.get(row["change"], "")] * len(row), axis=1)
+    styler = Table(frame).apply(lambda row: [TABLE_STYLES.get(row["change"], "")] * len(row), axis=1)
     return styler.hide(axis="index").hide(subset=hidden, axis="columns").set_uuid(uuid)
 
 
@@ -87,15 +84,23 @@ def migrations_table(
     app_label: str | None = None,
     include_contrib: bool = True,
     show_time: bool = False,
+    contrib_apps: Iterable[str] | None = None,
 ) -> Styler:
     """Style the django_migrations rows: newly applied green, unapplied red and struck through."""
-    frame = migrations_frame(source, previous=previous, app_label=app_label, include_contrib=include_contrib)
+    frame = migrations_frame(
+        source, previous=previous, app_label=app_label, include_contrib=include_contrib, contrib_apps=contrib_apps
+    )
     frame["order"] = frame["order"].astype("string").fillna("")
     return _style(frame, "migrations", [] if show_time else ["applied"])
 
 
 def schema_frame(
-    source, *, previous: State | None = None, table: str | None = None, include_contrib: bool = False
+    source,
+    *,
+    previous: State | None = None,
+    table: str | None = None,
+    include_contrib: bool = False,
+    contrib_tables: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Return one row per column with a change column; removed columns come from ``previous``."""
     state = _state_of(source)
@@ -118,20 +123,29 @@ def schema_frame(
     if table is not None:
         frame = frame[frame["table"] == table]
     elif not include_contrib:
-        frame = frame[~frame["table"].map(is_contrib_table)]
+        frame = frame[~frame["table"].isin(django_tables(source, contrib_tables))]
     return frame.sort_values(["table"], kind="stable").reset_index(drop=True)
 
 
 def schema_table(
-    source, *, previous: State | None = None, table: str | None = None, include_contrib: bool = False
+    source,
+    *,
+    previous: State | None = None,
+    table: str | None = None,
+    include_contrib: bool = False,
+    contrib_tables: Iterable[str] | None = None,
 ) -> Styler:
     """Style the schema: added columns green, removed red and struck through, changed yellow."""
-    frame = schema_frame(source, previous=previous, table=table, include_contrib=include_contrib)
-    styler = Table(frame).apply(lambda row: [_STYLES.get(row["change"].split(":")[0], "")] * len(row), axis=1)
+    frame = schema_frame(
+        source, previous=previous, table=table, include_contrib=include_contrib, contrib_tables=contrib_tables
+    )
+    styler = Table(frame).apply(lambda row: [TABLE_STYLES.get(row["change"].split(":")[0], "")] * len(row), axis=1)
     return styler.hide(axis="index").set_uuid(f"schema-{table or 'all'}")
 
 
-def row_counts_frame(source, *, previous: State | None = None, include_contrib: bool = False) -> pd.DataFrame:
+def row_counts_frame(
+    source, *, previous: State | None = None, include_contrib: bool = False, contrib_tables: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Return every table with its rows now, rows before, and 'added'/'removed'/'changed'."""
     now = _state_of(source).tables
     before = previous.tables if previous is not None else now
@@ -142,12 +156,14 @@ def row_counts_frame(source, *, previous: State | None = None, include_contrib: 
     frame = merged.rename(columns={"rows_before": "before"})[["table", "rows", "before", "change"]]
     frame = frame.astype({"rows": "Int64", "before": "Int64"}).astype({"change": str})
     if not include_contrib:
-        frame = frame[~frame["table"].map(is_contrib_table)]
+        frame = frame[~frame["table"].isin(django_tables(source, contrib_tables))]
     return frame.sort_values("table").reset_index(drop=True)
 
 
-def row_counts_table(source, *, previous: State | None = None, include_contrib: bool = False) -> Styler:
+def row_counts_table(
+    source, *, previous: State | None = None, include_contrib: bool = False, contrib_tables: Iterable[str] | None = None
+) -> Styler:
     """Style the row counts: new tables green, dropped tables red, changed counts yellow."""
-    frame = row_counts_frame(source, previous=previous, include_contrib=include_contrib)
+    frame = row_counts_frame(source, previous=previous, include_contrib=include_contrib, contrib_tables=contrib_tables)
     hidden = [] if previous is not None else ["before", "change"]
     return _style(frame, "row-counts", hidden)

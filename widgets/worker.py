@@ -14,9 +14,10 @@ A caller that names the sandbox's settings module gets more: a *warm* zygote
 for that sandbox, forked from the first one, that has already run
 ``django.setup()`` for the sandbox's current code and loaded its migration
 files. Commands fork from it and start in milliseconds, whatever the size of
-the project. It is keyed by the code's fingerprint (every ``.py`` file's name,
-size and modification time), so an edit to settings, models or migrations
-makes a new one; a kernel keeps at most ``MAX_WARM`` of them and closes those
+the project. It remembers the code it was set up with (every ``.py`` file's
+name, size and modification time), so an edit to settings, models or an
+existing migration makes a new one, while a migration file that
+``makemigrations`` adds keeps it (see ``still_valid``); a kernel keeps at most ``MAX_WARM`` of them and closes those
 idle for ``IDLE_SECONDS``. If set-up fails (a syntax error in models.py, say),
 the command runs from the cold zygote and shows Django's own error.
 """
@@ -37,15 +38,19 @@ import threading
 import time
 from pathlib import Path
 
+from .bounded import LIMIT, BoundedOutput, decode
+
 __all__ = [
     "DISABLE_ENV",
     "Worker",
     "WarmWorker",
+    "code_files",
     "code_fingerprint",
     "enabled",
     "prewarm",
     "run",
     "shutdown",
+    "still_valid",
     "warm_pids",
     "worker",
     "zygote_pid",
@@ -89,8 +94,13 @@ class _Server:
     def close(self) -> None:
         raise NotImplementedError
 
-    def run(self, argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str]) -> Outcome | None:
-        """Run ``argv`` (interpreter first) in a forked child; return None if the zygote could not start it."""
+    def run(
+        self, argv: list[str], cwd: Path, input: str | None, timeout: float, env: dict[str, str], limit: int = LIMIT
+    ) -> Outcome | None:
+        """Run ``argv`` (interpreter first) in a forked child; return None if the zygote could not start it.
+
+        ``limit`` bounds the bytes kept of each of stdout and stderr (see bounded.py).
+        """
         if self.python != argv[0]:
             return None  # another interpreter's zygote would run the wrong Python
         started = self._start(argv[1:], cwd, input is not None, env)
@@ -98,7 +108,7 @@ class _Server:
             return None
         pid, stdin, stdout, stderr, status = started
         data = input.encode("utf-8", "replace") if input is not None else b""
-        out, err, wait_status, timed_out = _communicate(pid, stdin, data, stdout, stderr, status, timeout)
+        out, err, wait_status, timed_out = _communicate(pid, stdin, data, stdout, stderr, status, timeout, limit)
         exit_code = os.waitstatus_to_exitcode(wait_status) if wait_status is not None else -1
         return _text(out), _text(err), exit_code, timed_out
 
@@ -222,6 +232,7 @@ class WarmWorker(_Server):
     def __init__(self, control: socket.socket, status: socket.socket, pid: int, fingerprint: str, python: str) -> None:
         self.control, self.status, self.pid, self.fingerprint = control, status, pid, fingerprint
         self.python = python
+        self.files: dict[str, tuple[int, int, int]] = {}  # the code it was set up with
         self.used = time.monotonic()
 
     def wait_ready(self) -> str:
@@ -255,51 +266,75 @@ class WarmWorker(_Server):
 
 
 def _communicate(
-    pid: int, stdin: int | None, data: bytes, stdout: int, stderr: int, status: socket.socket, timeout: float
+    pid: int,
+    stdin: int | None,
+    data: bytes,
+    stdout: int,
+    stderr: int,
+    status: socket.socket,
+    timeout: float,
+    limit: int = LIMIT,
 ) -> tuple[bytes, bytes, int | None, bool]:
-    """Feed stdin, collect stdout and stderr, and wait for the exit status; kill the group on timeout."""
-    chunks: dict[int, list[bytes]] = {stdout: [], stderr: []}
+    """Feed stdin, collect stdout and stderr, and wait for the exit status; kill the group on timeout.
+
+    Each stream keeps at most its first and last ``limit / 2`` bytes (BoundedOutput), so a
+    flood of output never grows the kernel. Once the child has exited, whatever
+    it left running in its process group is killed: nothing outlives a command.
+    """
+    chunks = {stdout: BoundedOutput(limit), stderr: BoundedOutput(limit)}
     wait_status = None
     timed_out = False
     deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        for fd in (stdout, stderr):
-            selector.register(fd, selectors.EVENT_READ)
-        selector.register(status, selectors.EVENT_READ)
-        if stdin is not None:
-            os.set_blocking(stdin, False)
-            if data:
-                selector.register(stdin, selectors.EVENT_WRITE)
-            else:
-                os.close(stdin)
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if timed_out:
-                    break  # something outside the child's group still holds a pipe open
-                _kill_group(pid)
-                timed_out = True
-                deadline = time.monotonic() + _KILL_GRACE
-                continue
-            for key, _ in selector.select(remaining):
-                if key.fd == stdin:
-                    data = _feed(selector, stdin, data)
-                elif key.fileobj is status:
-                    wait_status = _exit_status(status.recv(64), wait_status)
-                    selector.unregister(status)
+    try:
+        with selectors.DefaultSelector() as selector:
+            for fd in (stdout, stderr):
+                selector.register(fd, selectors.EVENT_READ)
+            selector.register(status, selectors.EVENT_READ)
+            if stdin is not None:
+                os.set_blocking(stdin, False)
+                if data:
+                    selector.register(stdin, selectors.EVENT_WRITE)
                 else:
-                    chunk = os.read(key.fd, 65536)
-                    if chunk:
-                        chunks[key.fd].append(chunk)
+                    os.close(stdin)
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if timed_out:
+                        break  # something outside the child's group still holds a pipe open
+                    _kill_group(pid)
+                    timed_out = True
+                    deadline = time.monotonic() + _KILL_GRACE
+                    continue
+                for key, _ in selector.select(remaining):
+                    if key.fd == stdin:
+                        data = _feed(selector, stdin, data)
+                    elif key.fileobj is status:
+                        wait_status = _exit_status(status.recv(64), wait_status)
+                        selector.unregister(status)
+                        # The child is gone (or the zygote is): end what it left in its group, such as a
+                        # background process still holding our pipes. The group's id cannot have been
+                        # reused while any member lives, and a fresh reuse needs a whole cycle of pids.
+                        _kill_group(pid)
                     else:
-                        selector.unregister(key.fd)
-        for key in list(selector.get_map().values()):
-            if key.fd == stdin:
-                os.close(stdin)
+                        chunk = os.read(key.fd, 65536)
+                        if chunk:
+                            chunks[key.fd].append(chunk)
+                        else:
+                            selector.unregister(key.fd)
+            for key in list(selector.get_map().values()):
+                if key.fd == stdin:
+                    os.close(stdin)
+    except BaseException:
+        # Interrupted (the notebook's stop button): the command must not run on unseen.
+        _kill_group(pid)
+        for fd in (stdout, stderr):
+            os.close(fd)
+        status.close()
+        raise
     for fd in (stdout, stderr):
         os.close(fd)
     status.close()
-    return b"".join(chunks[stdout]), b"".join(chunks[stderr]), wait_status, timed_out
+    return chunks[stdout].value(), chunks[stderr].value(), wait_status, timed_out
 
 
 def _feed(selector: selectors.BaseSelector, stdin: int, data: bytes) -> bytes:
@@ -328,9 +363,7 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _text(data: bytes) -> str:
-    """Decode as subprocess does in text mode: UTF-8 with replacement, universal newlines."""
-    return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+_text = decode  # UTF-8 with replacement and universal newlines, as subprocess's text mode
 
 
 # ----- one zygote per kernel process ---------------------------------------------
@@ -394,11 +427,13 @@ def run(
     env: dict[str, str],
     *,
     settings: str | None = None,
+    limit: int = LIMIT,
 ) -> Outcome | None:
     """Run ``argv`` through a zygote; return None when the caller should run a plain subprocess.
 
     With ``settings`` (the sandbox's settings module), the command forks from
-    a warm zygote set up for the sandbox's current code.
+    a warm zygote set up for the sandbox's current code. ``limit`` bounds the
+    bytes kept of each output stream.
     """
     if not enabled() or len(argv) < 2 or not os.path.isabs(str(argv[0])) or str(argv[1]).startswith("-"):
         return None
@@ -409,25 +444,51 @@ def run(
         return None
     argv = [str(arg) for arg in argv]
     warm = _warm_for(fast, Path(cwd), settings, env) if settings else None
-    outcome = warm.run(argv, Path(cwd), input, timeout, env) if warm is not None else None
-    return outcome if outcome is not None else fast.run(argv, Path(cwd), input, timeout, env)
+    outcome = warm.run(argv, Path(cwd), input, timeout, env, limit) if warm is not None else None
+    return outcome if outcome is not None else fast.run(argv, Path(cwd), input, timeout, env, limit)
+
+
+def code_files(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Return every Python file under folder with its size, modification time and inode; links are not followed."""
+    files = {}
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not os.path.isfile(os.path.join(root, d, "pyvenv.cfg"))]
+        for name in names:
+            if name.endswith(".py") or name.startswith(".env"):
+                path = os.path.join(root, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                files[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return files
 
 
 def code_fingerprint(folder: Path) -> str:
-    """Hash the name, size and modification time of every Python file under folder; links are not followed."""
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(
-            d for d in dirs if d not in _SKIP_DIRS and not os.path.isfile(os.path.join(root, d, "pyvenv.cfg"))
-        )
-        for name in sorted(files):
-            if name.endswith(".py") or name.startswith(".env"):
-                try:
-                    stat = os.stat(os.path.join(root, name))
-                except OSError:
-                    continue
-                digest.update(f"{root}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
-    return digest.hexdigest()
+    """Hash the name, size and modification time of every Python file under folder."""
+    files = code_files(folder)
+    return hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+
+
+def _is_migration(path: str) -> bool:
+    """Return True for a migration file (not the package's __init__)."""
+    folder, name = os.path.split(path)
+    return os.path.basename(folder) == "migrations" and name != "__init__.py"
+
+
+def still_valid(then: dict[str, tuple[int, int, int]], now: dict[str, tuple[int, int, int]]) -> bool:
+    """Return True if a Django set up with the files ``then`` still matches the files ``now``.
+
+    Any change to code outside migration files needs a new set-up. A migration
+    file that was added or removed does not: Django lists the migrations folder
+    each time and imports a new file afresh, so a ``makemigrations`` keeps the
+    warm zygote. A migration file that was edited does, since the old module
+    is already imported.
+    """
+    for path in then.keys() | now.keys():
+        if then.get(path) != now.get(path) and not (_is_migration(path) and (path not in then or path not in now)):
+            return False
+    return True
 
 
 def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> WarmWorker | None:
@@ -435,11 +496,12 @@ def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> Wa
     # libpq reads PG* variables when a connection opens, in the child: they do not call for another set-up.
     rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE" and not k.startswith("PG")))
     key = (fast.python, str(cwd.resolve()), settings, hashlib.sha256(repr(rest).encode()).hexdigest())
-    fingerprint = code_fingerprint(cwd)
+    files = code_files(cwd)
+    fingerprint = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
     # One set-up at a time: two threads asking for the same sandbox share the first one's.
     with _WARM_LOCK:
         warm = _warm.get(key)
-        if warm is not None and (warm.fingerprint != fingerprint or not warm.alive()):
+        if warm is not None and (not still_valid(warm.files, files) or not warm.alive()):
             with _LOCK:
                 del _warm[key]
             warm.close()
@@ -452,6 +514,7 @@ def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> Wa
                 _failed.add((key, fingerprint))
                 return None
             warm = made
+            warm.files = files
         warm.used = time.monotonic()
         with _LOCK:
             _warm.pop(key, None)

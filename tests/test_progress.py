@@ -1,0 +1,114 @@
+"""The progress record: each check counts, a solved exercise gets its order, a teacher reads any workspace."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from lesson_answers import index_count
+
+from widgets import KitError, Sandbox, progress
+from widgets import exercises as check
+from widgets.catalogue import EXERCISES
+from widgets.progress_record import PROGRESS_COLUMNS, record_check, record_path
+
+
+@pytest.fixture
+def learner(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
+    """Return a migrated sandbox in a workspace of its own, so its record starts empty."""
+    return Sandbox.copy_of(sandbox.path, "learner", workspace=tmp_path / "alice")
+
+
+def row(workspace: Path, exercise_id: str) -> dict:
+    frame = progress(workspace)
+    return frame.loc[frame["exercise"] == exercise_id].iloc[0].to_dict()
+
+
+def test_an_empty_workspace_lists_every_exercise_not_done(learner: Sandbox) -> None:
+    frame = progress(learner.workspace)
+    assert list(frame.columns) == PROGRESS_COLUMNS
+    assert list(frame["exercise"]) == list(EXERCISES)
+    assert list(frame["notebook"]) == [exercise.notebook for exercise in EXERCISES.values()]
+    assert not frame["done"].any() and frame["order"].isna().all() and (frame["checks"] == 0).all()
+
+
+def test_checks_count_and_the_first_pass_gets_the_next_order(learner: Sandbox) -> None:
+    workspace = learner.workspace
+    right = index_count(learner)
+    check.exercise("04-index-count", ..., sandbox=learner)
+    assert row(workspace, "04-index-count")["checks"] == 0, "an untouched answer cell is not an attempt"
+    check.exercise("04-index-count", right + 1, sandbox=learner)
+    first = row(workspace, "04-index-count")
+    assert (first["notebook"], first["done"], first["checks"]) == ("04-reading-the-sql", False, 1)
+    assert pd.isna(first["order"])
+    check.exercise("04-index-count", right, sandbox=learner)
+    check.exercise("06-merge-conflict", sandbox=learner)  # nothing conflicts in a fresh sandbox: done
+    check.exercise("04-index-count", right + 1, sandbox=learner)  # a later wrong answer does not undo it
+    done = progress(workspace).set_index("exercise")
+    assert done.loc["04-index-count", ["done", "order", "checks"]].tolist() == [True, 1, 3]
+    assert done.loc["06-merge-conflict", ["done", "order", "checks"]].tolist() == [True, 2, 1]
+    assert done["done"].sum() == 2
+
+
+def test_the_record_is_small_json_with_order_and_no_time(learner: Sandbox) -> None:
+    check.exercise("06-merge-conflict", sandbox=learner)
+    path = record_path(learner.workspace)
+    assert path == learner.workspace / ".kit" / "progress.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record == {"solved": 1, "exercises": {"06-merge-conflict": {"checks": 1, "order": 1}}}
+    leftovers = [p.name for p in path.parent.iterdir() if p.name.startswith(".progress-")]
+    assert leftovers == [], "the staged file was renamed into place"
+
+
+def test_two_kernels_checking_at_once_lose_no_count(tmp_path: Path) -> None:
+    workspace = tmp_path / "busy"
+    workspace.mkdir()
+
+    def checks() -> None:
+        for _ in range(25):
+            record_check("03-app-zero", False, workspace)
+
+    threads = [threading.Thread(target=checks) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert row(workspace, "03-app-zero")["checks"] == 100
+
+
+def test_a_damaged_record_is_set_aside_not_fatal(learner: Sandbox) -> None:
+    path = record_path(learner.workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json", encoding="utf-8")
+    assert not progress(learner.workspace)["done"].any()
+    assert path.read_text(encoding="utf-8") == "{not json", "reading alone never moves the learner's file"
+    assert check.exercise("06-merge-conflict", sandbox=learner)
+    assert path.with_name("progress.broken.json").read_text(encoding="utf-8") == "{not json"
+    assert row(learner.workspace, "06-merge-conflict")["order"] == 1
+
+
+def test_a_teacher_reads_each_learners_workspace(tmp_path: Path) -> None:
+    alice = Sandbox.fresh("lesson", migrated=False, workspace=tmp_path / "alice")
+    bob = Sandbox.fresh("lesson", migrated=False, workspace=tmp_path / "bob")
+    record_check("02-likes-field", True, alice.workspace)
+    record_check("02-likes-field", False, bob.workspace)
+    assert row(tmp_path / "alice", "02-likes-field")["done"]
+    assert not row(str(tmp_path / "bob"), "02-likes-field")["done"]
+    with pytest.raises(KitError, match="There is no workspace at"):
+        progress(tmp_path / "carol")
+
+
+def test_the_table_shows_done_rows_in_green_and_no_missing_values(learner: Sandbox) -> None:
+    check.exercise("06-merge-conflict", sandbox=learner)
+    frame = progress(learner.workspace)
+    html = frame._repr_html_()
+    styles = html.split("</style>")[0]
+    green_rows = set(re.findall(r"T_progress_row(\d+)_col", styles))
+    assert green_rows == {str(list(EXERCISES).index("06-merge-conflict"))} and "#c8e6c9" in styles
+    assert "✔" in html and "<NA>" not in html and "nan" not in html
+    assert "06-merge-conflict" in repr(frame) and repr(frame).splitlines()[0].split() == PROGRESS_COLUMNS
+    assert type(frame[frame["done"]]).__name__ == "DataFrame", "a filtered table is a plain DataFrame"

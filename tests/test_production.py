@@ -41,7 +41,7 @@ def test_the_differences_are_explained(sqlite_and_postgresql) -> None:
     assert "rebuilds it" in text and "ACCESS EXCLUSIVE" in text and "DROP DEFAULT" in text
     assert comparison.locks()["lock"].tolist() == ["ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE"]
     page = comparison._repr_html_()
-    assert "<th style='text-align:left'>SQLite</th>" in page and 'RENAME TO &quot;boards_topic&quot;' in page
+    assert "<th style='text-align:left'>SQLite</th>" in page and "RENAME TO &quot;boards_topic&quot;" in page
     assert "What differs" in str(comparison)
 
 
@@ -146,7 +146,7 @@ def test_panel_flows_on_postgresql(pg_sandbox: Sandbox, psql) -> None:
     lab.sql_picker.value, lab.side_by_side.value = "0003_topic_views", True
     lab.run_action("sqlmigrate")
     assert lab.comparison.layout.display != "none"
-    assert 'RENAME TO &quot;boards_topic&quot;' in lab.comparison.value and "ADD COLUMN" in lab.comparison.value
+    assert "RENAME TO &quot;boards_topic&quot;" in lab.comparison.value and "ADD COLUMN" in lab.comparison.value
     assert lab.last.command == "sqlmigrate boards 0003_topic_views on SQLite and PostgreSQL"
 
     lab.run_action("migrate", target="0002_post")  # a rollback: previewed with its risks, nothing run yet

@@ -155,3 +155,23 @@ def test_the_server_stops_when_the_last_kernel_exits(own_workspace: Path, postgr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [True]
     assert (tmp_path / ".kit" / "postgres" / "PG_VERSION").is_file()
     assert not (tmp_path / ".kit" / "postgres" / "postmaster.pid").exists()  # stopped at that kernel's exit
+
+
+def test_copy_of_moves_a_project_onto_postgresql(postgres_server, psql) -> None:
+    original = scenarios.example_project("shop")
+    sqlite_copy = Sandbox.copy_of(original, "shop-on-sqlite")
+    copy = Sandbox.copy_of(original, "shop-on-postgresql", database="postgresql")
+    try:
+        assert copy.database == "postgresql" and sqlite_copy.database == "sqlite"
+        mine = copy.applied_migrations()[["app", "name"]].values.tolist()
+        assert sorted(mine) == sorted(sqlite_copy.applied_migrations()[["app", "name"]].values.tolist())
+        for table in ("orders_order", "orders_orderline", "catalog_product"):
+            (rows,) = psql(copy, f"SELECT COUNT(*) FROM {table}")
+            assert int(rows[0]) == int(sqlite_copy.tables().set_index("table").loc[table, "rows"]), table
+        assert copy.migrate("orders", "zero").ok
+        assert psql(copy, "SELECT to_regclass('orders_order')") == [["NULL"]]
+        copy.reset()
+        assert int(psql(copy, "SELECT COUNT(*) FROM orders_order")[0][0]) > 0
+    finally:
+        copy.delete()
+        sqlite_copy.delete()

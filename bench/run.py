@@ -10,7 +10,9 @@ Sections: (a) each panel action through the kit versus the same
 ``python manage.py ...`` run bare; (b) ``Sandbox.fresh()`` versus copying the
 project and migrating by hand; (c) refreshing every view after an action;
 (d) the 1,000- and 5,000-migration graph views (``bench/graphs.py``);
-(e) each notebook's run time and the kernel's peak memory.
+(e) each notebook's run time and the kernel's peak memory; (f) the same
+actions, ``fresh`` and refresh on a PostgreSQL sandbox (the embedded server)
+next to SQLite, plus the PostgreSQL-only views (side-by-side SQL, risks).
 """
 
 from __future__ import annotations
@@ -380,6 +382,83 @@ def _memory(notebook) -> dict:
     return {"kernel_kib": 0}
 
 
+# ----- (f) PostgreSQL next to SQLite ----------------------------------------------------------
+
+
+def bench_postgres(repeats: int) -> list[Row]:
+    """Time fresh, each panel action and the refresh on PostgreSQL, with the SQLite time as the baseline."""
+    from widgets import postgres
+
+    reason = postgres.available()
+    if reason is not None:
+        return [Row("f", "PostgreSQL sandboxes", None, note=f"not measured: {reason}")]
+    started = time.perf_counter()
+    Sandbox.fresh("bench-pg", database="postgresql")
+    first = time.perf_counter() - started
+    timings = {engine: _engine_timings(engine, repeats) for engine in ("postgresql", "sqlite")}
+    rows = [Row("f", "server start + first Sandbox.fresh (once per workspace)", first)]
+    for what, pg_time in timings["postgresql"].items():
+        lite = timings["sqlite"].get(what)
+        target, met = ("< 1 s", pg_time < 1) if what.startswith("Sandbox.fresh") else ("", None)
+        rows.append(Row("f", what, pg_time, lite, "SQLite" if lite is not None else "", target, met))
+    return rows
+
+
+def _engine_timings(engine: str, repeats: int) -> dict[str, float]:
+    """Return the median time of each measured step on one database engine."""
+    sandbox = Sandbox.fresh(f"bench-{engine}", database=engine)
+    checked(sandbox.migrate("boards", "0001"))
+    sandbox.snapshot("at-0001")
+    checked(sandbox.migrate())
+    sandbox.snapshot("migrated")
+    sandbox.edit("boards/models.py", STARTER, STARTER + VIEWS)
+    sandbox.snapshot("edited")
+    sandbox.restore("migrated")
+    steps = [
+        ("Sandbox.fresh() (server running)", None, lambda: Sandbox.fresh(f"bench-{engine}-fresh", database=engine)),
+        ("makemigrations", "edited", lambda: checked(sandbox.makemigrations("boards"))),
+        ("migrate (forwards)", "at-0001", lambda: checked(sandbox.migrate())),
+        ("migrate boards 0001 (backwards)", "migrated", lambda: checked(sandbox.migrate("boards", "0001"))),
+        ("showmigrations", "migrated", lambda: checked(sandbox.showmigrations())),
+        ("sqlmigrate boards 0002", "migrated", lambda: checked(sandbox.sqlmigrate("boards", "0002"))),
+        ("snapshot", "migrated", lambda: sandbox.snapshot("bench")),
+        ("restore", "migrated", lambda: sandbox.restore("bench")),
+    ]
+    timings = {}
+    for what, start, action in steps:
+        setup = (lambda label=start: sandbox.restore(label)) if start else None
+        if setup:
+            setup()
+        action()  # warm-up
+        timings[what] = median_time(action, setup, repeats)
+    sandbox.restore("migrated")
+    scenarios.add_views_field(sandbox)
+    from widgets.compare import compare_sql
+    from widgets.panels import MigrationLab
+    from widgets.rollback import rollback_preview
+
+    reads = {
+        "state (django_migrations, schema, rows)": sandbox.state,
+        "migration_graph() (probe)": sandbox.migration_graph,
+        "plan('boards', '0001') (probe)": lambda: sandbox.plan("boards", "0001"),
+        "rollback_preview('boards', '0002')": lambda: rollback_preview(sandbox, "boards", "0002"),
+        "compare_sql('boards', '0003'): SQL side by side": lambda: compare_sql(sandbox, "boards", "0003"),
+    }
+    lab = MigrationLab(sandbox)
+    reads["MigrationLab.refresh() (the panel)"] = lab.refresh
+    for what, action in reads.items():
+        action()
+        timings[what] = median_time(action, None, repeats)
+    if engine == "postgresql":
+        from widgets.risks import risk_report
+
+        checked(sandbox.migrate("boards", "0002"))
+        risks = lambda: risk_report(sandbox, "boards", "0003")  # noqa: E731
+        risks()
+        timings["risk_report('boards', '0003'): probe + squawk"] = median_time(risks, None, repeats)
+    return timings
+
+
 # ----- the table ---------------------------------------------------------------------------
 
 SECTIONS = {
@@ -388,6 +467,7 @@ SECTIONS = {
     "c": "(c) refreshing the views after an action (after adding Topic.views)",
     "d": "(d) big migration graphs (probe + DOT + SVG)",
     "e": "(e) notebooks, each in a fresh kernel",
+    "f": "(f) PostgreSQL (embedded server) next to SQLite",
 }
 
 
@@ -450,6 +530,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats, 1,000-migration graph only, no notebooks")
     parser.add_argument("--repeats", type=int, help="runs per measurement (default 7, 3 with --quick)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
+    parser.add_argument("--sections", default="abcdef", help="which sections to run, for example 'af' (default all)")
     parser.add_argument(
         "--output", type=Path, help="where to write the table (default bench/results.md; --quick only prints)"
     )
@@ -460,13 +541,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         workspace = Path(tmp)
         os.environ[WORKSPACE_ENV] = str(workspace)
-        run_section(rows, "a", lambda: bench_actions(repeats))
-        run_section(rows, "b", lambda: bench_fresh(repeats, workspace))
-        run_section(rows, "c", lambda: bench_refresh(repeats))
-        run_section(rows, "d", lambda: bench_graphs(repeats, args.quick))
-        if not (args.quick or args.no_notebooks):
-            run_section(rows, "e", lambda: bench_notebooks(workspace))
+        measures = {
+            "a": lambda: bench_actions(repeats),
+            "b": lambda: bench_fresh(repeats, workspace),
+            "c": lambda: bench_refresh(repeats),
+            "d": lambda: bench_graphs(repeats, args.quick),
+            "e": lambda: bench_notebooks(workspace),
+            "f": lambda: bench_postgres(repeats),
+        }
+        for section, measure in measures.items():
+            skipped = section == "e" and (args.quick or args.no_notebooks)
+            if section in args.sections and not skipped:
+                run_section(rows, section, measure)
         worker.shutdown()
+        if "widgets.postgres" in sys.modules:  # stop the workspace's server before its folder goes
+            sys.modules["widgets.postgres"].release(workspace)
     text = header(repeats, (load_before, os.getloadavg()[0])) + table(rows)
     print("\n" + text)
     output = args.output or (None if args.quick else RESULTS)

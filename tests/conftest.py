@@ -9,6 +9,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -87,13 +89,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Give the whole test session its own workspace and template cache, never the repository's."""
-    root = tmp_path_factory.mktemp("workspace")
+    """Give the whole test session its own workspace and template cache, never the repository's.
+
+    Not under pytest's own temporary folder: pytest makes that private again
+    whenever a run starts, and the embedded PostgreSQL server (run as its own
+    user when the tests run as root) must reach its data folder inside.
+    """
+    root = Path(tempfile.mkdtemp(prefix="kit-tests-")).resolve()
     patcher = pytest.MonkeyPatch()
     patcher.setenv(WORKSPACE_ENV, str(root))
     patcher.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("template-cache")))
     yield root
     patcher.undo()
+    if "widgets.postgres" in sys.modules:
+        sys.modules["widgets.postgres"].release(root)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _name(request: pytest.FixtureRequest) -> str:
@@ -167,3 +177,50 @@ def untouched(bystander: Sandbox):
         assert tree_digest(bystander.path) == before[1], "another sandbox was modified"
 
     return check
+
+
+def _postgres_reason() -> str | None:
+    from widgets import postgres
+
+    return postgres.available()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(workspace: Path):
+    """Return the session workspace's PostgreSQL server (embedded, started once); skip where it cannot run."""
+    reason = _postgres_reason()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL sandboxes cannot run on this machine: {reason}")
+    from widgets import postgres
+
+    return postgres.server(workspace)
+
+
+@pytest.fixture
+def pg_sandbox(request: pytest.FixtureRequest, postgres_server) -> Sandbox:
+    """Return a migrated sandbox whose database is PostgreSQL."""
+    sandbox = Sandbox.fresh(f"pg-{_name(request)}", database="postgresql")
+    yield sandbox
+    sandbox.delete()
+
+
+def _psql(sandbox: Sandbox, sql: str) -> list[list[str]]:
+    """Run one query with PostgreSQL's own psql (the binary pgserver ships), as a superuser; rows as text."""
+    from widgets import postgres
+
+    server = postgres.server(sandbox.workspace)
+    done = subprocess.run(
+        [str(postgres.program("psql")), "-X", "-At", "-P", "null=NULL", "-F", "\t", "-h", server.params["host"]]
+        + ["-p", str(server.params["port"]), "-U", "postgres", "-d", sandbox.database_name, "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [line.split("\t") for line in done.stdout.splitlines() if line]
+
+
+@pytest.fixture
+def psql():
+    """Return a function that runs one query with psql, to check the kit's readers against PostgreSQL itself."""
+    return _psql

@@ -19,7 +19,7 @@ from lesson_answers import (
     tracker_migrations,
 )
 
-from widgets import KitError, Sandbox, scenarios
+from widgets import KitError, Sandbox, pg_locks, scenarios
 from widgets import exercises as check
 from widgets.catalogue import EXERCISES
 from widgets.checks import normalise_command, normalise_count, normalise_name
@@ -491,3 +491,38 @@ def test_10_tables_after_book_and_boards_back(sandbox: Sandbox) -> None:
     assert not verdict and "boards is not at 0002_post yet" in verdict.message
     assert sandbox.migrate("boards", "0002_post").ok
     assert check.exercise("10-boards-back", sandbox=sandbox)
+
+
+def test_12_safe_likes_wants_a_migration_then_a_safe_one(pg_sandbox: Sandbox) -> None:
+    verdict = check.exercise("07-safe-likes", sandbox=pg_sandbox)
+    assert not verdict and "nothing of boards waits to be deployed" in verdict.message
+
+    scenarios.add_views_field(pg_sandbox, migrate=False)
+    verdict = check.exercise("07-safe-likes", sandbox=pg_sandbox)
+    assert not verdict and verdict.message.startswith("boards.0003_topic_views is not safe yet (")
+
+    assert pg_sandbox.migrate("boards", "0002").ok
+    pg_sandbox.file("boards/migrations/0003_topic_views.py").unlink()
+    pg_sandbox.edit("boards/models.py", scenarios.VIEWS_LINE, scenarios.SAFE_VIEWS_LINE)
+    assert pg_sandbox.makemigrations("boards").ok
+    verdict = check.exercise("07-safe-likes", sandbox=pg_sandbox)
+    assert verdict and "boards.0003_topic_views can be deployed" in verdict.message
+
+
+def test_12_index_without_blocking_wants_an_index_then_concurrently(pg_sandbox: Sandbox, sandbox: Sandbox) -> None:
+    verdict = check.exercise("07-index-without-blocking", sandbox=sandbox)
+    assert not verdict and "needs the PostgreSQL sandbox" in verdict.message
+    verdict = check.exercise("07-index-without-blocking", sandbox=pg_sandbox)
+    assert not verdict and "there is no index on boards_post.created_at" in verdict.message
+
+    index = '\n    class Meta:\n        indexes = [models.Index(fields=["created_at"], name="post_created_idx")]\n'
+    pg_sandbox.edit("boards/models.py", POST_LAST_FIELD, POST_LAST_FIELD + index)
+    assert pg_sandbox.makemigrations("boards").ok and pg_sandbox.migrate().ok
+    verdict = check.exercise("07-index-without-blocking", sandbox=pg_sandbox)
+    assert not verdict and "plain CREATE INDEX" in verdict.message
+
+    assert pg_sandbox.migrate("boards", "0002").ok
+    pg_locks.make_concurrent(pg_sandbox, "boards", "0003")
+    assert pg_sandbox.migrate("boards").ok
+    verdict = check.exercise("07-index-without-blocking", sandbox=pg_sandbox)
+    assert verdict and "builds it CONCURRENTLY" in verdict.message

@@ -2,9 +2,12 @@
 
 Run by the kit as ``python _probe.py COMMAND ...`` with the sandbox as the
 working directory. Read-only: the database is read through a read-only
-SQLite connection and Django's own connection is never opened.
+connection (SQLite's mode=ro; on PostgreSQL the kit's reader role with
+read-only transactions) and Django's own connection is never opened, except
+read-only for a preview.
 """
 
+import functools
 import json
 import os
 import sqlite3
@@ -48,15 +51,38 @@ def _setup(read_only_connection=False):
 
 
 def _open_read_only():
-    """Point Django's SQLite connection at the same file opened read-only (Django passes uri=True)."""
+    """Point Django's connection at the same database, read-only (SQLite's mode=ro, PostgreSQL's read-only role)."""
     from django.db import connection
 
+    connection.close()
+    if _is_postgresql():
+        _read_only_postgresql(connection.settings_dict)
+        return
     path = _database_file()
     if path is None:
-        raise RuntimeError("the kit's preview reads SQLite databases only")
+        raise RuntimeError("the kit's preview reads SQLite and PostgreSQL databases only")
     name = f"{path.resolve().as_uri()}?mode=ro" if path.is_file() else "file:kit-preview?mode=memory"
-    connection.close()
     connection.settings_dict["NAME"] = name
+
+
+def _read_only_postgresql(settings_dict):
+    """Make a PostgreSQL settings entry read-only: the kit's reader role, read-only transactions by default."""
+    from django.conf import settings
+
+    reader = getattr(settings, "KIT_READ_ONLY_USER", None)
+    if reader:
+        settings_dict["USER"] = reader
+        settings_dict["PASSWORD"] = ""
+    options = dict(settings_dict.get("OPTIONS") or {})
+    options["options"] = f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
+    options["application_name"] = "migration kit (read-only)"
+    settings_dict["OPTIONS"] = options
+
+
+def _is_postgresql():
+    from django.conf import settings
+
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 
 def _database_file():
@@ -69,12 +95,34 @@ def _database_file():
 
 def _recorded_rows():
     """Return the django_migrations rows keyed by (app, name), read-only."""
+    if _is_postgresql():
+        return _recorded_rows_postgresql()
     path = _database_file()
     if path is None or not path.is_file():
         return {}
     with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
         has_table = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'").fetchone()
         if not has_table:
+            return {}
+        return {
+            (app, name): {"app": app, "name": name}
+            for app, name in db.execute("SELECT app, name FROM django_migrations")
+        }
+
+
+def _recorded_rows_postgresql():
+    """Read django_migrations through psycopg on a read-only session, never through Django's connection."""
+    import psycopg
+    from django.db import connections
+
+    wrapper = connections["default"]
+    settings_dict = {**wrapper.settings_dict, "OPTIONS": dict(wrapper.settings_dict.get("OPTIONS") or {})}
+    _read_only_postgresql(settings_dict)
+    params = type(wrapper)(settings_dict).get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as db:
+        if db.execute("SELECT to_regclass('django_migrations')").fetchone()[0] is None:
             return {}
         return {
             (app, name): {"app": app, "name": name}
@@ -189,18 +237,82 @@ def plan(app_label, target):
     return _plan(app_label, target, with_sql=False)
 
 
-def preview(app_label, target):
+def preview(app_label, target, vendor=""):
     """Describe the plan with each step's SQL, as sqlmigrate prints it, and the rows each drop loses.
 
     One process for the whole preview: Django's connection is opened read-only
-    (SQLite's mode=ro), because collecting SQL asks the schema editor, as
-    sqlmigrate does.
+    (SQLite's mode=ro, PostgreSQL's read-only role), because collecting SQL
+    asks the schema editor, as sqlmigrate does. With ``vendor`` naming the
+    other database ('postgresql' for a SQLite sandbox), each step's SQL is the
+    SQL Django would run there (its connection comes on stdin, read-only).
     """
     _setup(read_only_connection=True)
-    return _plan(app_label, target, with_sql=True)
+    return _plan(app_label, target, with_sql=True, sql_vendor=vendor or None)
 
 
-def _plan(app_label, target, with_sql):
+def sql_compare(app_label, name):
+    """Collect one migration's SQL, forwards and backwards, for SQLite and PostgreSQL in one process.
+
+    The sandbox's own database is read through its read-only connection; the
+    other one is an empty database (SQLite in memory, or the PostgreSQL
+    connection given on stdin), enough for what sqlmigrate prints.
+    """
+    _setup(read_only_connection=True)
+    from django.db import connection
+
+    answer = {"vendor": connection.vendor, "sql": {}}
+    for vendor in ("sqlite", "postgresql"):
+        other = connection if vendor == connection.vendor else _other_connection(vendor)
+        if other is None:
+            answer["sql"][vendor] = None
+            continue
+        loader = _loader(other)
+        migration = _migration(loader, app_label, name)
+        if isinstance(migration, dict):
+            return migration
+        answer["name"] = migration.name
+        state_before = functools.partial(loader.project_state, (migration.app_label, migration.name), at_end=False)
+        answer["sql"][vendor] = {
+            "forwards": _sql(other, migration, False, state_before),
+            "backwards": _sql(other, migration, True, state_before),
+        }
+    return answer
+
+
+def _other_connection(vendor):
+    """Return a connection to an empty database of the other engine, or None if the kit gave none."""
+    from django.db.utils import ConnectionHandler
+
+    if vendor == "sqlite":
+        entry = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    else:
+        given = json.loads(sys.stdin.read() or "{}") if not sys.stdin.isatty() else {}
+        entry = given.get("postgresql")
+        if not entry:
+            return None
+        entry.setdefault("OPTIONS", {})["options"] = "-c default_transaction_read_only=on"
+        entry["OPTIONS"]["application_name"] = "migration kit (read-only)"
+    return ConnectionHandler({"default": entry})["default"]
+
+
+def _loader(connection):
+    from django.db.migrations.loader import MigrationLoader
+
+    return MigrationLoader(connection, ignore_no_migrations=True)
+
+
+def _migration(loader, app_label, name):
+    """Return the app's migration named by a unique prefix, or a refusal the kit turns into a sentence."""
+    if app_label not in loader.migrated_apps:
+        return _refusal("UnknownApp", app_label, sorted(loader.migrated_apps))
+    known = sorted(n for app, n in loader.disk_migrations if app == app_label)
+    matches = [n for n in known if n.startswith(name)]
+    if len(matches) != 1:
+        return _refusal("AmbiguousTarget" if matches else "UnknownTarget", name, matches or known)
+    return loader.disk_migrations[(app_label, matches[0])]
+
+
+def _plan(app_label, target, with_sql, sql_vendor=None):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -216,10 +328,13 @@ def _plan(app_label, target, with_sql):
             return _refusal("AmbiguousTarget" if matches else "UnknownTarget", target, matches or known)
         node = (app_label, matches[0])
     tables = _existing_tables(connection) if with_sql else None
+    sql_on = None
+    if sql_vendor and sql_vendor != connection.vendor:
+        sql_on = _other_connection(sql_vendor)
     states = _StatesBefore(loader)
     plan = executor.migration_plan([node])
-    steps = [_step(loader, connection, m, backwards, tables, states) for m, backwards in plan]
-    return {"target": [app_label, node[1]], "steps": steps}
+    steps = [_step(loader, connection, m, backwards, tables, states, sql_on) for m, backwards in plan]
+    return {"target": [app_label, node[1]], "steps": steps, "sql_vendor": (sql_on or connection).vendor}
 
 
 class _StatesBefore:
@@ -254,7 +369,7 @@ class _StatesBefore:
         return self.cache[chain[0]] if chain else self.cache[key]
 
 
-def _step(loader, connection, migration, backwards, tables, states):
+def _step(loader, connection, migration, backwards, tables, states, sql_on=None):
     """Describe one step; with ``tables`` (a preview), add its SQL and the rows its drops lose."""
     key = (migration.app_label, migration.name)
     before = states(key)
@@ -266,22 +381,28 @@ def _step(loader, connection, migration, backwards, tables, states):
         "operations": [_describe(migration, op, backwards, before, after) for op in migration.operations],
     }
     if tables is not None:
-        step["sql"] = _sql(connection, migration, backwards, before)
+        # The project state does not depend on the database: the SQL of another vendor comes from the same one.
+        step["sql"] = _sql(sql_on or connection, migration, backwards, lambda: before)
         for op in step["operations"]:
             for dropped in op["drops"]:
                 dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
     return step
 
 
-def _sql(connection, migration, backwards, before):
-    """Return the step's SQL exactly as sqlmigrate prints it, or the error that stops sqlmigrate."""
+def _sql(connection, migration, backwards, state_before):
+    """Return the step's SQL exactly as sqlmigrate prints it, or the error that stops sqlmigrate.
+
+    ``state_before`` returns the project state before the migration (built
+    inside the try: Django may fail there too, as sqlmigrate would).
+    """
     try:
-        # What loader.collect_sql does for one step, from the state already built (apply and unapply change it).
+        # What loader.collect_sql does for one step, from a state given (apply and unapply change it: clone).
+        before = state_before().clone()
         with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
             if backwards:
-                migration.unapply(before.clone(), editor, collect_sql=True)
+                migration.unapply(before, editor, collect_sql=True)
             else:
-                migration.apply(before.clone(), editor, collect_sql=True)
+                migration.apply(before, editor, collect_sql=True)
         statements = editor.collected_sql
     except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
         return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
@@ -342,7 +463,53 @@ def _describe(migration, operation, backwards, before, after):
         gone.append(_column(before, app, operation.model_name, operation.name))
     if type(operation).__name__ in ("RunPython", "RunSQL"):
         effect["code"] = _code_of(operation)
+    effect["risks"] = _risks(operation, backwards, app, before)
     return effect
+
+
+def _risks(operation, backwards, app_label, before):
+    """Name what makes an operation unsafe while the previous version of the code still runs."""
+    from django.db.migrations import operations as ops
+    from django.db.models import NOT_PROVIDED
+
+    risks = []
+    name = type(operation).__name__
+    if isinstance(operation, ops.AddField):
+        if backwards:
+            risks.append("column_dropped")
+        elif _not_null_without_db_default(operation.field, NOT_PROVIDED):
+            risks.append("not_null_without_db_default")
+    elif isinstance(operation, ops.RemoveField):
+        risks.append("column_added_back" if backwards else "column_dropped")
+    elif isinstance(operation, ops.AlterField) and not backwards:
+        old = _old_field(before, app_label, operation)
+        if old is not None and old.null and _not_null_without_db_default(operation.field, NOT_PROVIDED):
+            risks.append("set_not_null")
+    elif isinstance(operation, (ops.RenameField, ops.RenameModel)):
+        risks.append("renamed")
+    elif isinstance(operation, ops.DeleteModel) and not backwards:
+        risks.append("table_dropped")
+    elif isinstance(operation, ops.CreateModel) and backwards:
+        risks.append("table_dropped")
+    if name == "RunPython" and operation.reverse_code is None:
+        risks.append("no_reverse")
+    if name == "RunSQL" and operation.reverse_sql is None:
+        risks.append("no_reverse")
+    return risks
+
+
+def _not_null_without_db_default(field, not_provided):
+    """Return True for a column that rows must fill but the database itself gives no default."""
+    if field.many_to_many or field.null:
+        return False
+    return getattr(field, "db_default", not_provided) is not_provided
+
+
+def _old_field(state, app_label, operation):
+    try:
+        return state.apps.get_model(app_label, operation.model_name)._meta.get_field(operation.name)
+    except Exception:  # the model or field is not in the state (a squash, a custom operation)
+        return None
 
 
 def _tables_of(state, app_label, model_name):
@@ -510,7 +677,14 @@ def _column_of(field, connection):
     return [field.column, db_type, bool(field.null) and not field.primary_key, bool(field.primary_key), *reference]
 
 
-COMMANDS = {"graph": graph, "plan": plan, "preview": preview, "database": database, "states": states}
+COMMANDS = {
+    "graph": graph,
+    "plan": plan,
+    "preview": preview,
+    "sql_compare": sql_compare,
+    "database": database,
+    "states": states,
+}
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -320,6 +320,7 @@ def warm_up(cwd: str, env: dict) -> tuple[tuple[bytes, bytes], dict]:
 
         get_commands()
         MigrationLoader(None, ignore_no_migrations=True)  # imports every migration file
+        _import_backend()
         _warm_checks()
         _close_connections()
         sys.stdout.flush()
@@ -342,6 +343,16 @@ def warm_up(cwd: str, env: dict) -> tuple[tuple[bytes, bytes], dict]:
     # Django's settings set TZ for the process; a fresh process would have it in its environment too.
     extra = {"TZ": os.environ["TZ"]} if "TZ" in os.environ and "TZ" not in env else {}
     return (printed[0], printed[1]), extra
+
+
+def _import_backend() -> None:
+    """Import the default database's backend (psycopg for PostgreSQL) without connecting."""
+    try:
+        from django.db import connections
+
+        connections["default"].ops  # noqa: B018 - creating the wrapper imports the backend
+    except Exception:  # a broken DATABASES setting fails again, and visibly, in the command
+        pass
 
 
 def _warm_checks() -> None:

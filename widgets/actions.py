@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .commands import DEFAULT_TIMEOUT, CommandResult
 from .errors import KitError
@@ -33,6 +33,7 @@ __all__ = [
     "same_question",
     "showmigrations",
     "snapshot",
+    "sql_side_by_side",
     "sqlmigrate",
     "targets",
 ]
@@ -53,6 +54,7 @@ class Outcome:
     result: CommandResult | None = None
     plan: Plan | None = None
     notes: list[str] = field(default_factory=list)
+    html: str = ""  # a richer view of the same answer, for the panel (the SQL side by side)
 
     @property
     def prompt(self) -> Prompt | None:
@@ -145,9 +147,29 @@ def unapplies(graph: MigrationGraph, app_label: str, target: str) -> bool | None
 def migrate(
     sandbox: Sandbox, app_label: str, target: str, *, plan: Plan | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> Outcome:
-    """Run ``migrate app_label target``, printing the plan above Django's output."""
+    """Run ``migrate app_label target``, printing the plan above Django's output.
+
+    On PostgreSQL the plan comes with each step's locks and risk warnings,
+    read before anything runs (a rollback's are in its preview already).
+    """
+    risks = _forward_risks(sandbox, app_label, target, plan)
     result = sandbox.migrate(app_label, target, timeout=timeout)
-    return _from_result("migrate", result, plan)
+    outcome = _from_result("migrate", result, plan)
+    if risks:
+        outcome = replace(outcome, terminal=f"{plan}\n\n{risks}\n\n{result.terminal()}")
+    return outcome
+
+
+def _forward_risks(sandbox: Sandbox, app_label: str, target: str, plan: Plan | None) -> str:
+    """Return the risk report of a forwards plan on a PostgreSQL sandbox, or '' (SQLite, rollback, nothing)."""
+    if sandbox.database != "postgresql" or plan is None or plan.direction != "forwards":
+        return ""
+    from .risks import risk_report  # squawk and PostgreSQL only: a SQLite panel never loads them
+
+    try:
+        return str(risk_report(sandbox, app_label, target))
+    except KitError as error:  # a missing linter must not stop the migration itself
+        return f"[i] No risk warnings: {error}"
 
 
 def showmigrations(sandbox: Sandbox, app_label: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
@@ -164,6 +186,24 @@ def sqlmigrate(
         raise KitError("sqlmigrate needs a migration, not zero. Fix: pick a migration name such as 0001_initial.")
     result = sandbox.manage("sqlmigrate", *(["--backwards"] if backwards else []), app_label, name, timeout=timeout)
     return _from_result("sqlmigrate", result)
+
+
+def sql_side_by_side(sandbox: Sandbox, app_label: str, name: str) -> Outcome:
+    """Show one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL side by side."""
+    if not name or name == "zero":
+        raise KitError("sqlmigrate needs a migration, not zero. Fix: pick a migration name such as 0001_initial.")
+    from .compare import compare_sql  # starts the workspace's PostgreSQL server: only when asked
+
+    comparison = compare_sql(sandbox, app_label, name)
+    message = f"The SQL of {app_label}.{comparison.name} on SQLite and on PostgreSQL, side by side."
+    return Outcome(
+        "sqlmigrate",
+        f"sqlmigrate {app_label} {comparison.name} on SQLite and PostgreSQL",
+        True,
+        message,
+        str(comparison),
+        html=comparison._repr_html_(),
+    )
 
 
 def reset(sandbox: Sandbox) -> Outcome:

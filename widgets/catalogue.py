@@ -26,11 +26,13 @@ from .checks import (
     choice_is,
     count_is,
     field_added,
+    index_built_concurrently,
     migration_exists,
     name_is,
     no_conflicts,
     own_migrations,
     reversible,
+    safe_to_deploy,
 )
 from .errors import KitError
 from .rehearsal import round_trip
@@ -370,6 +372,20 @@ _ALL = [
         sandbox="11-your-own-project",
         question="On the copy, roll catalog back to its squashed migration",
         verdict=_state(lambda sandbox: at_squash(sandbox, "catalog")),
+    ),
+    Exercise(
+        id="07-safe-likes",
+        notebook="07-migrations-in-production",
+        sandbox="07-migrations-in-production",
+        question="Add a likes field to Post and make its migration, safe to deploy while the old code runs",
+        verdict=_state(lambda sandbox: safe_to_deploy(sandbox, "boards")),
+    ),
+    Exercise(
+        id="07-index-without-blocking",
+        notebook="07-migrations-in-production",
+        sandbox="07-migrations-in-production",
+        question="Index Post.created_at without blocking the site's writes, and apply it",
+        verdict=_state(lambda sandbox: index_built_concurrently(sandbox, "boards_post", "created_at")),
     ),
 ]
 

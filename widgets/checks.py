@@ -18,6 +18,8 @@ from .sandbox import Sandbox
 
 __all__ = [
     "Check",
+    "index_built_concurrently",
+    "safe_to_deploy",
     "NotReady",
     "all_applied",
     "all_of",
@@ -356,3 +358,55 @@ def choice_is(answer: object, options: Sequence[str], verdict: Callable[[str], C
         return Check(False, f"{answer!r}: answer with one of the commands the question names, {choices}.")
     found = verdict(command)
     return found if found else Check(False, f"{found.message} Hint: {hint}")
+
+
+def safe_to_deploy(sandbox: Sandbox, app_label: str) -> Check:
+    """Check that the app has migrations waiting and that every one is safe to deploy on PostgreSQL."""
+    from .risks import TIMEOUT_RULES, UNSAFE, risk_report  # squawk and PostgreSQL: only for the production lesson
+
+    leaf = sandbox.migration_graph().leaf_nodes.get(app_label)
+    if not leaf:
+        return Check(False, f"{app_label} has no migrations: is the app name right?")
+    report = risk_report(sandbox, app_label, leaf[0])
+    if not report.steps:
+        return Check(False, f"nothing of {app_label} waits to be deployed: change models.py and run makemigrations.")
+    for step in report.steps:
+        if step.verdict == UNSAFE:
+            first = next(w for w in step.warnings if w["rule"] not in TIMEOUT_RULES)
+            return Check(False, f"{step.migration} is not safe yet ({first['rule']}): {first['fix']}")
+    names = ", ".join(step.migration for step in report.steps)
+    return Check(True, f"{names} can be deployed while the old code runs (with a lock_timeout).")
+
+
+def index_built_concurrently(sandbox: Sandbox, table: str, column: str) -> Check:
+    """Check that an index on table(column) exists in PostgreSQL and that its migration builds it CONCURRENTLY."""
+    if sandbox.database != "postgresql":
+        return Check(False, "this exercise needs the PostgreSQL sandbox: use the one made in the setup cell.")
+    found = sandbox.query(
+        "SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0] "
+        "WHERE t.relname = %s AND a.attname = %s AND NOT x.indisprimary AND x.indisvalid ORDER BY 1",
+        (table, column),
+    )
+    app_label = table.split("_", 1)[0]
+    made = [
+        (path.stem, name)
+        for name in found["name"]
+        for path in sorted(sandbox.file(f"{app_label}/migrations").glob("0*.py"))
+        if name in path.read_text(encoding="utf-8")
+    ]
+    if not made:
+        return Check(
+            False,
+            f"there is no index on {table}.{column} made by a migration yet: add one to the model's "
+            "Meta.indexes, run makemigrations, then migrate.",
+        )
+    migration, name = made[-1]
+    sql = sandbox.sqlmigrate(app_label, migration).stdout
+    if "CONCURRENTLY" not in sql:
+        return Check(
+            False,
+            f"{migration} builds {name} with a plain CREATE INDEX, which blocks writes: "
+            "use AddIndexConcurrently with atomic = False (pg_locks.make_concurrent does it).",
+        )
+    return Check(True, f"{name} exists and {migration} builds it CONCURRENTLY: the site kept writing meanwhile.")

@@ -128,6 +128,7 @@ def run_manage(
     settings: str | None = None,
     pass_settings: bool = False,
     python: str | None = None,
+    env: dict[str, str] | None = None,
     warm: bool = True,
 ) -> CommandResult:
     """Run ``python manage.py *args`` in ``project`` and return its result; never hang.
@@ -139,14 +140,16 @@ def run_manage(
     ``python`` is the interpreter to run (the project's own virtual
     environment, say); the kit's own Python by default. ``warm=False`` runs it
     from the plain zygote (a copy that lives a second needs no warm Django).
+    ``env`` adds variables to the kit's environment (the session name and
+    lock_timeout of a PostgreSQL sandbox's command, say).
     """
     project = Path(project)
     args = tuple(str(arg) for arg in args)
-    env = child_env() | ({"DJANGO_SETTINGS_MODULE": settings} if settings and pass_settings else {})
+    full_env = child_env() | ({"DJANGO_SETTINGS_MODULE": settings} if settings and pass_settings else {}) | (env or {})
     started = time.perf_counter()
     argv = [python or sys.executable, "manage.py", *args]
     warm_for = settings if warm else None
-    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, env, settings=warm_for)
+    stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, full_env, settings=warm_for)
     duration = time.perf_counter() - started
     stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
     prompt = find_prompt(stdout, stderr) if exit_code != 0 else None

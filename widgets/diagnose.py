@@ -270,6 +270,19 @@ def _irreversible(f: _Failure) -> Diagnosis | None:
 
 
 @_rule
+def _lock_timeout(f: _Failure) -> Diagnosis | None:
+    if "canceling statement due to lock timeout" not in f.stderr:
+        return None
+    return Diagnosis(
+        "PostgreSQL gave up waiting for a lock (lock_timeout): another session holds the table, so this "
+        "migration's transaction was rolled back and nothing of it was applied.",
+        "run migrate again once that session's transaction has ended (pg_locks.migrate_with_lock_timeout retries "
+        "for you); in production, keep the timeout short and retry, so the site never queues behind the migration.",
+        "lock_timeout",
+    )
+
+
+@_rule
 def _cannot_open_database(f: _Failure) -> Diagnosis | None:
     if "unable to open database file" not in f.stderr:
         return None

@@ -121,6 +121,15 @@ class MigrationLab(ipw.VBox):
         self.sql_picker = ipw.Dropdown(description="migration", style={"description_width": "5.2em"})
         self.sql_picker.layout.width = "16.7em"
         self.backwards = ipw.Checkbox(description="--backwards", indent=False, layout={"width": "auto"})
+        self.side_by_side = ipw.Checkbox(
+            description="SQLite | PostgreSQL",
+            tooltip="sqlmigrate on SQLite and on PostgreSQL, side by side",
+            indent=False,
+            layout={"width": "auto"},
+        )
+        self.comparison = ipw.HTML()
+        self.comparison.add_class("mk-compare")
+        self.comparison.layout.display = "none"
         self.status = ipw.HTML()
         self.status.add_class("mk-status")
         self.terminal = ipw.HTML(f'<pre class="mk-term">{_IDLE_TERMINAL}</pre>')
@@ -206,7 +215,8 @@ class MigrationLab(ipw.VBox):
         self.app_picker.observe(self._app_changed, names="value")
         for picker, key in ((self.target_picker, "target"), (self.sql_picker, "migration")):
             picker.observe(self._picker(key), names="value")
-        for box, key in ((self.name_text, "name"), (self.dry_run, "dry_run"), (self.backwards, "backwards")):
+        boxes = ((self.name_text, "name"), (self.dry_run, "dry_run"), (self.backwards, "backwards"))
+        for box, key in (*boxes, (self.side_by_side, "side_by_side")):
             box.observe(self._picker(key), names="value")
         self.graph_view.on_click(self._node_clicked)
         self.time_machine.migrate_here.on_click(self._migrate_here)
@@ -230,12 +240,12 @@ class MigrationLab(ipw.VBox):
             [
                 ipw.HBox([self.app_picker, b["makemigrations"], self.name_text, self.dry_run]),
                 ipw.HBox([self.target_picker, b["migrate"], b["showmigrations"]]),
-                ipw.HBox([self.sql_picker, self.backwards, b["sqlmigrate"]]),
+                ipw.HBox([self.sql_picker, self.backwards, b["sqlmigrate"], self.side_by_side]),
                 ipw.HBox([b["reset"], b["snapshot"], b["restore"], b["undo"]]),
             ]
         )
         controls.add_class("mk-controls")
-        output = ipw.VBox([self.terminal, self.changes])
+        output = ipw.VBox([self.comparison, self.terminal, self.changes])
         history = ipw.VBox([self.history_view])
         views = {
             "graph": self.graph_view,
@@ -367,8 +377,12 @@ class MigrationLab(ipw.VBox):
     # ----- showing ---------------------------------------------------------------------------
 
     def _show_terminal(self) -> None:
-        shown = [o.terminal for o in self._outcomes_shown()]
+        outcomes = self._outcomes_shown()
+        shown = [o.terminal for o in outcomes]
         self.terminal.value = f'<pre class="mk-term">{_text(chr(10).join(shown))}</pre>'
+        # The side-by-side SQL stands above the terminal for the sqlmigrate that asked for it only.
+        self.comparison.value = outcomes[-1].html if outcomes else ""
+        self.comparison.layout.display = None if self.comparison.value else "none"
         self.history_view.value = views.history_html(self.history)
 
     def _outcomes_shown(self) -> list[Outcome]:

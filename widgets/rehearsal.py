@@ -79,6 +79,11 @@ def _in_copy(sandbox, targets: list[tuple[str, str]]) -> tuple[list[CommandResul
     The first reading is the data before anything ran; one more follows each
     command that succeeded. The copy is deleted whatever happens.
     """
+    if sandbox.database == "postgresql":
+        raise KitError(
+            "A rehearsal runs on a copy of the sandbox's SQLite file, and this sandbox keeps its data in PostgreSQL. "
+            "Fix: rehearse on a SQLite sandbox (Sandbox.fresh(name)), or read the rollback preview's rows lost."
+        )
     copy = sandbox.workspace / ".kit" / "rehearsals" / f"{sandbox.name}-{uuid.uuid4().hex[:8]}"
     copy.parent.mkdir(parents=True, exist_ok=True)
     meta = sandbox._meta()

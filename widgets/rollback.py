@@ -11,6 +11,7 @@ from .commands import stable_text
 from .diagnose import diagnose
 from .rehearsal import Rehearsal
 from .rehearsal import rehearse as _rehearse
+from .risks import RiskReport, risks_from_preview
 from .state import Plan, plan_from_steps
 
 __all__ = ["RollbackPreview", "rollback_preview"]
@@ -28,6 +29,7 @@ class RollbackPreview:
     sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
     drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
     rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
+    risks: RiskReport | None = None  # on PostgreSQL: squawk's and the kit's warnings, step by step
 
     @property
     def is_rollback(self) -> bool:
@@ -75,6 +77,8 @@ class RollbackPreview:
             lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
         if self.rehearsal is not None:
             lines += ["", str(self.rehearsal)]
+        if self.risks is not None and self.risks.steps:
+            lines += ["", str(self.risks)]
         for app, name, sql in self.sql:
             lines += ["", f"-- SQL to unapply {app}.{name}", sql]
         return "\n".join(lines)
@@ -94,6 +98,8 @@ class RollbackPreview:
             parts.append(self.drops.assign(column=whole).to_html(index=False))
         if self.rehearsal is not None:
             parts.append(self.rehearsal._repr_html_())
+        if self.risks is not None and self.risks.steps:
+            parts.append(self.risks._repr_html_())
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
         return "\n".join(parts)
@@ -138,9 +144,13 @@ def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | N
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
     runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
     # An irreversible step stops Django before any data changes past it; the plan already says so.
-    automatic = rehearse is None and runs_code and not plan.irreversible
+    # A rehearsal copies the SQLite file: none on PostgreSQL unless asked for (then refused in one sentence).
+    automatic = rehearse is None and runs_code and not plan.irreversible and sandbox.database != "postgresql"
     tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
-    return RollbackPreview(app_label, target, plan, sql, pd.DataFrame(drops, columns=DROP_COLUMNS), tried)
+    # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
+    risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
+    frame = pd.DataFrame(drops, columns=DROP_COLUMNS)
+    return RollbackPreview(app_label, target, plan, sql, frame, tried, risks)
 
 
 def _step_sql(sandbox, step: dict) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from . import copying, disk, locks, stand_in, worker
+from . import postgres as _postgres
 from . import state as _state
 from .commands import DEFAULT_TIMEOUT, CommandResult, run_manage
 from .errors import EditError, KitError, SandboxNameError, SandboxPathError
@@ -102,13 +103,29 @@ class Sandbox:
     # ----- making and finding sandboxes -------------------------------------
 
     @classmethod
-    def fresh(cls, name: str, *, migrated: bool = True, workspace: Path | str | None = None) -> Sandbox:
-        """Make (or remake) a sandbox from the template; migrated unless told otherwise."""
+    def fresh(
+        cls,
+        name: str,
+        *,
+        migrated: bool = True,
+        workspace: Path | str | None = None,
+        database: str = "sqlite",
+    ) -> Sandbox:
+        """Make (or remake) a sandbox from the template; migrated unless told otherwise.
+
+        ``database="postgresql"`` gives the sandbox a database of its own on
+        the workspace's PostgreSQL server (started on demand) instead of a
+        SQLite file.
+        """
+        engine = _engine(database)
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         worker.prewarm()
         sandbox = cls(name, _workspace(workspace))
         meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
+        if engine == "postgresql":
+            meta |= {"engine": engine, "database": None, "postgres_database": sandbox._postgres_name()}
         with sandbox._lock("Sandbox.fresh()", make=True):
+            sandbox._forget_old_database(keep=meta.get("postgres_database"))
             existed = sandbox._exists()
             outcome = f"The sandbox '{name}' was not {'remade' if existed else 'made'}"
             kept = "it is as it was" if existed else "nothing of it is left"
@@ -160,13 +177,19 @@ class Sandbox:
         file inside its folder keeps that copied file). ``sandbox.notices`` says in plain
         sentences what was left out, which database the sandbox uses and which links point
         outside it; ``sandbox.outside_links()`` lists those links.
+        ``database="postgresql"`` moves the copy onto the workspace's PostgreSQL
+        server (a project on a SQLite file inside its folder): the same migrations
+        are applied there and the data is carried over with dumpdata and loaddata.
         """
+        engine = _engine(database or "sqlite")
         source = Path(project).expanduser().resolve()
         interpreter = _interpreter(python)
         if not (source / "manage.py").is_file():
             raise KitError(f"There is no manage.py in '{source.name}'. Fix: pass the folder that holds manage.py.")
-        if database not in (None, "sqlite"):
-            raise KitError(f"database={database!r} is not an option. Fix: leave it out, or pass database='sqlite'.")
+        if database not in (None, "sqlite", "postgresql"):
+            raise KitError(
+                f"database={database!r} is not an option. Fix: leave it out, or pass database='sqlite' or 'postgresql'."
+            )
         include = _check_include(include)
         named, forced = _manage_settings(source)
         settings = _check_settings(source, settings or named)
@@ -198,7 +221,12 @@ class Sandbox:
             # The copy is in place now: a failure from here on removes it whole.
             kept = f"the sandbox '{name}' was removed" if existed else "no sandbox was made"
             with disk.refused(failed, kept), sandbox._undone_on_failure(existed=False):
-                sandbox._copy_project(meta, database, forced, left_out)
+                sandbox._copy_project(meta, None if engine == "postgresql" else database, forced, left_out)
+                if engine == "postgresql":
+                    sandbox._forget_old_database()
+                    meta |= {"engine": engine, "postgres_database": sandbox._postgres_name()}
+                    sandbox._write_meta(meta)
+                    sandbox._postgres_from_copy()
         return sandbox
 
     @classmethod
@@ -220,7 +248,9 @@ class Sandbox:
 
     def _reset(self, meta: dict) -> None:
         """Copy the origin in place of the project, all or nothing; raise OSError if the disk refuses."""
-        if meta["origin"] == "template":
+        if meta.get("engine") == "postgresql":
+            self._reset_postgres(meta)
+        elif meta["origin"] == "template":
             database = _migrated_template_db(self.workspace) if meta["migrated"] else None
             self._replace_project(TEMPLATE_DIR, _TEMPLATE_COPY, {"db.sqlite3": database} if database else {})
         else:
@@ -248,6 +278,7 @@ class Sandbox:
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
         with self._lock("delete()"):
+            self._forget_old_database()
             error = self._remove()
             if error is not None:
                 raise disk.workspace_error(error, f"The sandbox '{self.name}' was not deleted", "what is left stays")
@@ -266,6 +297,8 @@ class Sandbox:
             kept = "the sandbox and its snapshots are as they were"
             with disk.refused(f"The snapshot '{label}' was not saved", kept):
                 self._save(self._snapshots / label)
+                if self.database == "postgresql":
+                    self._postgres().save(label)
         return label
 
     def _save(self, target: Path) -> None:
@@ -291,6 +324,13 @@ class Sandbox:
         with self._lock("restore()"):
             with disk.refused(f"The snapshot '{label}' was not put back", "the sandbox is as it was"):
                 self._replace_project(source, _SNAPSHOT_COPY)
+            if self.database == "postgresql":
+                if not self._postgres().restore(label):
+                    raise KitError(
+                        f"The database copy of snapshot '{label}' is gone (the server was reset). "
+                        f"Fix: take the snapshot again with sandbox.snapshot('{label}')."
+                    )
+                self._write_postgres_settings()
         return self
 
     def snapshots(self) -> list[str]:
@@ -387,8 +427,13 @@ class Sandbox:
 
     # ----- commands ------------------------------------------------------------
 
-    def manage(self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was."""
+    def manage(
+        self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None
+    ) -> CommandResult:
+        """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was.
+
+        ``env`` adds environment variables for this command only (``PGOPTIONS`` for a lock_timeout, say).
+        """
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
         command = args[0] if args else "manage.py"
         with self._lock(f"manage.py {command}"):
@@ -396,27 +441,45 @@ class Sandbox:
                 with disk.refused(f"{command} did not run", "the sandbox is unchanged"):
                     self._save(self._guard)
             meta = self._meta()
+            extra = (self._command_env(args) or {}) | (env or {})
             try:
                 result = run_manage(
                     self.path,
                     args,
                     input=input,
                     timeout=timeout,
-                    settings=meta["settings"],
+                    settings=self.run_settings,
                     pass_settings=bool(meta.get("set_settings")),
                     python=meta.get("python"),
+                    env=extra,
                 )
             except KeyboardInterrupt:  # the stop button: the command is killed, so undo it as a timeout is
+                if self.database == "postgresql":
+                    self._postgres().stop_sessions(extra["PGAPPNAME"])
                 if guarded:
                     outcome = f"{command} was interrupted but the sandbox was not put back"
                     with disk.refused(outcome, "it may hold part of what the command did"):
                         self._replace_project(self._guard, _SNAPSHOT_COPY)
                 raise
+            if result.timed_out and self.database == "postgresql":
+                # The stopped command's session may still wait for a lock: end it, so PostgreSQL rolls it back.
+                self._postgres().stop_sessions(extra["PGAPPNAME"])
             if result.timed_out and guarded:
                 outcome = f"{command} was stopped after {timeout:g} s but the sandbox was not put back"
                 with disk.refused(outcome, "it may hold part of what the command did"):
                     self._replace_project(self._guard, _SNAPSHOT_COPY)
         return result
+
+    def _command_env(self, args: tuple[str, ...]) -> dict[str, str] | None:
+        """Return what a command needs beyond the kit's environment: on PostgreSQL, the settings and a session name."""
+        if self.database != "postgresql":
+            return None
+        self._write_postgres_settings()
+        # libpq reads PGAPPNAME: pg_stat_activity then names the session after the command.
+        return {
+            "DJANGO_SETTINGS_MODULE": self.run_settings,
+            "PGAPPNAME": f"manage.py {args[0] if args else ''}".strip(),
+        }
 
     def makemigrations(
         self,
@@ -444,6 +507,7 @@ class Sandbox:
         fake: bool = False,
         plan: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        env: dict[str, str] | None = None,
     ) -> CommandResult:
         """Run migrate, for every app, one app, or one app to a target (``zero`` included)."""
         if target is not None and app_label is None:
@@ -451,7 +515,7 @@ class Sandbox:
         args = ["migrate", *([app_label] if app_label else []), *([target] if target else [])]
         args += ["--fake"] if fake else []
         args += ["--plan"] if plan else []
-        return self.manage(*args, timeout=timeout)
+        return self.manage(*args, timeout=timeout, env=env)
 
     def showmigrations(self, *app_labels: str) -> CommandResult:
         """Run showmigrations for every app or the ones named."""
@@ -493,6 +557,21 @@ class Sandbox:
         return self._meta()["settings"]
 
     @property
+    def run_settings(self) -> str:
+        """Return the settings module commands run with: the project's own, or the kit's PostgreSQL override."""
+        return _postgres.OVERRIDE_MODULE if self.database == "postgresql" else self.settings_module
+
+    @property
+    def database(self) -> str:
+        """Return the database engine of the sandbox: 'sqlite' or 'postgresql'."""
+        return self._meta().get("engine", "sqlite")
+
+    @property
+    def database_name(self) -> str | None:
+        """Return the PostgreSQL database's name, or None for a SQLite sandbox."""
+        return self._meta().get("postgres_database")
+
+    @property
     def python(self) -> str | None:
         """Return the interpreter that runs this sandbox's Django (its project's own), or None for the kit's."""
         return self._meta().get("python")
@@ -529,27 +608,36 @@ class Sandbox:
     @property
     def db_path(self) -> Path:
         """Return the path of the SQLite database file (it may not exist yet)."""
+        if self.database == "postgresql":
+            raise KitError(
+                f"The sandbox '{self.name}' keeps its data in PostgreSQL, not in a file. "
+                "Fix: read it with sandbox.query(...), or sandbox.database_name for psql."
+            )
         return self.file(self._meta().get("database") or "db.sqlite3")
+
+    def _source(self):
+        """Return what the state readers read: the SQLite file, or the PostgreSQL database."""
+        return self._postgres() if self.database == "postgresql" else self.db_path
 
     def applied_migrations(self) -> pd.DataFrame:
         """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
-        return _state.applied_migrations(self.db_path)
+        return _state.applied_migrations(self._source())
 
     def schema(self) -> pd.DataFrame:
         """Return one row per column of every table, foreign keys included; read-only."""
-        return _state.schema(self.db_path)
+        return _state.schema(self._source())
 
     def tables(self) -> pd.DataFrame:
         """Return every table with its row count; read-only."""
-        return _state.tables(self.db_path)
+        return _state.tables(self._source())
 
     def state(self) -> _state.State:
         """Return applied migrations, schema and row counts together; read-only."""
-        return _state.read_state(self.db_path)
+        return _state.read_state(self._source())
 
     def query(self, sql: str, params: tuple = ()) -> pd.DataFrame:
-        """Run one SELECT on a read-only connection to the sandbox database."""
-        return _state.query(self.db_path, sql, params)
+        """Run one SELECT on a read-only connection to the sandbox database (placeholders: ? on SQLite, %s on PostgreSQL)."""
+        return _state.query(self._source(), sql, params)
 
     def migration_graph(self) -> _state.MigrationGraph:
         """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only.
@@ -559,7 +647,8 @@ class Sandbox:
         """
         key = self._fingerprint()
         if self._graph_cache is None or self._graph_cache[0] != key:
-            self._graph_cache = (key, _state.migration_graph(self.path, self.settings_module, python=self.python))
+            self._prepare_probe()
+            self._graph_cache = (key, _state.migration_graph(self.path, self.run_settings, python=self.python))
         return self._graph_cache[1]
 
     def _fingerprint(self) -> tuple:
@@ -571,17 +660,41 @@ class Sandbox:
                 if name.endswith(".py"):
                     stat = os.stat(os.path.join(folder, name))
                     entries.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        if self.database == "postgresql":
+            return tuple(sorted(entries)), self._postgres().fingerprint()
         database = self.db_path
         db_stat = database.stat() if database.is_file() else None
         return tuple(sorted(entries)), db_stat and (db_stat.st_size, db_stat.st_mtime_ns, db_stat.st_ino)
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
-        return _state.plan(self.path, self.settings_module, app_label, target, python=self.python)
+        self._prepare_probe()
+        return _state.plan(self.path, self.run_settings, app_label, target, python=self.python)
 
-    def preview(self, app_label: str, target: str) -> dict:
-        """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only."""
-        return _state.preview(self.path, self.settings_module, app_label, target, python=self.python)
+    def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
+        """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only.
+
+        ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
+        """
+        self._prepare_probe()
+        other = self._other_database(sql_on) if sql_on else None
+        return _state.preview(self.path, self.run_settings, app_label, target, python=self.python, other=other)
+
+    def sql_compare(self, app_label: str, name: str) -> dict:
+        """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""
+        self._prepare_probe()
+        other = self._other_database("postgresql")
+        return _state.sql_compare(self.path, self.run_settings, app_label, name, python=self.python, other=other)
+
+    def _other_database(self, vendor: str) -> dict | None:
+        """Return the read-only connection a probe needs to collect SQL for another engine, if any."""
+        if _engine(vendor) != "postgresql" or self.database == "postgresql":
+            return None
+        server = _postgres.server(self.workspace)
+        entry = server.django_database(server.params.get("dbname") or "postgres")
+        if server.reader:
+            entry |= {"USER": server.reader, "PASSWORD": ""}
+        return {"postgresql": entry}
 
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"
@@ -668,6 +781,83 @@ class Sandbox:
             meta["notices"] = [copying.left_out_sentence(left_out), self._stand_in(meta, answer["engine"])]
         meta["notices"] = [notice for notice in meta["notices"] if notice]
         self._write_meta(meta)
+
+    # ----- PostgreSQL (widgets/postgres.py does the work; imported only for PostgreSQL sandboxes) -------
+
+    def _postgres(self, meta: dict | None = None):
+        """Return the sandbox's PostgreSQL database, the workspace's server started if needed."""
+        name = (meta or self._meta()).get("postgres_database")
+        if name is None:
+            raise KitError(f"The sandbox '{self.name}' uses SQLite. Fix: make it with database='postgresql'.")
+        return _postgres.Database(_postgres.server(self.workspace), name)
+
+    def _postgres_name(self) -> str:
+        return _postgres.database_name(_postgres.server(self.workspace), self.name)
+
+    def _write_postgres_settings(self, meta: dict | None = None) -> None:
+        """Write (or refresh, if the server moved) the settings module that points Django at the database."""
+        meta = meta or self._meta()
+        database = self._postgres(meta)
+        _postgres.write_settings_override(
+            self.path, meta["settings"], database.django_settings(), database.server.reader
+        )
+
+    def _prepare_probe(self) -> None:
+        if self.database == "postgresql":
+            self._write_postgres_settings()
+
+    def _reset_postgres(self, meta: dict) -> None:
+        """Copy the project back (no SQLite file) and make its database again, from the migrated template if asked."""
+        if meta["origin"] == "template":
+            self._replace_project(TEMPLATE_DIR, _TEMPLATE_COPY)
+            server = _postgres.server(self.workspace)
+            template = _migrated_template_postgres(self.workspace, server) if meta["migrated"] else None
+            self._postgres(meta).create(template=template)
+            self._write_postgres_settings(meta)
+            return
+        self._reset_copy(meta)
+        self._postgres_from_copy()
+
+    def _postgres_from_copy(self) -> None:
+        """Give a copied project the same migrations and data on PostgreSQL as in its SQLite file."""
+        applied = _state.applied_migrations(self._copied_sqlite())
+        self._postgres().create()
+        self._write_postgres_settings()
+        env = {"DJANGO_SETTINGS_MODULE": self.run_settings, "PGAPPNAME": "manage.py migrate"}
+        for app_label, name in _latest_per_app(applied):
+            _checked_run(self, ["migrate", "--noinput", app_label, name], env)
+        dump = self._kit / "copy-data.json"
+        sqlite_args = [
+            "dumpdata",
+            "--natural-foreign",
+            "--natural-primary",
+            "-e",
+            "contenttypes",
+            "-e",
+            "auth.permission",
+        ]
+        result = run_manage(
+            self.path, [*sqlite_args, "-o", str(dump)], settings=self.settings_module, python=self.python
+        )
+        if not result.ok:
+            raise KitError(f"The copy's data could not be read for PostgreSQL. {result.message}")
+        try:
+            _checked_run(self, ["loaddata", str(dump)], env)
+        finally:
+            dump.unlink(missing_ok=True)
+
+    def _copied_sqlite(self) -> Path:
+        """Return the copied project's SQLite file inside the sandbox."""
+        return self.file(self._meta().get("database") or "db.sqlite3")
+
+    def _forget_old_database(self, keep: str | None = None) -> None:
+        """Drop the PostgreSQL database (and its snapshot copies) an earlier sandbox of this name had, unless kept."""
+        if not self._meta_file.is_file():
+            return
+        old = json.loads(self._meta_file.read_text(encoding="utf-8"))
+        if old.get("engine") == "postgresql" and old.get("postgres_database") not in (None, keep):
+            database = _postgres.Database(_postgres.server(self.workspace), old["postgres_database"])
+            database.drop(self.snapshots())
 
     def _stand_in(self, meta: dict, engine: str) -> str:
         """Put the copy on its own SQLite database, migrated like the original if it can be read; say what was done."""
@@ -785,6 +975,27 @@ def _interpreter(python: Path | str | None) -> str | None:
         )
     # Not resolved: a virtual environment's python is a link, and resolving it would leave the environment.
     return str(path)
+
+
+def _engine(database: str) -> str:
+    """Return 'sqlite' or 'postgresql' for what the learner asked for; refuse anything else."""
+    engines = {"sqlite": "sqlite", "sqlite3": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+    if database not in engines:
+        raise KitError(f"The kit has no database called {database!r}. Fix: use database='sqlite' or 'postgresql'.")
+    return engines[database]
+
+
+def _latest_per_app(applied: pd.DataFrame) -> list[tuple[str, str]]:
+    """Return each app's last recorded migration (by name), the targets that reproduce a history."""
+    return sorted(applied.groupby("app")["name"].max().items()) if not applied.empty else []
+
+
+def _checked_run(sandbox: Sandbox, args: list[str], env: dict[str, str]) -> CommandResult:
+    """Run a command the kit needs to succeed; raise KitError with Django's reason if it does not."""
+    result = run_manage(sandbox.path, args, settings=sandbox.run_settings, python=sandbox.python, env=env)
+    if not result.ok:
+        raise KitError(f"The kit could not run {result.command} on PostgreSQL. {result.message}")
+    return result
 
 
 def _stdin(answers: list[str] | None) -> str | None:
@@ -959,3 +1170,32 @@ def _django_version() -> str:
         return importlib.metadata.version("django")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def _migrated_template_postgres(workspace: Path, server) -> str:
+    """Return a database with every template migration applied, built once per template version and server."""
+    name = f"{server.prefix}kit_template_{_source_hash(TEMPLATE_DIR)}"
+    if server.exists(name):
+        return name
+    build_name = f"{server.prefix}kit_build_{uuid.uuid4().hex[:12]}"
+    build = workspace / _KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
+    copying.copy_tree(TEMPLATE_DIR, build, _TEMPLATE_COPY)
+    database = _postgres.Database(server, build_name)
+    try:
+        database.create()
+        _postgres.write_settings_override(build, "djsandbox.settings", database.django_settings(), server.reader)
+        env = {"DJANGO_SETTINGS_MODULE": _postgres.OVERRIDE_MODULE, "PGAPPNAME": "manage.py migrate"}
+        result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT, env=env)
+        if not result.ok:
+            raise KitError(f"The template project does not migrate cleanly on PostgreSQL. {result.message}")
+        # Renamed only once complete, so a reader never copies half a template; another kernel may have won.
+        if not server.exists(name):
+            try:
+                server.admin("ALTER DATABASE {} RENAME TO {}", build_name, name)
+            except Exception:
+                if not server.exists(name):
+                    raise
+    finally:
+        database.drop()
+        disk.remove_tree(build)
+    return name

@@ -22,7 +22,10 @@ __all__ = [
     "digest",
     "example_project",
     "VIEWS_LINE",
+    "SAFE_VIEWS_LINE",
     "add_views_field",
+    "add_views_field_safely",
+    "add_subject_index",
     "create_author_book",
     "populate_author_book",
     "AUTHORS",
@@ -37,6 +40,9 @@ __all__ = [
 
 STARTER_LINE = '    starter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="topics")\n'
 VIEWS_LINE = "    views = models.PositiveIntegerField(default=0)\n"
+# The deploy-safe version: the default lives in the database, so old code that leaves the column out still inserts.
+SAFE_VIEWS_LINE = "    views = models.PositiveIntegerField(db_default=0)\n"
+SUBJECT_INDEX = '\n    class Meta:\n        indexes = [models.Index(fields=["subject"], name="topic_subject_idx")]\n'
 
 AUTHOR_MODEL = """from django.db import models
 
@@ -70,6 +76,20 @@ def add_views_field(sandbox: Sandbox, *, migrate: bool = True) -> CommandResult:
     """Add ``views`` to Topic, make 0003_topic_views and (by default) apply it."""
     sandbox.edit("boards/models.py", STARTER_LINE, STARTER_LINE + VIEWS_LINE)
     result = _checked(sandbox.makemigrations("boards"))
+    return _checked(sandbox.migrate()) if migrate else result
+
+
+def add_views_field_safely(sandbox: Sandbox, *, migrate: bool = True) -> CommandResult:
+    """Add ``views`` with a database default (db_default=0): 0003_topic_views, safe to deploy on PostgreSQL."""
+    sandbox.edit("boards/models.py", STARTER_LINE, STARTER_LINE + SAFE_VIEWS_LINE)
+    result = _checked(sandbox.makemigrations("boards"))
+    return _checked(sandbox.migrate()) if migrate else result
+
+
+def add_subject_index(sandbox: Sandbox, *, migrate: bool = False) -> CommandResult:
+    """Index Topic.subject through Meta.indexes: a migration with one AddIndex (CREATE INDEX, a SHARE lock)."""
+    sandbox.edit("boards/models.py", STARTER_LINE, STARTER_LINE + SUBJECT_INDEX)
+    result = _checked(sandbox.makemigrations("boards", name="topic_subject_idx"))
     return _checked(sandbox.migrate()) if migrate else result
 
 

@@ -112,6 +112,7 @@ class Choices:
     name: str = ""
     dry_run: bool = False
     backwards: bool = False
+    side_by_side: bool = False  # sqlmigrate on SQLite and PostgreSQL at once
     defaults: dict[str, str] = field(default_factory=dict)  # what the kit chose last, per picker
 
     def keep_or_default(self, key: str, options: list[str], default: str) -> None:
@@ -370,10 +371,18 @@ class LabSession:
     def _do_showmigrations(self, app_label: str | None = None) -> Outcome:
         return actions.showmigrations(self.sandbox, app_label or self.app_label, timeout=self.timeout)
 
-    def _do_sqlmigrate(self, app_label: str | None = None, name: str | None = None, backwards: bool | None = None):
+    def _do_sqlmigrate(
+        self,
+        app_label: str | None = None,
+        name: str | None = None,
+        backwards: bool | None = None,
+        side_by_side: bool | None = None,
+    ):
         backwards = self.choices.backwards if backwards is None else backwards
         name = name or self.choices.migration
         app = app_label or self.app_label
+        if self.choices.side_by_side if side_by_side is None else side_by_side:
+            return actions.sql_side_by_side(self.sandbox, app, name)
         return actions.sqlmigrate(self.sandbox, app, name, backwards=backwards, timeout=self.timeout)
 
     def _do_reset(self) -> Outcome:

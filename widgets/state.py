@@ -1,7 +1,9 @@
-"""Read a sandbox's state, read-only: the database file and Django's migration loader.
+"""Read a sandbox's state, read-only: the database and Django's migration loader.
 
-The ``django_migrations`` table and the schema come straight from the SQLite
-file through a read-only connection. The migration graph and plans come from
+The ``django_migrations`` table and the schema come straight from the
+database through a read-only connection: the SQLite file opened with
+``mode=ro``, or a PostgreSQL session whose role can only read and whose
+transactions are read-only (``widgets/postgres.py``). The migration graph and plans come from
 Django's own ``MigrationLoader`` in a short-lived subprocess (``_probe.py``).
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,6 +42,7 @@ __all__ = [
     "plan",
     "preview",
     "read_state",
+    "sql_compare",
     "schema",
     "tables",
     "query",
@@ -54,14 +58,67 @@ PROBE_OUTPUT_LIMIT = 32 * 1024 * 1024
 EDGE_COLUMNS = ["from_app", "from_name", "to_app", "to_name"]
 
 
-@contextmanager
-def _read_only(db_path: Path) -> Iterator[sqlite3.Connection | None]:
-    """Open the SQLite file read-only; yield None when there is no database yet (no file, or 0 bytes).
+# A SQLite file (Path), or a ``postgres.Database``: anything with ``read_only()`` yielding a reader.
+Source = Any
 
-    A fault of the file itself (locked, damaged, its folder gone) becomes one
+
+class _SQLiteReader:
+    """The state readers' questions, answered from a SQLite file opened read-only."""
+
+    def __init__(self, connection: sqlite3.Connection, db_path: Path) -> None:
+        self.connection = connection
+        self.db_path = db_path
+
+    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        """Run SQL on the read-only connection (widgets.rows reads row values through it)."""
+        return self.connection.execute(sql, params)
+
+    def table_names(self) -> list[str]:
+        rows = self.connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [name for (name,) in rows]
+
+    def columns(self, table: str) -> list[dict]:
+        return _columns_of(self.connection, table)
+
+    def count(self, table: str) -> int:
+        return self.connection.execute(f'SELECT COUNT(*) FROM "{table.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+
+    def applied_rows(self) -> list[tuple]:
+        return self.connection.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id").fetchall()
+
+    def rows(self, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
+        try:
+            cursor = self.connection.execute(sql, params)
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            if database_file.reader_error(exc, self.db_path) is not None:
+                raise  # the file's fault, not the query's: said by _read_only
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY":
+                raise KitError(
+                    f"SQLite refused the query ({exc}): sandbox.query() only reads. "
+                    "Fix: change data through Django, with sandbox.shell(...) or a migration."
+                ) from exc
+            raise KitError(
+                f"SQLite refused the query ({exc}). Fix: check the table and column names in sandbox.tables()."
+            ) from exc
+        return [d[0] for d in cursor.description or ()], rows
+
+
+@contextmanager
+def _read_only(source) -> Iterator:
+    """Open the database read-only and yield a reader; yield None when there is no database yet.
+
+    On SQLite (a file, its path given): no file or 0 bytes is no database, and a
+    fault of the file itself (locked, damaged, its folder gone) becomes one
     sentence with the fix (database_file.py), never SQLite's bare exception.
     """
-    db_path = Path(db_path)
+    if hasattr(source, "read_only"):  # PostgreSQL: a read-only role and read-only transactions
+        with source.read_only() as reader:
+            yield reader
+        return
+    db_path = Path(source)
     if not db_path.parent.is_dir():
         raise database_file.folder_gone(db_path)
     if not db_path.is_file() or db_path.stat().st_size == 0:
@@ -77,7 +134,7 @@ def _read_only(db_path: Path) -> Iterator[sqlite3.Connection | None]:
     except sqlite3.Error as error:
         raise database_file.reader_error(error, db_path) or _unreadable(error, db_path) from error
     try:
-        yield connection
+        yield _SQLiteReader(connection, db_path)
     except sqlite3.Error as error:
         raise database_file.reader_error(error, db_path) or _unreadable(error, db_path) from error
     finally:
@@ -88,29 +145,33 @@ def _unreadable(error: sqlite3.Error, db_path: Path) -> KitError:
     return KitError(f"SQLite could not read {db_path.name} ({error}). Fix: try again; if it repeats, sandbox.reset().")
 
 
-def _table_names(db: sqlite3.Connection) -> list[str]:
-    rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    return [name for (name,) in rows]
+def _table_names(db) -> list[str]:
+    """Return the table names of an open reader (what widgets.rows asks for)."""
+    return db.table_names()
 
 
-def applied_migrations(db_path: Path) -> pd.DataFrame:
+def applied_migrations(source: Source) -> pd.DataFrame:
     """Return the ``django_migrations`` rows (id, app, name, applied) ordered by id; read-only."""
-    with _read_only(db_path) as db:
-        if db is None or "django_migrations" not in _table_names(db):
-            return pd.DataFrame(columns=APPLIED_COLUMNS)
-        rows = db.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id").fetchall()
-    frame = pd.DataFrame(rows, columns=APPLIED_COLUMNS)
+    with _read_only(source) as db:
+        return _applied(db)
+
+
+def _applied(db) -> pd.DataFrame:
+    if db is None or "django_migrations" not in db.table_names():
+        return pd.DataFrame(columns=APPLIED_COLUMNS)
+    frame = pd.DataFrame(db.applied_rows(), columns=APPLIED_COLUMNS)
     frame["applied"] = pd.to_datetime(frame["applied"], format="ISO8601")
     return frame
 
 
-def schema(db_path: Path) -> pd.DataFrame:
+def schema(source: Source) -> pd.DataFrame:
     """Return one row per column of every table, with its foreign key if any; read-only."""
-    records = []
-    with _read_only(db_path) as db:
-        if db is not None:
-            for table in _table_names(db):
-                records.extend(_columns_of(db, table))
+    with _read_only(source) as db:
+        return _schema(db)
+
+
+def _schema(db) -> pd.DataFrame:
+    records = [column for table in (db.table_names() if db else []) for column in db.columns(table)]
     return pd.DataFrame(records, columns=SCHEMA_COLUMNS)
 
 
@@ -135,38 +196,23 @@ def _columns_of(db: sqlite3.Connection, table: str) -> list[dict]:
     return columns
 
 
-def tables(db_path: Path) -> pd.DataFrame:
+def tables(source: Source) -> pd.DataFrame:
     """Return every table with its number of rows, sorted by name; read-only."""
-    with _read_only(db_path) as db:
-        if db is None:
-            return pd.DataFrame(columns=TABLE_COLUMNS)
-        counts = [
-            (t, db.execute(f'SELECT COUNT(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0])
-            for t in _table_names(db)
-        ]
+    with _read_only(source) as db:
+        return _tables(db)
+
+
+def _tables(db) -> pd.DataFrame:
+    counts = [(t, db.count(t)) for t in db.table_names()] if db is not None else []
     return pd.DataFrame(counts, columns=TABLE_COLUMNS).astype({"rows": "int64"})
 
 
-def query(db_path: Path, sql: str, params: tuple = ()) -> pd.DataFrame:
+def query(source: Source, sql: str, params: tuple = ()) -> pd.DataFrame:
     """Run one SELECT on a read-only connection and return the rows."""
-    with _read_only(db_path) as db:
+    with _read_only(source) as db:
         if db is None:
             raise KitError("There is no database yet. Fix: run migrate first (sandbox.migrate()).")
-        try:
-            cursor = db.execute(sql, params)
-            rows = cursor.fetchall()
-        except sqlite3.Error as exc:
-            if database_file.reader_error(exc, Path(db_path)) is not None:
-                raise  # the file's fault, not the query's: said by _read_only
-            if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY":
-                raise KitError(
-                    f"SQLite refused the query ({exc}): sandbox.query() only reads. "
-                    "Fix: change data through Django, with sandbox.shell(...) or a migration."
-                ) from exc
-            raise KitError(
-                f"SQLite refused the query ({exc}). Fix: check the table and column names in sandbox.tables()."
-            ) from exc
-        columns = [d[0] for d in cursor.description or ()]
+        columns, rows = db.rows(sql, params)
         return pd.DataFrame(rows, columns=columns)
 
 
@@ -179,9 +225,10 @@ class State:
     tables: pd.DataFrame
 
 
-def read_state(db_path: Path) -> State:
-    """Read the applied migrations, schema and row counts at once; read-only."""
-    return State(applied_migrations(db_path), schema(db_path), tables(db_path))
+def read_state(source: Source) -> State:
+    """Read the applied migrations, schema and row counts at once, on one read-only connection."""
+    with _read_only(source) as db:
+        return State(_applied(db), _schema(db), _tables(db))
 
 
 @dataclass(frozen=True)
@@ -253,17 +300,23 @@ def django_apps(source, given: Iterable[str] | None = None) -> set[str]:
 
 
 def run_probe(
-    project: Path, settings_module: str, *args: str, timeout: float = DEFAULT_TIMEOUT, python: str | None = None
+    project: Path,
+    settings_module: str,
+    *args: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    python: str | None = None,
+    input: str | None = None,
 ) -> dict:
     """Run ``_probe.py`` in the project (with its own interpreter, if given) and return its JSON answer.
 
+    ``input`` goes to the probe's stdin (a connection it may use, kept off the command line).
     Raise StateError on failure.
     """
-    env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module}
+    env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module, "PGAPPNAME": "migration kit (read-only)"}
     stdout, stderr, exit_code, timed_out = run_process(
         [python or sys.executable, str(PROBE), *args],
         Path(project),
-        None,
+        input,
         timeout,
         env,
         settings=settings_module,
@@ -455,9 +508,36 @@ def plan(project: Path, settings_module: str, app_label: str, target: str, *, py
     return plan_from_steps(app_label, target, answer["steps"])
 
 
-def preview(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> dict:
-    """Return the plan of ``migrate app_label target`` with each step's SQL and rows lost, in one probe; read-only."""
-    return run_probe(project, settings_module, "preview", app_label, target, python=python)
+def preview(
+    project: Path,
+    settings_module: str,
+    app_label: str,
+    target: str,
+    *,
+    python: str | None = None,
+    other: dict | None = None,
+) -> dict:
+    """Return the plan of ``migrate app_label target`` with each step's SQL and rows lost, in one probe; read-only.
+
+    ``other`` ({"postgresql": DATABASES entry}) collects each step's SQL on that database instead.
+    """
+    vendor = next(iter(other), "") if other else ""
+    given = json.dumps(other) if other else None
+    return run_probe(project, settings_module, "preview", app_label, target, vendor, python=python, input=given)
+
+
+def sql_compare(
+    project: Path,
+    settings_module: str,
+    app_label: str,
+    name: str,
+    *,
+    python: str | None = None,
+    other: dict | None = None,
+) -> dict:
+    """Return one migration's SQL forwards and backwards on SQLite and PostgreSQL, in one probe; read-only."""
+    given = json.dumps(other) if other else None
+    return run_probe(project, settings_module, "sql_compare", app_label, name, python=python, input=given)
 
 
 def plan_from_steps(app_label: str, target: str, steps: list[dict]) -> Plan:

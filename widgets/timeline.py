@@ -107,5 +107,6 @@ def code_fingerprint(project: Path) -> tuple:
 
 def read_timeline(sandbox) -> Timeline:
     """Read the schema after every migration from Django's own migration state, in one process; read-only."""
-    answer = run_probe(sandbox.path, sandbox.settings_module, "states", python=sandbox.python)
+    sandbox._prepare_probe()  # on PostgreSQL: column types as PostgreSQL names them
+    answer = run_probe(sandbox.path, sandbox.run_settings, "states", python=sandbox.python)
     return Timeline.from_answer(answer)

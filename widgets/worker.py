@@ -493,7 +493,8 @@ def still_valid(then: dict[str, tuple[int, int, int]], now: dict[str, tuple[int,
 
 def _warm_for(fast: Worker, cwd: Path, settings: str, env: dict[str, str]) -> WarmWorker | None:
     """Return the warm zygote for this sandbox's current code, making it if needed; None to run cold."""
-    rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"))
+    # libpq reads PG* variables when a connection opens, in the child: they do not call for another set-up.
+    rest = tuple(sorted((k, v) for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE" and not k.startswith("PG")))
     key = (fast.python, str(cwd.resolve()), settings, hashlib.sha256(repr(rest).encode()).hexdigest())
     files = code_files(cwd)
     fingerprint = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()

@@ -52,8 +52,8 @@ def test_panel_shows_the_public_surface(sandbox: Sandbox) -> None:
     assert "class Topic(models.Model)" in lab.editor.value
     assert "mk-confirm" in lab.confirm_button._dom_classes and "mk-cancel" in lab.cancel_button._dom_classes
     assert not _visible(lab.confirm_box) and not _visible(lab.question)
-    assert "boards_topic" in lab.schema_view.svg
-    assert "0002_post" in lab.tables_view["django_migrations"].value
+    assert "boards_topic" in lab.open_view("schema").svg
+    assert "0002_post" in lab.open_view("django_migrations").value
 
 
 def test_views_field_flow(sandbox: Sandbox) -> None:
@@ -74,7 +74,7 @@ def test_views_field_flow(sandbox: Sandbox) -> None:
     assert "$ python manage.py migrate boards 0003_topic_views" in lab.terminal.value
     assert "Apply boards.0003_topic_views" in lab.terminal.value  # the plan, shown first
     assert "+ migration boards.0003_topic_views applied" in lab.changes.value
-    assert "0003_topic_views" in lab.tables_view["django_migrations"].value
+    assert "0003_topic_views" in lab.open_view("django_migrations").value
     assert [e.command for e in lab.history] == [
         "save boards/models.py",
         "python manage.py makemigrations boards",

@@ -32,6 +32,8 @@ __all__ = ["HistoryEntry", "MigrationLab"]
 
 BUTTONS = ("makemigrations", "migrate", "showmigrations", "sqlmigrate", "reset", "snapshot", "restore", "undo")
 VIEWS = ("graph", "time machine", "schema", "django_migrations", "rows")
+# Views drawn only when their tab is open (the graph and the changes are always drawn).
+_DRAWN_WHEN_OPEN = ("schema", "django_migrations", "rows")
 _IDLE_TERMINAL = "$ # click a button or a migration in the graph: the command and its output appear here"
 _CSS = Path(__file__).with_name("static") / "panel.css"
 
@@ -66,6 +68,8 @@ class MigrationLab(ipw.VBox):
         self._worker: threading.Thread | None = None
         self._finished: str | None = None
         self._updating = False
+        self._screen: LabScreen | None = None
+        self._stale: set[str] = set()
         self._build()
         self.refresh()
         self._show_editor(reload=True)
@@ -397,11 +401,10 @@ class MigrationLab(ipw.VBox):
         self._show(lab_screen(self.session))
 
     def _show(self, screen: LabScreen) -> None:
-        """Draw every view from the screen's values."""
+        """Draw the views always on screen, and the tab that is open; the other tabs when they are opened."""
         state, before = screen.state, screen.previous
-        self.tables_view["django_migrations"].value = views.migrations_html(state, before)
-        self.tables_view["rows"].value = views.rows_html(state, before, screen.contrib_tables)
-        self.schema_view.svg = views.schema_html(state, before, screen.contrib_tables)
+        # A class clicking at once pays for every view drawn: draw a tab's view only when it is looked at.
+        self._screen, self._stale = screen, set(_DRAWN_WHEN_OPEN)
         self.changes.value = views.changes_html(state, before)
         self.question_box.display(self.session.question)
         self.rollback_box.display(self.session.pending)
@@ -413,8 +416,34 @@ class MigrationLab(ipw.VBox):
             target = f"{screen.plan.app_label}.{screen.plan.target}" if screen.plan else ""
             self.graph_view.selected = target
             self.graph_view.hint = "click a migration to migrate its app there"
-        if self.views.selected_index == VIEWS.index("time machine") + (1 if self.compact else 0):
+        self._show_open_tab()
+
+    def _show_open_tab(self) -> None:
+        """Draw the view of the open tab if it is out of date."""
+        index = self.views.selected_index
+        title = self.views.titles[index] if index is not None else None
+        if title == "time machine":
             self._show_time_machine()
+        elif title in self._stale and self._screen is not None:
+            self._stale.discard(title)
+            self._draw(title, self._screen)
+
+    def _draw(self, title: str, screen: LabScreen) -> None:
+        state, before = screen.state, screen.previous
+        if title == "schema":
+            self.schema_view.svg = views.schema_html(state, before, screen.contrib_tables)
+        elif title == "django_migrations":
+            self.tables_view["django_migrations"].value = views.migrations_html(state, before)
+        elif title == "rows":
+            self.tables_view["rows"].value = views.rows_html(state, before, screen.contrib_tables)
+
+    def open_view(self, title: str) -> ipw.Widget:
+        """Open a view's tab, as a click on it does, and return its widget, drawn."""
+        if title not in self.views.titles:
+            raise KitError(f"The panel has no view called '{title}'. Fix: use one of {', '.join(self.views.titles)}.")
+        self.views.selected_index = self.views.titles.index(title)
+        self._show_open_tab()
+        return self.views.children[self.views.selected_index]
 
     def _show_time_machine(self) -> None:
         try:
@@ -423,9 +452,7 @@ class MigrationLab(ipw.VBox):
             self.time_machine.headline.value = f"<p class='mk-fail'>{_text(str(error))}</p>"
 
     def _tab_changed(self, change: dict) -> None:
-        titles = self.views.titles
-        if change["new"] is not None and titles[change["new"]] == "time machine":
-            self._show_time_machine()
+        self._show_open_tab()
 
     def _update_pickers(self) -> None:
         """Offer the apps and migrations the session knows, with its picks."""

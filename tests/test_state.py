@@ -268,3 +268,45 @@ def test_plan_of_an_unknown_app_suggests_the_close_one(sandbox):
         "There is no app with migrations called 'board'. Fix: did you mean 'boards'? "
         "apps with migrations: admin, auth, boards, contenttypes, sessions, tracker."
     )
+
+
+def _same_graph(a, b) -> None:
+    columns = ["app_label", "name", "applied", "recorded"]
+    sort = ["app_label", "name"]
+    left = a.nodes[columns].sort_values(sort).reset_index(drop=True)
+    right = b.nodes[columns].sort_values(sort).reset_index(drop=True)
+    assert left.equals(right)
+    assert a.edge_set() == b.edge_set() and a.leaf_nodes == b.leaf_nodes and a.conflicts == b.conflicts
+    assert sorted(a.recorded_unknown) == sorted(b.recorded_unknown)
+
+
+def test_after_a_migrate_the_graph_read_without_django_is_djangos(sandbox, monkeypatch):
+    from widgets import sandbox as sandbox_module
+    from widgets import state
+
+    scenarios.add_views_field(sandbox)
+    sandbox.migration_graph()  # cached for this code
+    probes = []
+    real = state.migration_graph
+    monkeypatch.setattr(sandbox_module._state, "migration_graph", lambda *a, **k: probes.append(a) or real(*a, **k))
+    for target in ("0001_initial", "zero", "0003_topic_views"):
+        assert sandbox.migrate("boards", target).ok
+        _same_graph(sandbox.migration_graph(), real(sandbox.path, sandbox.settings_module))
+    assert probes == []  # the kit's own reading: no Django process for it
+    # A row for a migration that no longer exists: Django lists it as recorded but unknown, and so does the kit.
+    sandbox.shell(
+        "from django.db.migrations.recorder import MigrationRecorder\n"
+        "MigrationRecorder.Migration.objects.create(app='boards', name='0009_gone')"
+    )
+    _same_graph(sandbox.migration_graph(), real(sandbox.path, sandbox.settings_module))
+    assert ("boards", "0009_gone") in sandbox.migration_graph().recorded_unknown and probes == []
+
+
+def test_with_a_squash_the_graph_is_read_by_django_again(sandbox):
+    from widgets import state
+
+    scenarios.make_squashed_migration(sandbox)
+    graph = sandbox.migration_graph()
+    assert state.with_recorded(graph, set()) is None
+    assert sandbox.migrate("boards", "zero").ok
+    _same_graph(sandbox.migration_graph(), state.migration_graph(sandbox.path, sandbox.settings_module))

@@ -646,6 +646,14 @@ class Sandbox:
         read, so refreshing every view after an action that changed neither costs no process.
         """
         key = self._fingerprint()
+        if self._graph_cache is not None and self._graph_cache[0] != key:
+            cached_key, cached = self._graph_cache
+            if cached_key[0] == key[0] and self.database != "postgresql":
+                # Same code, another database (a migrate): without a squash only the applied flags change.
+                recorded = self.applied_migrations()
+                graph = _state.with_recorded(cached, set(zip(recorded["app"], recorded["name"], strict=True)))
+                if graph is not None:
+                    self._graph_cache = (key, graph)
         if self._graph_cache is None or self._graph_cache[0] != key:
             self._prepare_probe()
             self._graph_cache = (key, _state.migration_graph(self.path, self.run_settings, python=self.python))

@@ -9,6 +9,7 @@ Django's own ``MigrationLoader`` in a short-lived subprocess (``_probe.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import sqlite3
@@ -403,6 +404,23 @@ def graph_from_answer(answer: dict) -> MigrationGraph:
         unused_squashes=squashes,
         tables=answer.get("tables", {}),
     )
+
+
+def with_recorded(graph: MigrationGraph, recorded: set[tuple[str, str]]) -> MigrationGraph | None:
+    """Return the graph as Django would read it with ``recorded`` in django_migrations, if the code is unchanged.
+
+    Without a squash Django's rule is plain (a migration is applied when its
+    row is recorded), so after a migrate only the flags change and no Django
+    process is needed. With a squash the rules are Django's own (all, some or
+    none of what it replaces): return None and let the probe read it.
+    """
+    if graph.unused_squashes or graph.nodes["replaces"].map(bool).any():
+        return None
+    keys = list(zip(graph.nodes["app_label"], graph.nodes["name"], strict=True))
+    flags = [key in recorded for key in keys]
+    nodes = graph.nodes.assign(applied=flags, recorded=flags)
+    unknown = sorted(recorded - set(keys))
+    return dataclasses.replace(graph, nodes=nodes, recorded_unknown=unknown)
 
 
 def migration_graph(project: Path, settings_module: str, *, python: str | None = None) -> MigrationGraph:

@@ -172,3 +172,12 @@ def test_a_data_migration_after_a_squash_is_numbered_after_what_it_replaces(sand
     shown = write_data_migration(sandbox, "boards", "noop", "def forwards(apps, schema_editor):\n    pass\n")
     assert shown.relative == "boards/migrations/0004_noop.py"
     assert '("boards", "0001_squashed_0003_topic_views")' in shown.text
+
+
+def test_a_round_trip_stopped_on_the_way_back_says_so_and_leaves_the_sandbox(sandbox):
+    scenarios.make_irreversible_migration(sandbox)
+    untouched = tree_digest(sandbox.path)
+    trip = round_trip(sandbox, "boards", "0002")
+    assert not trip.back.ok and trip.forth is None and not trip.restored
+    assert trip.back.changes.empty and trip.not_restored.empty
+    assert "has no way back" in str(trip) and tree_digest(sandbox.path) == untouched

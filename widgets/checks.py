@@ -231,7 +231,7 @@ def reversible(sandbox: Sandbox, app_label: str, name: str) -> Check:
     # sqlmigrate --backwards asks each operation for its reverse, as migrate does, without running anything.
     result = sandbox.sqlmigrate(app_label, name, backwards=True)
     if not result.ok:
-        if "Irreversible" in result.stderr or "no way back" in result.message:
+        if result.diagnosis is not None and result.diagnosis.code == "irreversible":
             return Check(
                 False,
                 f"{app_label}.{name} still cannot be unapplied: give its RunPython a reverse function "

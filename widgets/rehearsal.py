@@ -188,12 +188,11 @@ def round_trip(sandbox, app_label: str, target: str, *, include_contrib: bool = 
     forwards = [(app_label, back_to.pop(app_label))] + list(back_to.items())
     left_out = _left_out(sandbox, include_contrib)
     results, readings = _in_copy(sandbox, [(app_label, target), *forwards])
-    back = Rehearsal(
-        app_label, target, results[0], _compared(readings[0], readings[min(1, len(readings) - 1)], left_out)
-    )
-    if not back.ok:
-        return RoundTrip(back, None, _compared(readings[0], readings[0], left_out))
-    forth_ok = all(r.ok for r in results[1:]) and len(results) == len(forwards) + 1
-    last = results[-1] if not forth_ok else results[1]
-    forth = Rehearsal(app_label, forwards[0][1], last, _compared(readings[1], readings[-1], left_out))
-    return RoundTrip(back, forth, _compared(readings[0], readings[-1], left_out))
+    start, end = readings[0], readings[-1]
+    if not results[0].ok:
+        unchanged = _compared(start, start, left_out)
+        return RoundTrip(Rehearsal(app_label, target, results[0], unchanged), None, unchanged)
+    back = Rehearsal(app_label, target, results[0], _compared(start, readings[1], left_out))
+    # _in_copy stops at the first failure, so the last result says whether forwards again ran to the end.
+    forth = Rehearsal(app_label, forwards[0][1], results[-1], _compared(readings[1], end, left_out))
+    return RoundTrip(back, forth, _compared(start, end, left_out))

@@ -126,6 +126,19 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     sandbox.delete()
 
 
+@pytest.fixture(scope="module")
+def author_book(request: pytest.FixtureRequest) -> Sandbox:
+    """Build the Author/Book sandbox once per test file (one author, one book) and keep it as the snapshot 'built'."""
+    from widgets import scenarios
+
+    sandbox = Sandbox.fresh(f"author-book-{request.module.__name__.removeprefix('test_')}"[:50])
+    scenarios.create_author_book(sandbox)
+    scenarios.populate_author_book(sandbox)
+    sandbox.snapshot("built")
+    yield sandbox
+    sandbox.delete()
+
+
 def project_digest(folder: Path) -> str:
     """Return a hash of a project's files, leaving out its database."""
     digest = hashlib.sha256()

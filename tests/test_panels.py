@@ -22,17 +22,6 @@ def _click(lab: MigrationLab, button) -> None:
     lab.wait()
 
 
-@pytest.fixture(scope="module")
-def author_book(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    """Build the Author/Book sandbox once (one author, one book) and keep it as a snapshot."""
-    sandbox = Sandbox.fresh("panel-author-book")
-    scenarios.create_author_book(sandbox)
-    scenarios.populate_author_book(sandbox)
-    sandbox.snapshot("built")
-    yield sandbox
-    sandbox.delete()
-
-
 @pytest.fixture
 def book_lab(author_book: Sandbox) -> MigrationLab:
     """Return a panel on the Author/Book sandbox, put back as it was built."""

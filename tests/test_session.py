@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from widgets import Sandbox, actions, scenarios
+from widgets import Sandbox, actions
 from widgets import panel_views as views
 from widgets.prompts import Prompt
 from widgets.rollback import DROP_COLUMNS, RollbackPreview
@@ -224,21 +224,10 @@ def test_the_timeline_replays_each_step_s_changes():
 # ----- with a sandbox ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def books(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    """The Author/Book sandbox (one author, one book), kept as a snapshot."""
-    sandbox = Sandbox.fresh("session-author-book")
-    scenarios.create_author_book(sandbox)
-    scenarios.populate_author_book(sandbox)
-    sandbox.snapshot("built")
-    yield sandbox
-    sandbox.delete()
-
-
 @pytest.fixture
-def session(books: Sandbox) -> LabSession:
-    books.restore("built")
-    made = LabSession(books, app_label="app")
+def session(author_book: Sandbox) -> LabSession:
+    author_book.restore("built")
+    made = LabSession(author_book, app_label="app")
     made.refresh()
     return made
 

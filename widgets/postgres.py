@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KitError
+from .state import column_row
 
 __all__ = [
     "ENGINE",
@@ -403,19 +404,7 @@ class PostgresReader:
     def columns(self, table: str) -> list[dict]:
         """Return a table's columns: type as PostgreSQL names it, null, default, primary key, foreign key."""
         rows = self.connection.execute(_COLUMNS_SQL, (table,)).fetchall()
-        return [
-            {
-                "table": table,
-                "column": name,
-                "type": type_,
-                "null": not notnull and not pk,
-                "default": default,
-                "primary_key": bool(pk),
-                "references_table": ref_table,
-                "references_column": ref_column,
-            }
-            for name, type_, notnull, default, pk, ref_table, ref_column in rows
-        ]
+        return [column_row(table, *row) for row in rows]
 
     def count(self, table: str) -> int:
         """Return the number of rows in a table."""

@@ -181,20 +181,14 @@ def _columns_of(db: sqlite3.Connection, table: str) -> list[dict]:
     references = {row[3]: (row[2], row[4]) for row in db.execute(f'PRAGMA foreign_key_list("{quoted}")')}
     columns = []
     for _cid, name, type_, notnull, default, pk in db.execute(f'PRAGMA table_info("{quoted}")'):
-        ref_table, ref_column = references.get(name, (None, None))
-        columns.append(
-            {
-                "table": table,
-                "column": name,
-                "type": type_,
-                "null": not notnull and not pk,
-                "default": default,
-                "primary_key": bool(pk),
-                "references_table": ref_table,
-                "references_column": ref_column,
-            }
-        )
+        columns.append(column_row(table, name, type_, notnull, default, pk, *references.get(name, (None, None))))
     return columns
+
+
+def column_row(table, name, type_, notnull, default, pk, ref_table, ref_column) -> dict:
+    """Return one row of ``schema()``, as every database's reader reports it (SQLite and PostgreSQL alike)."""
+    values = (table, name, type_, not notnull and not pk, default, bool(pk), ref_table, ref_column)
+    return dict(zip(SCHEMA_COLUMNS, values, strict=True))
 
 
 def tables(source: Source) -> pd.DataFrame:

@@ -141,6 +141,9 @@ def test_half_applied_squash_draws_what_django_uses(sandbox):
     dot = draw_migration_graph(graph, app_label="boards").source
     assert classes(dot, "boards.0001_initial") == {"migration", "applied", "frontier", "replaced"}
     assert classes(dot, "boards.0002_post") == {"migration", "unapplied", "leaf", "replaced"}
+    # The squash's numbers only: its whole name is on its own node, and would make each replaced node as wide.
+    assert "squashed into 0001_squashed_0002…" in node_line(dot, "boards.0001_initial")
+    assert "squashed into 0001_squashed_0002_post" not in node_line(dot, "boards.0001_initial")
     assert ("boards.0001_initial", "boards.0002_post", "depends") in edges(dot)
     unused = "boards.0001_squashed_0002_post"
     assert classes(dot, unused) == {"squash-unused"} and "not used: 1 of 2 recorded" in node_line(dot, unused)

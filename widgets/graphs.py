@@ -16,6 +16,7 @@ replaced migrations are drawn, with the unused squash hanging under them.
 from __future__ import annotations
 
 import html
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -138,6 +139,12 @@ def _squash_tag(row: dict) -> str:
     return f"squashes {count} ({row.get('replaces_recorded', 0)} recorded)"
 
 
+def _short_squash(name: str | None) -> str:
+    """Shorten a squash's name to its numbers ('0001_squashed_0004…'): the squash's own node carries it whole."""
+    match = re.match(r"\d+_squashed_\d+", name or "")
+    return f"{match.group()}…" if match and match.group() != name else str(name)
+
+
 def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None) -> tuple[list[str], list[str]]:
     """Return the node's classes and the tags shown under its name."""
     row = facts.row[key]
@@ -149,7 +156,7 @@ def _classes(facts: _Facts, key: Key, marks: dict[Key, str], target: Key | None)
         (facts.is_leaf(key), "leaf", "" if facts.is_conflict(key) else "leaf node"),
         (key in facts.frontier, "frontier", "applied frontier"),
         (bool(row["replaces"]), "squashed", _squash_tag(row) if row["replaces"] else ""),
-        (bool(row.get("replaced_by")), "replaced", f"squashed into {row.get('replaced_by')}"),
+        (bool(row.get("replaced_by")), "replaced", f"squashed into {_short_squash(row.get('replaced_by'))}"),
         (bool(row.get("data")), "data", "data migration"),
         (key in marks, "plan", marks.get(key, "")),
         (key == target, "target", "target"),

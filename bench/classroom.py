@@ -72,7 +72,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def kit_cpu() -> float:
     """Return the CPU seconds this learner has used so far: its own, its zygote's and its warm Djangos'."""
-    from widgets import worker
+    from widgets.run import worker
 
     own = os.times()
     pids = [p for p in [worker.zygote_pid(), *worker.warm_pids()] if p]
@@ -115,7 +115,7 @@ class Clock:
 
     def sample_workers(self) -> None:
         """Remember the largest memory the kit's workers of this learner held after an action."""
-        from widgets import worker
+        from widgets.run import worker
 
         pids = [p for p in [worker.zygote_pid(), *worker.warm_pids()] if p]
         self.worker_mib = max(self.worker_mib, sum(_pss_mib(p) for p in pids))
@@ -125,9 +125,10 @@ def lesson(clock: Clock) -> None:
     """Run the views-field lesson the way a learner does, through the API and the panel."""
     clock.wait_turn()
     started = time.perf_counter()
-    from widgets import MigrationLab, Sandbox, draw_migration_graph, draw_schema, migrations_table, scenarios, worker
-    from widgets.commands import child_env
-    from widgets.render import to_svg
+    from widgets import MigrationLab, Sandbox, draw_migration_graph, draw_schema, migrations_table, scenarios
+    from widgets.draw.render import to_svg
+    from widgets.run import worker
+    from widgets.run.commands import child_env
 
     worker.worker(child_env())  # a kernel open for a few seconds has its pre-warmed worker ready
     clock.times[ACTIONS[0]] = time.perf_counter() - started

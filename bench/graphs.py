@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from widgets import Sandbox  # noqa: E402
-from widgets.commands import child_env  # noqa: E402
-from widgets.graphs import draw_migration_graph  # noqa: E402
-from widgets.render import renderer, save, to_svg  # noqa: E402
+from widgets.draw.graphs import draw_migration_graph  # noqa: E402
+from widgets.draw.render import renderer, save, to_svg  # noqa: E402
+from widgets.run.commands import child_env  # noqa: E402
 
 SIZES = [(40, 25, 1.0), (100, 50, 3.0)]  # apps, migrations per app, target seconds
 MIGRATION = """from django.db import migrations
@@ -86,8 +86,9 @@ def build(apps: int, per_app: int) -> Sandbox:
 
 COLD = """
 import sys, time
-from widgets import Sandbox, worker
-from widgets.commands import child_env
+from widgets import Sandbox
+from widgets.run import worker
+from widgets.run.commands import child_env
 worker.worker(child_env())  # a kernel that has been open a moment: its zygote is ready
 sandbox = Sandbox.open(sys.argv[1])
 started = time.perf_counter()

@@ -357,7 +357,7 @@ class Bench:
     # ----- processes ----------------------------------------------------------------------
 
     def _env(self) -> dict[str, str]:
-        from widgets.commands import child_env
+        from widgets.run.commands import child_env
 
         return child_env()
 
@@ -496,7 +496,8 @@ class Bench:
         code = (
             "import json, sys, time\n"
             "started = time.perf_counter()\n"
-            "from widgets import Sandbox, worker\n"
+            "from widgets import Sandbox\n"
+            "from widgets.run import worker\n"
             "imported = time.perf_counter()\n"
             "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
             "began = time.perf_counter()\n"
@@ -519,7 +520,7 @@ class Bench:
     def _drawing(self, what: str, options: dict, touch: Callable[[], None], target: bool = True) -> None:
         """Time read -> DOT -> SVG of one drawing and report the picture's size."""
         from widgets import draw_migration_graph
-        from widgets.render import to_svg
+        from widgets.draw.render import to_svg
 
         sandbox = self.sandbox
         svg: list[str] = []
@@ -632,7 +633,7 @@ class Bench:
 
     def _bare_rollback(self, app_label: str, target: str, steps: list, sql: dict) -> tuple[float, str]:
         """Time `migrate --plan` plus one `sqlmigrate --backwards` per step; past BARE_STEPS, extrapolate."""
-        from widgets.commands import stable_text
+        from widgets.run.commands import stable_text
 
         started = time.perf_counter()
         self.bare("migrate", app_label, target, "--plan")
@@ -868,7 +869,7 @@ def write_section(text: str, path: Path) -> None:
 
 def inside(args: argparse.Namespace) -> int:
     """Measure every chosen project in this environment; write the section; return the exit code."""
-    from widgets import worker
+    from widgets.run import worker
 
     load_before, started = os.getloadavg()[0], time.perf_counter()
     benches = []

@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402
 
-from widgets import Sandbox, scenarios, worker  # noqa: E402
-from widgets.commands import child_env  # noqa: E402
-from widgets.paths import TEMPLATE_DIR, WORKSPACE_ENV  # noqa: E402
+from widgets import Sandbox, scenarios  # noqa: E402
+from widgets.run import worker  # noqa: E402
+from widgets.run.commands import child_env  # noqa: E402
+from widgets.sandbox.paths import TEMPLATE_DIR, WORKSPACE_ENV  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.md"
 NOTEBOOKS = ROOT / "notebooks"
@@ -243,8 +244,8 @@ def _drawings(sandbox: Sandbox, before) -> tuple[dict[str, Callable], list[str]]
     """Return the diagram steps that exist in this tree, and notes for those that do not."""
     steps, missing = {}, []
     try:
-        from widgets.graphs import draw_migration_graph, draw_schema
-        from widgets.render import to_svg
+        from widgets.draw.graphs import draw_migration_graph, draw_schema
+        from widgets.draw.render import to_svg
     except ImportError as error:
         return steps, [f"diagrams not measured ({error})"]
     steps["draw_migration_graph + SVG"] = lambda: to_svg(draw_migration_graph(sandbox.migration_graph()))
@@ -258,7 +259,7 @@ def _drawings(sandbox: Sandbox, before) -> tuple[dict[str, Callable], list[str]]
 def _panel_refresh(sandbox: Sandbox, before, repeats: int) -> list[Row]:
     """Time the panel's own refresh, when the panel exists."""
     try:
-        from widgets.panels import MigrationLab
+        from widgets.lab.panels import MigrationLab
     except ImportError as error:
         return [Row("c", "MigrationLab.refresh()", None, note=f"not measured ({error})")]
     lab = MigrationLab(sandbox)
@@ -328,7 +329,7 @@ def bench_graphs(repeats: int, quick: bool) -> list[Row]:
 
 MEMORY_CELL = f"""
 import json, resource, sys
-zygote = sys.modules.get("widgets.worker")
+zygote = sys.modules.get("widgets.run.worker")
 pid = zygote.zygote_pid() if zygote else None
 peak = None
 if pid:
@@ -387,7 +388,7 @@ def _memory(notebook) -> dict:
 
 def bench_postgres(repeats: int) -> list[Row]:
     """Time fresh, each panel action and the refresh on PostgreSQL, with the SQLite time as the baseline."""
-    from widgets import postgres
+    from widgets.sandbox import postgres
 
     reason = postgres.available()
     if reason is not None:
@@ -433,9 +434,9 @@ def _engine_timings(engine: str, repeats: int) -> dict[str, float]:
         timings[what] = median_time(action, setup, repeats)
     sandbox.restore("migrated")
     scenarios.add_views_field(sandbox)
-    from widgets.compare import compare_sql
-    from widgets.panels import MigrationLab
-    from widgets.rollback import rollback_preview
+    from widgets.lab.panels import MigrationLab
+    from widgets.read.rollback import rollback_preview
+    from widgets.run.compare import compare_sql
 
     reads = {
         "state (django_migrations, schema, rows)": sandbox.state,
@@ -450,7 +451,7 @@ def _engine_timings(engine: str, repeats: int) -> dict[str, float]:
         action()
         timings[what] = median_time(action, None, repeats)
     if engine == "postgresql":
-        from widgets.risks import risk_report
+        from widgets.run.risks import risk_report
 
         checked(sandbox.migrate("boards", "0002"))
         risks = lambda: risk_report(sandbox, "boards", "0003")  # noqa: E731
@@ -554,8 +555,8 @@ def main() -> None:
             if section in args.sections and not skipped:
                 run_section(rows, section, measure)
         worker.shutdown()
-        if "widgets.postgres" in sys.modules:  # stop the workspace's server before its folder goes
-            sys.modules["widgets.postgres"].release(workspace)
+        if "widgets.sandbox.postgres" in sys.modules:  # stop the workspace's server before its folder goes
+            sys.modules["widgets.sandbox.postgres"].release(workspace)
     text = header(repeats, (load_before, os.getloadavg()[0])) + table(rows)
     print("\n" + text)
     output = args.output or (None if args.quick else RESULTS)

@@ -36,8 +36,9 @@ def _back(graph, app_label: str, steps: int) -> str:
 
 def draw(cache: Path, out: Path) -> list[Path]:
     """Copy the project, migrate it, and write both pictures; return their paths."""
-    from widgets import Sandbox, draw_migration_graph, worker
-    from widgets.render import save
+    from widgets import Sandbox, draw_migration_graph
+    from widgets.draw.render import save
+    from widgets.run import worker
 
     written = []
     with tempfile.TemporaryDirectory(prefix="kit-images-") as workspace:

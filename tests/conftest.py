@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from widgets import Sandbox
-from widgets.commands import run_manage
-from widgets.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
-from widgets.sandbox import CACHE_ENV
+from widgets.run.commands import run_manage
+from widgets.sandbox.facade import CACHE_ENV
+from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
 
 SHOP = Path(__file__).parent / "projects" / "shop"
 # What a real checkout holds besides the code (none of it can live in git as such).
@@ -101,8 +101,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     patcher.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("template-cache")))
     yield root
     patcher.undo()
-    if "widgets.postgres" in sys.modules:
-        sys.modules["widgets.postgres"].release(root)
+    if "widgets.sandbox.postgres" in sys.modules:
+        sys.modules["widgets.sandbox.postgres"].release(root)
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -193,7 +193,7 @@ def untouched(bystander: Sandbox):
 
 
 def _postgres_reason() -> str | None:
-    from widgets import postgres
+    from widgets.sandbox import postgres
 
     return postgres.available()
 
@@ -204,7 +204,7 @@ def postgres_server(workspace: Path):
     reason = _postgres_reason()
     if reason is not None:
         pytest.skip(f"PostgreSQL sandboxes cannot run on this machine: {reason}")
-    from widgets import postgres
+    from widgets.sandbox import postgres
 
     return postgres.server(workspace)
 
@@ -219,7 +219,7 @@ def pg_sandbox(request: pytest.FixtureRequest, postgres_server) -> Sandbox:
 
 def _psql(sandbox: Sandbox, sql: str) -> list[list[str]]:
     """Run one query with PostgreSQL's own psql (the binary pgserver ships), as a superuser; rows as text."""
-    from widgets import postgres
+    from widgets.sandbox import postgres
 
     server = postgres.server(sandbox.workspace)
     done = subprocess.run(

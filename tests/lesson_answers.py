@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from widgets import Sandbox, scenarios
-from widgets.scenarios import STARTER_LINE, VIEWS_LINE
+from widgets.lessons.scenarios import STARTER_LINE, VIEWS_LINE
 
 
 def tracker_migrations(sandbox: Sandbox) -> int:

@@ -30,9 +30,9 @@ from lesson_answers import (
 )
 
 from widgets import Sandbox, scenarios
-from widgets.catalogue import EXERCISES
-from widgets.checks import normalise_name
-from widgets.paths import REPO_ROOT
+from widgets.lessons.catalogue import EXERCISES
+from widgets.lessons.checks import normalise_name
+from widgets.sandbox.paths import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 SKIP_FOLDERS = {".git", ".venv", "workspace", "test-artifacts", "__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
@@ -197,10 +197,10 @@ def test_the_leak_rule_catches_every_way_of_writing_an_answer_into_a_check() -> 
     for source in leaking:
         assert len(answer_leaks(source, {"check"}, {})) == 1, source
     assert answer_leaks(
-        'from widgets.exercises import app_at as at\nat(s, "app", "zero")',
-        *check_names(ast.parse("from widgets.exercises import app_at as at")),
+        'from widgets.lessons.exercises import app_at as at\nat(s, "app", "zero")',
+        *check_names(ast.parse("from widgets.lessons.exercises import app_at as at")),
     )
-    assert answer_leaks('import widgets.exercises as ex\nex.exercise("x", 3)', {"ex"}, {})
+    assert answer_leaks('import widgets.lessons.exercises as ex\nex.exercise("x", 3)', {"ex"}, {})
     assert answer_leaks('widgets.exercises.rows_in(s, "t", 3)', set(), {})
     for fine in [
         'check.exercise("03-app-zero")',

@@ -13,7 +13,7 @@ import pytest
 
 from widgets import Sandbox
 from widgets import exercises as check
-from widgets.paths import REPO_ROOT
+from widgets.sandbox.paths import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "docs" / "lesson-template.ipynb"
 

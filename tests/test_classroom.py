@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from widgets import Sandbox
-from widgets.paths import WORKSPACE_ENV, workspace_root
+from widgets.sandbox.paths import WORKSPACE_ENV, workspace_root
 
 LESSON = "lesson"
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from widgets import CommandResult
-from widgets.commands import child_env, run_manage, run_process, stable_text
+from widgets.run.commands import child_env, run_manage, run_process, stable_text
 
 # ----- run_process ------------------------------------------------------------------
 

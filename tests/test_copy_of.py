@@ -12,8 +12,8 @@ import pytest
 from conftest import BIG, tree_digest
 
 from widgets import KitError, Sandbox, SandboxPathError
-from widgets.copying import Link
-from widgets.sandbox import _manage_settings
+from widgets.sandbox.copying import Link
+from widgets.sandbox.facade import _manage_settings
 
 PRODUCTS = "SELECT COUNT(*) AS n FROM catalog_product"
 CATEGORIES = "SELECT COUNT(*) AS n FROM catalog_category"

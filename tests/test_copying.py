@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from widgets.copying import (
+from widgets.sandbox.copying import (
     KEEP_ALL,
     Link,
     Selection,

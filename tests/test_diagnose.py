@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from widgets import CommandResult, Sandbox, scenarios
-from widgets.diagnose import diagnose
+from widgets.run.diagnose import diagnose
 
 
 def applied(sandbox: Sandbox) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from widgets.paths import REPO_ROOT
+from widgets.sandbox.paths import REPO_ROOT
 
 # conda-forge names that differ from PyPI names.
 CONDA_TO_PIP = {"python-graphviz": "graphviz"}

@@ -19,12 +19,13 @@ from lesson_answers import (
     tracker_migrations,
 )
 
-from widgets import KitError, Sandbox, pg_locks, scenarios
+from widgets import KitError, Sandbox, scenarios
 from widgets import exercises as check
-from widgets.catalogue import EXERCISES
-from widgets.checks import normalise_command, normalise_count, normalise_name
-from widgets.progress_record import progress
-from widgets.scenarios import STARTER_LINE
+from widgets.lessons.catalogue import EXERCISES
+from widgets.lessons.checks import normalise_command, normalise_count, normalise_name
+from widgets.lessons.progress_record import progress
+from widgets.lessons.scenarios import STARTER_LINE
+from widgets.run import pg_locks
 
 LIKES = "    likes = models.PositiveIntegerField(default=0)\n"
 POST_LAST_FIELD = '    updated_by = models.ForeignKey(User, on_delete=models.CASCADE, null=True, related_name="+")\n'
@@ -391,7 +392,7 @@ SHOUT = (
 
 def lesson_08_at_its_exercises(sandbox: Sandbox) -> None:
     """Bring a sandbox where lesson 08 leaves it: app squashed with its data migration, the shouting one applied."""
-    from widgets.authoring import write_data_migration
+    from widgets.lessons.authoring import write_data_migration
 
     scenarios.create_author_book(sandbox)
     scenarios.add_authors(sandbox)
@@ -406,7 +407,7 @@ def lesson_08_at_its_exercises(sandbox: Sandbox) -> None:
 
 
 def test_08_give_it_a_reverse_and_your_own_round_trip(sandbox: Sandbox) -> None:
-    from widgets.authoring import remove, write_data_migration
+    from widgets.lessons.authoring import remove, write_data_migration
 
     lesson_08_at_its_exercises(sandbox)
     verdict = check.exercise("08-give-it-a-reverse", sandbox=sandbox)
@@ -461,7 +462,7 @@ def test_09_renumber_a_branch_refuses_a_merge(sandbox: Sandbox) -> None:
 
 
 def test_09_squash_without_a_circle(sandbox: Sandbox) -> None:
-    from widgets.authoring import remove
+    from widgets.lessons.authoring import remove
 
     scenarios.make_dependencies_both_ways(sandbox)
     verdict = check.exercise("09-squash-without-a-circle", sandbox=sandbox)

@@ -37,8 +37,8 @@ from widgets import (
     locks,
     worker,
 )
-from widgets.bounded import LIMIT
-from widgets.paths import REPO_ROOT, TEMPLATE_DIR
+from widgets.run.bounded import LIMIT
+from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
 
 DOC = REPO_ROOT / "docs" / "faults.md"
 FULL_FIX = (

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from widgets import Sandbox
-from widgets.commands import child_env
+from widgets.run.commands import child_env
 
 SHAPES = Path(__file__).parent / "projects" / "shapes"
 

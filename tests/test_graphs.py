@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from widgets import KitError, Sandbox, scenarios
-from widgets.graphs import COLOURS, draw_migration_graph, draw_schema
-from widgets.state import MigrationGraph
+from widgets.draw.graphs import COLOURS, draw_migration_graph, draw_schema
+from widgets.read.state import MigrationGraph
 
 
 def node_line(dot: str, node_id: str) -> str:

@@ -30,7 +30,7 @@ import pytest
 from conftest import tree_digest
 
 from widgets import Sandbox
-from widgets.paths import REPO_ROOT, TEMPLATE_DIR
+from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
 
 CONFIG = REPO_ROOT / "classroom" / "jupyterhub_config.py"
 PROXY = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -48,7 +48,7 @@ AFTERWARDS = {
 REPORT = """\
 import json, os
 from widgets import Sandbox
-from widgets.paths import workspace_root
+from widgets.sandbox.paths import workspace_root
 print(json.dumps({"workspace": str(workspace_root()), "sandbox": str(sandbox.path), "names": Sandbox.names(),
                   "home": os.environ["HOME"], "user": os.environ["JUPYTERHUB_USER"], "cwd": os.getcwd()}))
 """

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from widgets import Sandbox
-from widgets.commands import child_env
-from widgets.paths import REPO_ROOT
+from widgets.run.commands import child_env
+from widgets.sandbox.paths import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import real_projects  # noqa: E402

@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from widgets.paths import REPO_ROOT
+from widgets.sandbox.paths import REPO_ROOT
 
 LESSONS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 # The headings every lesson has, in this order (others may sit between them).

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from widgets import Sandbox, actions, scenarios
-from widgets import panel_views as views
+from widgets import Sandbox, scenarios
 from widgets.errors import KitError
-from widgets.panels import MigrationLab
+from widgets.lab import actions
+from widgets.lab import panel_views as views
+from widgets.lab.panels import MigrationLab
 
 TOPIC = "class Topic(models.Model):\n"
 
@@ -251,7 +252,7 @@ def test_unknown_action_and_view_failure_give_one_sentence(sandbox: Sandbox) -> 
 
 
 def test_answers_for_django_questions() -> None:
-    from widgets.prompts import Prompt
+    from widgets.run.prompts import Prompt
 
     not_null = Prompt("not_null_addition", "It is impossible...\n 1) Provide\n 2) Quit", ("Provide", "Quit"))
     rename = Prompt("rename_field", "Was topic.a renamed to topic.b (a CharField)? [y/N]", ("y", "n"))

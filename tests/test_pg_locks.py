@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from widgets import Sandbox, pg_locks, postgres, scenarios
+from widgets import Sandbox, scenarios
 from widgets.errors import KitError
-from widgets.risks import WITH_TIMEOUT, risk_report
+from widgets.run import pg_locks
+from widgets.run.risks import WITH_TIMEOUT, risk_report
+from widgets.sandbox import postgres
 
 SETUP = [
     'CREATE TABLE "r" ("id" int PRIMARY KEY)',

@@ -13,7 +13,7 @@ import pytest
 
 from widgets import Sandbox, scenarios
 from widgets.errors import KitError
-from widgets.rollback import rollback_preview
+from widgets.read.rollback import rollback_preview
 
 
 def test_fresh_gives_a_migrated_database_of_its_own(pg_sandbox: Sandbox, psql) -> None:
@@ -144,7 +144,7 @@ def own_workspace():
 def test_the_server_stops_when_the_last_kernel_exits(own_workspace: Path, postgres_server) -> None:
     tmp_path = own_workspace
     code = (
-        "import json, sys\nfrom pathlib import Path\nfrom widgets import postgres\n"
+        "import json, sys\nfrom pathlib import Path\nfrom widgets.sandbox import postgres\n"
         "server = postgres.server(Path(sys.argv[1]))\n"
         "with server.connect() as c:\n    print(json.dumps(c.execute('SELECT pg_backend_pid() > 0').fetchone()))\n"
     )

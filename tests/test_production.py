@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from widgets import Sandbox, actions, scenarios
-from widgets.compare import compare_sql
-from widgets.panels import MigrationLab
-from widgets.risks import SAFE, UNSAFE, WITH_TIMEOUT, lint_sql, risk_report
-from widgets.rollback import rollback_preview
+from widgets import Sandbox, scenarios
+from widgets.lab import actions
+from widgets.lab.panels import MigrationLab
+from widgets.read.rollback import rollback_preview
+from widgets.run.compare import compare_sql
+from widgets.run.risks import SAFE, UNSAFE, WITH_TIMEOUT, lint_sql, risk_report
 
 NULLABLE_VIEWS = "    views = models.PositiveIntegerField(null=True)\n"
 

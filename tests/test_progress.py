@@ -13,8 +13,8 @@ from lesson_answers import index_count
 
 from widgets import KitError, Sandbox, progress
 from widgets import exercises as check
-from widgets.catalogue import EXERCISES
-from widgets.progress_record import PROGRESS_COLUMNS, record_check, record_path
+from widgets.lessons.catalogue import EXERCISES
+from widgets.lessons.progress_record import PROGRESS_COLUMNS, record_check, record_path
 
 
 @pytest.fixture

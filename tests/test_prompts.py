@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from widgets import Prompt, scenarios
-from widgets.prompts import find_prompt
+from widgets.run.prompts import find_prompt
 
 NON_NULLABLE = "    views = models.PositiveIntegerField()\n"
 

@@ -7,9 +7,9 @@ import pytest
 from conftest import tree_digest
 
 from widgets import rollback_preview, scenarios
+from widgets.draw.rows import TableRows, rows_diff, rows_frame, rows_table
 from widgets.errors import KitError
-from widgets.rehearsal import rehearse, round_trip
-from widgets.rows import TableRows, rows_diff, rows_frame, rows_table
+from widgets.run.rehearsal import rehearse, round_trip
 
 FILL_AND_EMPTY = '''from django.db import migrations, models
 
@@ -98,7 +98,7 @@ def test_rows_table_highlights_changed_values(sandbox):
 
 
 def test_a_data_migration_written_from_two_functions_runs_both_ways(sandbox):
-    from widgets.authoring import remove, show_file, write_data_migration
+    from widgets.lessons.authoring import remove, show_file, write_data_migration
 
     sandbox.manage("loaddata", "boards_demo")
     scenarios.add_views_field(sandbox)
@@ -122,7 +122,7 @@ def test_a_data_migration_written_from_two_functions_runs_both_ways(sandbox):
 
 
 def test_a_round_trip_names_the_values_that_do_not_come_back(sandbox):
-    from widgets.authoring import write_data_migration
+    from widgets.lessons.authoring import write_data_migration
 
     sandbox.manage("loaddata", "boards_demo")
     scenarios.add_views_field(sandbox)
@@ -145,7 +145,7 @@ def test_a_round_trip_names_the_values_that_do_not_come_back(sandbox):
 
 
 def test_a_round_trip_with_a_real_reverse_restores_every_value(sandbox):
-    from widgets.authoring import write_data_migration
+    from widgets.lessons.authoring import write_data_migration
 
     sandbox.manage("loaddata", "boards_demo")
     scenarios.add_views_field(sandbox)
@@ -165,7 +165,7 @@ def test_a_round_trip_with_a_real_reverse_restores_every_value(sandbox):
 
 
 def test_a_data_migration_after_a_squash_is_numbered_after_what_it_replaces(sandbox):
-    from widgets.authoring import write_data_migration
+    from widgets.lessons.authoring import write_data_migration
 
     scenarios.add_views_field(sandbox)
     assert sandbox.manage("squashmigrations", "--noinput", "boards", "0003").ok

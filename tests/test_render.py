@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from widgets import KitError
-from widgets.graphs import draw_migration_graph
-from widgets.render import NO_RENDERER, RENDERER_ENV, KitDigraph, renderer, save, to_svg
+from widgets.draw.graphs import draw_migration_graph
+from widgets.draw.render import NO_RENDERER, RENDERER_ENV, KitDigraph, renderer, save, to_svg
 
 
 @pytest.fixture

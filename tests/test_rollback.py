@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from widgets import scenarios
-from widgets.rollback import rollback_preview
+from widgets.read.rollback import rollback_preview
 
 
 def test_author_book_rollback_drops_app_book_with_one_row(sandbox):

@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from widgets import Sandbox, actions
-from widgets import panel_views as views
-from widgets.prompts import Prompt
-from widgets.rollback import DROP_COLUMNS, RollbackPreview
-from widgets.screens import lab_screen, time_screen
-from widgets.session import Choices, HistoryEntry, LabSession, Note, Question, click_meaning
-from widgets.state import Plan, PlanStep, graph_from_answer
+from widgets import Sandbox
+from widgets.lab import actions
+from widgets.lab import panel_views as views
+from widgets.lab.screens import lab_screen, time_screen
+from widgets.lab.session import Choices, HistoryEntry, LabSession, Note, Question, click_meaning
+from widgets.read.rollback import DROP_COLUMNS, RollbackPreview
+from widgets.read.state import Plan, PlanStep, graph_from_answer
+from widgets.run.prompts import Prompt
 
 WIDGETS = Path(__file__).resolve().parent.parent / "widgets"
 
@@ -61,31 +62,36 @@ def _graph():
 
 
 def _kit_imports(module: str) -> set[str]:
-    """Return every widgets module the given one imports, directly or not."""
+    """Return every widgets module the given one imports, directly or not (dotted names under widgets)."""
     seen, todo = set(), [module]
     while todo:
         name = todo.pop()
-        if name in seen:
+        if name in seen or not _source(name).is_file():
             continue
         seen.add(name)
-        tree = ast.parse((WIDGETS / f"{name}.py").read_text(encoding="utf-8"))
+        tree = ast.parse(_source(name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                todo.extend([node.module] if node.module else [a.name for a in node.names])
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("widgets."):
+                todo.append(node.module.removeprefix("widgets."))
+                todo.extend(f"{node.module.removeprefix('widgets.')}.{a.name}" for a in node.names)
     return seen
 
 
+def _source(module: str):
+    return WIDGETS / (module.replace(".", "/") + ".py")
+
+
 def _third_party(module: str) -> set[str]:
-    tree = ast.parse((WIDGETS / f"{module}.py").read_text(encoding="utf-8"))
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
     found = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     found |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
     return found
 
 
-@pytest.mark.parametrize("module", ["session", "screens", "panel_views", "timeline"])
+@pytest.mark.parametrize("module", ["lab.session", "lab.screens", "lab.panel_views", "read.timeline"])
 def test_the_session_and_the_views_never_import_a_widget_library(module):
     imported = _kit_imports(module)
-    assert "panels" not in imported and "lab_widgets" not in imported
+    assert "lab.panels" not in imported and "lab.lab_widgets" not in imported
     for name in imported:
         assert not _third_party(name) & {"ipywidgets", "anywidget", "traitlets"}, f"{name} imports a widget library"
 
@@ -206,7 +212,7 @@ ANSWER = {
 
 
 def test_the_timeline_replays_each_step_s_changes():
-    from widgets.timeline import Timeline
+    from widgets.read.timeline import Timeline
 
     timeline = Timeline.from_answer(ANSWER)
     assert timeline.positions("shop") == [0, 2, 3] and timeline.positions() == [0, 1, 2, 3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from widgets.paths import REPO_ROOT
+from widgets.sandbox.paths import REPO_ROOT
 
 LESSONS = REPO_ROOT / "notebooks"
 

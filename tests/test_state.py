@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from widgets import KitError, MigrationGraph, Plan, State, StateError, scenarios
-from widgets.state import APPLIED_COLUMNS, SCHEMA_COLUMNS
+from widgets.read.state import APPLIED_COLUMNS, SCHEMA_COLUMNS
 
 TEMPLATE_MIGRATIONS = {("boards", "0001_initial"), ("boards", "0002_post"), ("tracker", "0001_initial")}
 
@@ -281,8 +281,8 @@ def _same_graph(a, b) -> None:
 
 
 def test_after_a_migrate_the_graph_read_without_django_is_djangos(sandbox, monkeypatch):
-    from widgets import sandbox as sandbox_module
-    from widgets import state
+    from widgets.read import state
+    from widgets.sandbox import facade as sandbox_module
 
     scenarios.add_views_field(sandbox)
     sandbox.migration_graph()  # cached for this code
@@ -303,7 +303,7 @@ def test_after_a_migrate_the_graph_read_without_django_is_djangos(sandbox, monke
 
 
 def test_with_a_squash_the_graph_is_read_by_django_again(sandbox):
-    from widgets import state
+    from widgets.read import state
 
     scenarios.make_squashed_migration(sandbox)
     graph = sandbox.migration_graph()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from widgets import Sandbox, scenarios
-from widgets.tables import (
+from widgets.draw.tables import (
     migrations_frame,
     migrations_table,
     row_counts_frame,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from widgets.paths import REPO_ROOT, TEMPLATE_DIR
+from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
 
 
 def test_the_template_passes_check(fresh_sandbox):
@@ -53,7 +53,7 @@ def test_git_ignores_what_the_kit_generates(git_checkout, path):
     assert _git("check-ignore", "-q", "--no-index", path).returncode == 0, f"git does not ignore {path}"
 
 
-@pytest.mark.parametrize("path", ["sandbox_project/manage.py", "widgets/sandbox.py", "pyproject.toml"])
+@pytest.mark.parametrize("path", ["sandbox_project/manage.py", "widgets/sandbox/facade.py", "pyproject.toml"])
 def test_git_does_not_ignore_the_kit_itself(git_checkout, path):
     assert _git("check-ignore", "-q", "--no-index", path).returncode == 1
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import tree_digest
 
 from widgets import KitError, scenarios
-from widgets.paths import TEMPLATE_DIR
+from widgets.sandbox.paths import TEMPLATE_DIR
 
 TOPIC_URL = "/boards/1/topics/1/"
 

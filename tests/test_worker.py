@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from widgets import Sandbox, worker
-from widgets import state as kit_state
-from widgets.commands import child_env, run_process
+from widgets import Sandbox
+from widgets.read import state as kit_state
+from widgets.run import worker
+from widgets.run.commands import child_env, run_process
 
 STARTER = '    starter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="topics")\n'
 VIEWS = "    views = models.PositiveIntegerField(default=0)\n"

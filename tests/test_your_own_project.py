@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from widgets import Sandbox, rollback_preview, scenarios
-from widgets.state import tables
+from widgets.read.state import tables
 
 
 @pytest.fixture(scope="module")

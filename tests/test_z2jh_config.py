@@ -9,7 +9,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from widgets.paths import REPO_ROOT
+from widgets.sandbox.paths import REPO_ROOT
 
 VALUES = REPO_ROOT / "docs" / "z2jh-config.yaml"
 DOCKERFILE = REPO_ROOT / "classroom" / "Dockerfile"

@@ -1,75 +1,85 @@
-"""See what Django's makemigrations and migrate do to a database, in a disposable sandbox."""
+"""See what Django's makemigrations and migrate do to a database, in a disposable sandbox.
 
-from .commands import CommandResult
-from .diagnose import Diagnosis
-from .diff import StateDiff, diff
-from .errors import (
-    DatabaseFileError,
-    EditError,
-    KitError,
-    SandboxBusyError,
-    SandboxNameError,
-    SandboxPathError,
-    StateError,
-    WorkspaceError,
-)
-from .graphs import draw_migration_graph, draw_schema
-from .panels import MigrationLab
-from .progress_record import ProgressFrame, progress
-from .prompts import Prompt
-from .render import KitDigraph, renderer, save
-from .rollback import RollbackPreview, rollback_preview
-from .sandbox import PageResult, Sandbox
-from .state import MigrationGraph, Plan, PlanStep, State
-from .tables import (
-    migrations_frame,
-    migrations_table,
-    row_counts_frame,
-    row_counts_table,
-    schema_frame,
-    schema_table,
-)
+Importing the kit is cheap: it starts no process and imports neither Django nor
+pandas. Each public name is loaded from its module the first time it is used.
+``__all__`` is the stable surface (tests/test_public_api.py pins it); a name
+taken out keeps working for one release with a DeprecationWarning that names
+its replacement (``widgets._moved``), and CHANGELOG.md says what changed.
+"""
 
-__all__ = [
-    "CommandResult",
-    "DatabaseFileError",
-    "Diagnosis",
-    "EditError",
-    "KitDigraph",
-    "KitError",
-    "MigrationGraph",
-    "MigrationLab",
-    "PageResult",
-    "Plan",
-    "PlanStep",
-    "ProgressFrame",
-    "Prompt",
-    "RollbackPreview",
-    "Sandbox",
-    "SandboxBusyError",
-    "SandboxNameError",
-    "SandboxPathError",
-    "State",
-    "StateDiff",
-    "StateError",
-    "WorkspaceError",
-    "diff",
-    "draw_migration_graph",
-    "draw_schema",
-    "migrations_frame",
-    "migrations_table",
-    "progress",
-    "renderer",
-    "rollback_preview",
-    "row_counts_frame",
-    "row_counts_table",
-    "save",
-    "schema_frame",
-    "schema_table",
-]
+from __future__ import annotations
 
-# Start Django's pre-warmed worker with the kernel, so its imports overlap the learner's first cells
-# instead of delaying the first command (MIGRATION_KIT_WORKER=0 switches it off).
-from . import worker as _worker  # noqa: E402
+import importlib
 
-_worker.prewarm()
+from . import _moved
+
+# Public name -> the module that defines it. One table: __all__ and the lazy loader both read it.
+_PUBLIC = {
+    "CommandResult": "widgets.run.commands",
+    "Diagnosis": "widgets.run.diagnose",
+    "Prompt": "widgets.run.prompts",
+    "Runner": "widgets.run.runner",
+    "runner": "widgets.run.runner",
+    "StateDiff": "widgets.read.diff",
+    "diff": "widgets.read.diff",
+    "RollbackPreview": "widgets.read.rollback",
+    "rollback_preview": "widgets.read.rollback",
+    "MigrationGraph": "widgets.read.state",
+    "Plan": "widgets.read.state",
+    "PlanStep": "widgets.read.state",
+    "State": "widgets.read.state",
+    "DatabaseFileError": "widgets.errors",
+    "EditError": "widgets.errors",
+    "KitError": "widgets.errors",
+    "SandboxBusyError": "widgets.errors",
+    "SandboxNameError": "widgets.errors",
+    "SandboxPathError": "widgets.errors",
+    "StateError": "widgets.errors",
+    "WorkspaceError": "widgets.errors",
+    "draw_migration_graph": "widgets.draw.graphs",
+    "draw_schema": "widgets.draw.graphs",
+    "KitDigraph": "widgets.draw.render",
+    "renderer": "widgets.draw.render",
+    "save": "widgets.draw.render",
+    "migrations_frame": "widgets.draw.tables",
+    "migrations_table": "widgets.draw.tables",
+    "row_counts_frame": "widgets.draw.tables",
+    "row_counts_table": "widgets.draw.tables",
+    "schema_frame": "widgets.draw.tables",
+    "schema_table": "widgets.draw.tables",
+    "MigrationLab": "widgets.lab.panels",
+    "ProgressFrame": "widgets.lessons.progress_record",
+    "progress": "widgets.lessons.progress_record",
+    "PageResult": "widgets.sandbox.facade",
+    "Sandbox": "widgets.sandbox.facade",
+}
+
+# Modules a lesson imports by their short name (``from widgets import exercises as check``).
+_MODULES = {
+    "authoring": "widgets.lessons.authoring",
+    "exercises": "widgets.lessons.exercises",
+    "scenarios": "widgets.lessons.scenarios",
+}
+
+__all__ = sorted([*_PUBLIC, *_MODULES])
+
+
+def __getattr__(name: str):
+    """Load a public name, a lesson module, or a moved module (with a DeprecationWarning) on first use."""
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+    elif name in _moved.MODULES:
+        return _moved.load(f"widgets.{name}")  # warns each time: not cached on the package
+    else:
+        raise AttributeError(f"module 'widgets' has no attribute '{name}'")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+_moved.install()

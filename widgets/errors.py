@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 __all__ = [
     "KitError",
     "SandboxNameError",
@@ -11,6 +13,7 @@ __all__ = [
     "SandboxBusyError",
     "WorkspaceError",
     "DatabaseFileError",
+    "unknown_app_error",
 ]
 
 
@@ -44,3 +47,12 @@ class WorkspaceError(KitError):
 
 class DatabaseFileError(KitError):
     """Report that the SQLite file cannot be read: locked, damaged, or its folder gone."""
+
+
+def unknown_app_error(app_label: str, known: list[str]) -> StateError:
+    """Build the message for an app label that has no migrations, with the closest match."""
+    close = difflib.get_close_matches(app_label, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return StateError(
+        f"There is no app with migrations called '{app_label}'. Fix: {hint}apps with migrations: {', '.join(known)}."
+    )

@@ -1,0 +1,1 @@
+"""The MigrationLab panel: a session that decides, widgets that display it and forward events."""

@@ -1,0 +1,221 @@
+"""The MigrationLab panel's small widgets: each displays part of a session and forwards clicks, nothing more.
+
+``QuestionBox`` shows Django's question, ``RollbackBox`` a rollback waiting
+for confirmation, ``ModelEditor`` an app's models.py, ``TimeMachine`` the
+schema after any migration. None of them runs a command or decides anything:
+the panel hands their clicks to the session.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import ipywidgets as ipw
+
+from widgets.lab import panel_views as views
+from widgets.lab.graph_widget import GraphView
+from widgets.lab.screens import TimeScreen
+from widgets.lab.session import Note, PendingRollback, Question
+
+__all__ = ["ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
+
+# The compare picker's value for "the step before the one shown".
+PREVIOUS = -2
+
+TOOLTIPS = {
+    "makemigrations": "Write new migrations for the changes in models.py",
+    "migrate": "Apply or unapply migrations up to the chosen target",
+    "showmigrations": "List the app's migrations, [X] when applied",
+    "sqlmigrate": "Show the SQL of the chosen migration",
+    "reset": "Put the sandbox back to where it started",
+    "snapshot": "Save the files and database as a checkpoint",
+    "restore": "Go back to the checkpoint",
+    "undo": "Take back the last action that changed the sandbox",
+}
+
+
+def button(key: str, description: str | None = None, style: str = "") -> ipw.Button:
+    """Return a button with the class mk-KEY (browser tests find it by that)."""
+    made = ipw.Button(description=description or key, tooltip=TOOLTIPS.get(key, ""), button_style=style)
+    made.add_class(f"mk-{key}")
+    made.layout.width = "auto"
+    return made
+
+
+def show(widget: ipw.Widget, visible: bool) -> None:
+    """Show or hide a widget without removing it from the layout's children."""
+    widget.layout.display = None if visible else "none"
+
+
+class QuestionBox(ipw.VBox):
+    """Django's pending question: its text, the choices, a typed default when one is needed."""
+
+    def __init__(self) -> None:
+        self.text = ipw.HTML()
+        self.choice = ipw.RadioButtons(options=[], layout={"width": "auto"})
+        self.default_text = ipw.Text(placeholder="default, as Python: 0, '' or timezone.now", layout={"width": "95%"})
+        self.answer_button = button("answer", "answer and rerun makemigrations", "warning")
+        super().__init__([self.text, self.choice, self.default_text, self.answer_button])
+        self.add_class("mk-question")
+        show(self, False)
+
+    def display(self, question: Question | None) -> None:
+        """Show the question, or hide the box when Django asks none."""
+        if question is None:
+            show(self, False)
+            return
+        self.text.value = views.question_html(question)
+        self.choice.options = question.choices
+        self.choice.value = question.choices[0][1] if question.choices else None
+        show(self.default_text, question.needs_default)
+        show(self, True)
+
+
+class RollbackBox(ipw.VBox):
+    """A rollback waiting for confirmation: what it drops, then confirm or cancel."""
+
+    def __init__(self) -> None:
+        self.preview = ipw.HTML()
+        self.preview.add_class("mk-preview")
+        self.confirm_button = button("confirm", "confirm rollback", "danger")
+        self.cancel_button = button("cancel", "cancel")
+        super().__init__([self.preview, ipw.HBox([self.confirm_button, self.cancel_button])])
+        self.add_class("mk-confirm-box")
+        show(self, False)
+
+    def display(self, pending: PendingRollback | None) -> None:
+        """Show the pending rollback's preview, or hide the box when none waits."""
+        if pending is None:
+            show(self, False)
+            return
+        command = html.escape(pending.command, quote=False)
+        self.preview.value = (
+            f"<p><b>{command}</b> would unapply migrations. Read what it drops, then confirm or cancel.</p>"
+            + views.rollback_html(pending.preview)
+        )
+        show(self, True)
+
+
+class ModelEditor(ipw.VBox):
+    """An app's models.py to edit, save (then makemigrations) and revert, with Django's verdict under it."""
+
+    def __init__(self) -> None:
+        self.title = ipw.HTML()
+        self.editor = ipw.Textarea(layout={"width": "auto", "height": "20em"})
+        self.editor.add_class("mk-editor")
+        self.save_button = button("save", "save and makemigrations", "success")
+        self.revert_button = button("revert", "revert to last good version")
+        self.message = ipw.HTML()
+        self.message.add_class("mk-editor-message")
+        super().__init__([self.title, self.editor, ipw.HBox([self.save_button, self.revert_button]), self.message])
+
+    def display(self, app_label: str, text: str | None, note: Note | None) -> None:
+        """Show the file's text (None keeps what the learner typed) and Django's last verdict on it."""
+        self.title.value = f"<b>{html.escape(app_label)}/models.py</b>"
+        if text is not None:
+            self.editor.value = text
+        self.message.value = views.note_html(note)
+
+
+class TimeMachine(ipw.VBox):
+    """A slider over the migrations: the schema Django's state holds after the one chosen, and what it changed."""
+
+    def __init__(self, screen: Callable[[str | None, int | None, int | None], TimeScreen]) -> None:
+        self._screen = screen
+        self._current: TimeScreen | None = None
+        self._updating = False
+        self._loaded = False
+        self.scope = ipw.Dropdown(description="migrations of", style={"description_width": "7em"})
+        self.scope.layout.width = "17em"
+        self.slider = ipw.SelectionSlider(options=[("", 0)], description="as of", continuous_update=False)
+        self.slider.layout.width = "98%"
+        self.slider.style.description_width = "3em"
+        self.slider.add_class("mk-time-slider")
+        self.compare = ipw.Dropdown(description="compare with", style={"description_width": "7em"})
+        self.compare.layout.width = "24em"
+        self.to_database = button("to-database", "◆ where the database is")
+        self.migrate_here = button("migrate-here", "migrate here", "primary")
+        self.headline = ipw.HTML()
+        self.headline.add_class("mk-time-headline")
+        self.strip = ipw.HTML()
+        self.changes = ipw.HTML()
+        self.changes.add_class("mk-time-changes")
+        self.schema = GraphView(height="400px", placeholder="find a table by name")
+        self.schema.add_class("mk-time-schema")
+        controls = ipw.HBox([self.scope, self.compare, self.to_database, self.migrate_here])
+        controls.layout.flex_flow = "row wrap"
+        super().__init__([controls, self.slider, self.strip, self.headline, self.changes, self.schema])
+        self.add_class("mk-time-machine")
+        self.scope.observe(self._scope_changed, names="value")
+        self.slider.observe(self._moved, names="value")
+        self.compare.observe(self._moved, names="value")
+        self.to_database.on_click(self._go_to_database)
+
+    @property
+    def screen(self) -> TimeScreen | None:
+        """Return the values shown now."""
+        return self._current
+
+    def load(self, apps: list[str], scope: str | None = None) -> None:
+        """Read the timeline again (the session caches it) and show where the database is."""
+        self._updating = True
+        try:
+            options = [("every app, in plan order", "")] + [(app, app) for app in apps]
+            self.scope.options = options
+            if self.scope.value not in apps and self.scope.value != "":
+                self.scope.value = scope if scope in apps else ""
+            elif not self._loaded and scope in apps:
+                self.scope.value = scope
+            self._loaded = True
+        finally:
+            self._updating = False
+        self.move(None)
+
+    def move(self, index: int | None, compare: int | None = None) -> None:
+        """Show the schema after step ``index`` (None: where the database is), compared with ``compare``."""
+        screen = self._screen(self.scope.value or None, index, compare)
+        self._current = screen
+        self._updating = True
+        try:
+            labels = [(screen.label(p), p) for p in screen.positions] or [("no migrations", -1)]
+            self.slider.options = labels
+            self.slider.value = screen.index if screen.positions else -1
+            self.compare.options = [("the step before", PREVIOUS), (screen.label(-1), -1)] + labels
+            self.compare.value = compare if compare in [v for _l, v in labels] + [-1] else PREVIOUS
+        finally:
+            self._updating = False
+        self._draw(screen)
+
+    def _draw(self, screen: TimeScreen) -> None:
+        # The schema first: the headline, written last, then means the whole view is up to date.
+        self.schema.svg = views.as_html(views.schema_drawing(screen.shown, screen.before))
+        applied = screen.applied
+        self.strip.value = views.timeline_html(
+            screen.timeline, screen.positions, screen.index, screen.database, applied
+        )
+        here = screen.label(screen.index)
+        where = screen.label(screen.database)
+        state = "applied" if screen.index >= 0 and screen.timeline.steps[screen.index] in applied else "not applied"
+        self.headline.value = (
+            f"<p><b>{html.escape(here)}</b> ({state}) · compared with {html.escape(screen.label(screen.compare))} · "
+            f"<span class='mk-database'>◆ the database is at {html.escape(where)}</span></p>"
+        )
+        self.changes.value = f'<pre class="mk-changes">{html.escape(str(screen.changes), quote=False)}</pre>'
+        travel = screen.index >= 0 and screen.index != screen.database
+        if travel:
+            app, name = screen.timeline.steps[screen.index]
+            # Say exactly what runs: across apps, only this step's app moves (with what depends on it).
+            self.migrate_here.description = f"migrate {app} to {name}"
+        show(self.migrate_here, travel)
+
+    def _scope_changed(self, _change) -> None:
+        if not self._updating:
+            self.move(None)
+
+    def _moved(self, _change) -> None:
+        if not self._updating:
+            self.move(self.slider.value, None if self.compare.value == PREVIOUS else self.compare.value)
+
+    def _go_to_database(self, _button=None) -> None:
+        self.move(None)

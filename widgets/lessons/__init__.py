@@ -1,0 +1,1 @@
+"""Lessons: scenarios, exercises and their checks, the catalogue, authoring helpers, progress."""

@@ -1,0 +1,133 @@
+"""Which exercises a learner has done: a small record in the workspace, and a table of it.
+
+Each check writes ``<workspace>/.kit/progress.json`` atomically (a new file
+renamed over the old one, under a lock), so a teacher can read any learner's
+progress from their workspace folder. The record keeps order, not time: the
+table says which exercise was solved first, second, ..., so it looks the same
+every time a notebook shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from widgets.errors import KitError
+from widgets.lessons.catalogue import EXERCISES
+from widgets.sandbox.facade import _KIT
+from widgets.sandbox.paths import workspace_root
+
+try:  # POSIX only: elsewhere two kernels checking at the same instant may lose one count.
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "progress", "record_check", "record_path"]
+
+PROGRESS_COLUMNS = ["notebook", "exercise", "question", "done", "order", "checks"]
+_DONE = "background-color: #c8e6c9"
+
+
+def record_path(workspace: Path | str | None = None) -> Path:
+    """Return where a workspace keeps its progress record."""
+    root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
+    return root / _KIT / "progress.json"
+
+
+def _read(path: Path, *, set_aside: bool) -> dict:
+    """Return the record, or an empty one if there is none or it is damaged (set aside if asked)."""
+    if not path.is_file():
+        return {"solved": 0, "exercises": {}}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(record, dict) and isinstance(record.get("exercises"), dict):
+            return record
+    except (ValueError, UnicodeDecodeError):
+        pass
+    if set_aside:
+        # Keep the damaged file for a human to look at; start a new record rather than fail a check.
+        path.replace(path.with_name("progress.broken.json"))
+    return {"solved": 0, "exercises": {}}
+
+
+def _write(path: Path, record: dict) -> None:
+    """Write the record to a new file, then rename it over the old one: a reader never sees half of it."""
+    handle, staged = tempfile.mkstemp(dir=path.parent, prefix=".progress-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(record, stream, indent=2, sort_keys=True)
+        # mkstemp makes the file private; a teacher with read access to the workspace should be able to read it.
+        os.chmod(staged, 0o644)
+        os.replace(staged, path)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the workspace's progress lock, so two kernels never interleave read and write."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name("progress.lock"), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def record_check(exercise_id: str, passed: bool, workspace: Path | str | None = None) -> None:
+    """Count one check of an exercise, and give it the next order number the first time it passes."""
+    path = record_path(workspace)
+    with _locked(path):
+        record = _read(path, set_aside=True)
+        entry = record["exercises"].setdefault(exercise_id, {"checks": 0, "order": None})
+        entry["checks"] += 1
+        if passed and entry["order"] is None:
+            record["solved"] = int(record.get("solved", 0)) + 1
+            entry["order"] = record["solved"]
+        _write(path, record)
+
+
+class ProgressFrame(pd.DataFrame):
+    """A DataFrame of progress that shows itself with the done exercises in green."""
+
+    @property
+    def _constructor(self):
+        # Filtering or sorting gives a plain DataFrame: only the whole table is styled.
+        return pd.DataFrame
+
+    def __repr__(self) -> str:
+        return self.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        shown = self.assign(done=self["done"].map({True: "✔", False: ""}), order=self["order"].astype("string"))
+        shown["order"] = shown["order"].fillna("")
+        styler = shown.style.apply(lambda row: [_DONE if row["done"] else ""] * len(row), axis=1)
+        return styler.hide(axis="index").set_uuid("progress").to_html()
+
+
+def progress(workspace: Path | str | None = None) -> ProgressFrame:
+    """Return one row per exercise of the lessons: done or not, in which order, after how many checks.
+
+    Reads ``<workspace>/.kit/progress.json``; a teacher passes a learner's
+    workspace folder. Columns: notebook, exercise, question, done, order
+    (1 = solved first; empty while not done), checks (how often it was checked).
+    """
+    path = record_path(workspace)
+    if workspace is not None and not path.parent.parent.is_dir():
+        raise KitError(f"There is no workspace at {path.parent.parent}. Fix: pass the folder that holds the sandboxes.")
+    # No lock: the record is only ever replaced whole, and a teacher may only have read access.
+    entries = _read(path, set_aside=False)["exercises"]
+    rows = []
+    for exercise in EXERCISES.values():
+        entry = entries.get(exercise.id, {})
+        order = entry.get("order")
+        rows.append(
+            [exercise.notebook, exercise.id, exercise.question, order is not None, order, entry.get("checks", 0)]
+        )
+    return ProgressFrame(pd.DataFrame(rows, columns=PROGRESS_COLUMNS).astype({"order": "Int64", "checks": int}))

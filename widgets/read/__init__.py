@@ -1,0 +1,1 @@
+"""Readings as values: the state of a sandbox, its migration graph, plans, the timeline, diffs, previews."""

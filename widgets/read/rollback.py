@@ -1,0 +1,165 @@
+"""Preview a rollback before it runs: the backwards plan, its SQL, and the data it destroys."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import pandas as pd
+
+from widgets.read.state import Plan, plan_from_steps
+from widgets.run.commands import stable_text
+from widgets.run.diagnose import diagnose
+from widgets.run.rehearsal import Rehearsal
+from widgets.run.rehearsal import rehearse as _rehearse
+from widgets.run.risks import RiskReport, risks_from_preview
+
+__all__ = ["RollbackPreview", "rollback_preview"]
+
+DROP_COLUMNS = ["step", "migration", "table", "column", "rows_lost"]
+
+
+@dataclass(frozen=True)
+class RollbackPreview:
+    """What ``migrate app_label target`` would undo, computed without running it."""
+
+    app_label: str
+    target: str
+    plan: Plan
+    sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
+    drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
+    rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
+    risks: RiskReport | None = None  # on PostgreSQL: squawk's and the kit's warnings, step by step
+
+    @property
+    def is_rollback(self) -> bool:
+        """Return True when the plan unapplies migrations."""
+        return self.plan.direction == "backwards"
+
+    @property
+    def irreversible(self) -> list[tuple[str, str, str]]:
+        """Return (app_label, name, operation) for every step Django cannot undo."""
+        return self.plan.irreversible
+
+    @property
+    def rows_lost(self) -> int:
+        """Return the rows of dropped tables, plus the values of dropped columns whose table survives."""
+        if self.drops.empty:
+            return 0
+        whole = self.drops["column"].isna()
+        gone = set(self.drops.loc[whole, "table"])
+        # A column dropped before its whole table goes loses nothing more than the table's rows.
+        kept_table = ~whole & ~self.drops["table"].isin(gone)
+        return int(self.drops.loc[whole | kept_table, "rows_lost"].sum())
+
+    def _headline(self) -> str:
+        command = f"migrate {self.app_label} {self.target}"
+        if not self.plan.steps:
+            return f"{command}: nothing to unapply, {self.app_label} is already there."
+        if not self.is_rollback:
+            return f"{command} applies migrations, it does not roll anything back."
+        return f"{command} unapplies {len(self.plan.steps)} migration(s) and loses {self.rows_lost} row(s) of data."
+
+    def _warning(self) -> str:
+        if not self.irreversible:
+            return ""
+        steps = ", ".join(f"{a}.{n} ({op})" for a, n, op in self.irreversible)
+        return f"Irreversible: {steps}. Django will refuse this rollback (IrreversibleError)."
+
+    def __str__(self) -> str:
+        lines = [self._headline()]
+        if self._warning():
+            lines.append(self._warning())
+        if self.plan.steps:
+            lines += ["", str(self.plan)]
+        if not self.drops.empty:
+            lines += ["", "Dropped:"]
+            lines += [f"  {_thing(r)}: {_lost(r)}" for r in self.drops.itertuples()]
+        if self.rehearsal is not None:
+            lines += ["", str(self.rehearsal)]
+        if self.risks is not None and self.risks.steps:
+            lines += ["", str(self.risks)]
+        for app, name, sql in self.sql:
+            lines += ["", f"-- SQL to unapply {app}.{name}", sql]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        parts = [f"<p><b>{html.escape(self._headline())}</b></p>"]
+        if self._warning():
+            parts.append(f'<p style="color:#c62828"><b>{html.escape(self._warning())}</b></p>')
+        if self.plan.steps:
+            parts.append(self.plan.to_frame().to_html(index=False))
+        if not self.drops.empty:
+            parts.append("<p>Dropped, with the data that goes with it:</p>")
+            whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
+            parts.append(self.drops.assign(column=whole).to_html(index=False))
+        if self.rehearsal is not None:
+            parts.append(self.rehearsal._repr_html_())
+        if self.risks is not None and self.risks.steps:
+            parts.append(self.risks._repr_html_())
+        for app, name, sql in self.sql:
+            parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
+        return "\n".join(parts)
+
+
+def _lost(row) -> str:
+    """Say what one drop loses: the rows of a table, or the values of a column."""
+    if row.column is None or pd.isna(row.column):
+        return f"{row.rows_lost} row(s) lost"
+    return f"{row.rows_lost} value(s) lost"
+
+
+def _thing(row) -> str:
+    return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
+
+
+def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | None = None) -> RollbackPreview:
+    """Show what ``migrate app_label target`` would undo and destroy, without running it on the sandbox.
+
+    One probe process reads the plan, collects each step's SQL the way
+    ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
+    dropped table or column holds. Code in the plan (RunPython, RunSQL) can
+    change any value, which no reading can foresee: then, or with
+    ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
+    and the preview shows every row and value that changed there.
+    """
+    answer = sandbox.preview(app_label, target)
+    plan = plan_from_steps(app_label, target, answer["steps"])
+    backwards = [s for s in answer["steps"] if s["backwards"]]
+    drops = [
+        {
+            "step": i,
+            "migration": f"{s['app_label']}.{s['name']}",
+            "table": item["table"],
+            "column": item["column"],
+            "rows_lost": int(item.get("rows_lost", 0)),
+        }
+        for i, s in enumerate(backwards, 1)
+        for op in s["operations"]
+        for item in op["drops"]
+    ]
+    sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
+    runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
+    # An irreversible step stops Django before any data changes past it; the plan already says so.
+    # A rehearsal copies the SQLite file: none on PostgreSQL unless asked for (then refused in one sentence).
+    automatic = rehearse is None and runs_code and not plan.irreversible and sandbox.database != "postgresql"
+    tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
+    # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
+    risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
+    frame = pd.DataFrame(drops, columns=DROP_COLUMNS)
+    return RollbackPreview(app_label, target, plan, sql, frame, tried, risks)
+
+
+def _step_sql(sandbox, step: dict) -> str:
+    """Return the step's backwards SQL as sqlmigrate prints it, or Django's reason when it has none."""
+    sql = step["sql"]
+    if "error" in sql:
+        error = sql["error"]
+        args = ("sqlmigrate", "--backwards", step["app_label"], step["name"])
+        found = diagnose(args, "", f"{error['module']}.{error['type']}: {error['message']}", 1, sandbox.path)
+        reason = str(found) if found else f"{error['type']}: {error['message']}"
+        return stable_text(f"-- sqlmigrate could not show it: {reason}", sandbox.path)
+    return sql["text"].strip() or "-- (no SQL: this step only changes Django's state)"

@@ -1,0 +1,1 @@
+"""How Django runs: the runner seam (process or in-process), the worker, probes, diagnoses and prompts."""

@@ -1,0 +1,695 @@
+"""Read a project's migration state with Django's own loader; print it as JSON.
+
+Run by the kit as ``python _probe.py COMMAND ...`` with the sandbox as the
+working directory. Read-only: the database is read through a read-only
+connection (SQLite's mode=ro; on PostgreSQL the kit's reader role with
+read-only transactions) and Django's own connection is never opened, except
+read-only for a preview.
+"""
+
+import functools
+import json
+import os
+import sqlite3
+import sys
+import traceback
+from pathlib import Path
+
+#: Starts the probe's one line of JSON; the kit (widgets/state.py) imports it from here.
+MARKER = "@@migration-kit@@"
+
+
+def main(argv):
+    """Run one probe command and print its JSON answer after the marker."""
+    # Like manage.py: the project folder, not this file's folder, comes first.
+    sys.path[0] = os.getcwd()
+    sys.stdout.write(MARKER + json.dumps(answer(argv), default=str) + "\n")
+
+
+def answer(argv):
+    """Run one probe command and return its answer; a failure is an answer too (the kit diagnoses it)."""
+    try:
+        return COMMANDS[argv[0]](*argv[1:])
+    except Exception as exc:
+        found = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
+        # SQLite's code says whether the database file itself is at fault (locked, damaged, half-done).
+        found["sqlite"] = getattr(exc, "sqlite_errorname", None)
+        return {"error": found}
+
+
+def _setup(read_only_connection=False):
+    """Set Django up with its connection sealed (or read-only) and the recorder read from the file."""
+    import django
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.migrations.recorder import MigrationRecorder
+
+    def sealed(self):
+        raise RuntimeError("the kit's state probe never opens Django's database connection")
+
+    if not read_only_connection:
+        BaseDatabaseWrapper.ensure_connection = sealed
+    django.setup()
+    rows = _recorded_rows()
+    if read_only_connection:
+        _open_read_only()
+    MigrationRecorder.applied_migrations = lambda self: dict(rows)
+
+
+def _open_read_only():
+    """Point Django's connection at the same database, read-only (SQLite's mode=ro, PostgreSQL's read-only role)."""
+    from django.db import connection
+
+    connection.close()
+    if _is_postgresql():
+        _read_only_postgresql(connection.settings_dict)
+        return
+    path = _database_file()
+    if path is None:
+        raise RuntimeError("the kit's preview reads SQLite and PostgreSQL databases only")
+    name = f"{path.resolve().as_uri()}?mode=ro" if path.is_file() else "file:kit-preview?mode=memory"
+    connection.settings_dict["NAME"] = name
+
+
+def _read_only_postgresql(settings_dict):
+    """Make a PostgreSQL settings entry read-only: the kit's reader role, read-only transactions by default."""
+    from django.conf import settings
+
+    reader = getattr(settings, "KIT_READ_ONLY_USER", None)
+    if reader:
+        settings_dict["USER"] = reader
+        settings_dict["PASSWORD"] = ""
+    options = dict(settings_dict.get("OPTIONS") or {})
+    options["options"] = f"{options.get('options', '')} -c default_transaction_read_only=on".strip()
+    options["application_name"] = "migration kit (read-only)"
+    settings_dict["OPTIONS"] = options
+
+
+def _is_postgresql():
+    from django.conf import settings
+
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def _database_file():
+    """Return the default database's SQLite file, or None for another engine."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return Path(db["NAME"]) if "sqlite3" in db["ENGINE"] else None
+
+
+def _recorded_rows():
+    """Return the django_migrations rows keyed by (app, name), read-only."""
+    if _is_postgresql():
+        return _recorded_rows_postgresql()
+    path = _database_file()
+    if path is None or not path.is_file():
+        return {}
+    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+        has_table = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'").fetchone()
+        if not has_table:
+            return {}
+        return {
+            (app, name): {"app": app, "name": name}
+            for app, name in db.execute("SELECT app, name FROM django_migrations")
+        }
+
+
+def _recorded_rows_postgresql():
+    """Read django_migrations through psycopg on a read-only session, never through Django's connection."""
+    import psycopg
+    from django.db import connections
+
+    wrapper = connections["default"]
+    settings_dict = {**wrapper.settings_dict, "OPTIONS": dict(wrapper.settings_dict.get("OPTIONS") or {})}
+    _read_only_postgresql(settings_dict)
+    params = type(wrapper)(settings_dict).get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as db:
+        if db.execute("SELECT to_regclass('django_migrations')").fetchone()[0] is None:
+            return {}
+        return {
+            (app, name): {"app": app, "name": name}
+            for app, name in db.execute("SELECT app, name FROM django_migrations")
+        }
+
+
+def graph():
+    """Describe Django's own migration graph: nodes, dependencies, leaf nodes, conflicts, squashes."""
+    _setup()
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorded = set(MigrationRecorder(connection).applied_migrations())
+    # The loader after build_graph: a squash stands in for what it replaces when all or none of
+    # those are recorded, and is dropped (its dependants remapped) when only some are.
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    graph = loader.graph
+    unused = {key: m for key, m in loader.replacements.items() if key not in graph.nodes}
+    replaced_by = {old: key for key, m in unused.items() for old in m.replaces}
+    nodes = [
+        _node(key, graph.nodes[key], key in loader.applied_migrations, recorded, replaced_by)
+        for key in sorted(graph.nodes)
+    ]
+    edges = sorted([list(parent.key), list(key)] for key, node in graph.node_map.items() for parent in node.parents)
+    leaves = {}
+    for app_label, name in graph.leaf_nodes():
+        leaves.setdefault(app_label, []).append(name)
+    configs = {c.label: {"module": c.name, "contrib": _is_contrib(c.name)} for c in apps.get_app_configs()}
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "leaf_nodes": leaves,
+        "conflicts": {app: sorted(names) for app, names in loader.detect_conflicts().items()},
+        "apps": configs,
+        "unmigrated_apps": sorted(loader.unmigrated_apps),
+        "recorded_unknown": sorted([list(k) for k in recorded - set(loader.disk_migrations)]),
+        "unused_squashes": [_squash(key, m, recorded) for key, m in sorted(unused.items())],
+        "tables": _model_tables(apps),
+    }
+
+
+def _is_contrib(module):
+    """Return whether an app is one of Django's own (django.contrib and friends): the kit's one rule for it."""
+    return module.startswith("django.")
+
+
+def _model_tables(apps):
+    """Return each table Django's models own: its app_label and whether that app is Django's own.
+
+    django_migrations belongs to Django's recorder, which is not an installed app.
+    """
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder.Migration._meta.db_table
+    owned = {recorder: {"app_label": "migrations", "contrib": True}}
+    for model in apps.get_models(include_auto_created=True):
+        config = model._meta.app_config
+        owned[model._meta.db_table] = {"app_label": model._meta.app_label, "contrib": _is_contrib(config.name)}
+    return dict(sorted(owned.items()))
+
+
+def _node(key, migration, applied, recorded, replaced_by):
+    """Describe one node of the graph, with what it replaces and its operations."""
+    replaces = [list(r) for r in migration.replaces]
+    return {
+        "app_label": key[0],
+        "name": key[1],
+        "applied": applied,
+        "recorded": key in recorded,
+        "replaces": replaces,
+        "replaces_recorded": sum(tuple(r) in recorded for r in replaces),
+        "recorded_replaced": [r for r in replaces if tuple(r) in recorded],
+        "replaced_by": replaced_by.get(key, (None, None))[1],
+        "initial": _initial(migration),
+        "operations": [_safe_describe(op) for op in migration.operations],
+        "data": any(type(op).__name__ in ("RunPython", "RunSQL") for op in migration.operations),
+    }
+
+
+def _squash(key, migration, recorded):
+    """Describe a squash Django does not use because only some of what it replaces is recorded."""
+    replaces = [list(r) for r in migration.replaces]
+    return {
+        "app_label": key[0],
+        "name": key[1],
+        "replaces": replaces,
+        "replaces_recorded": sum(tuple(r) in recorded for r in replaces),
+    }
+
+
+def _safe_describe(operation):
+    """Return Django's one-line description of an operation, or its class name if that fails."""
+    try:
+        return operation.describe()
+    except Exception:  # A third-party operation may not describe itself without a database.
+        return type(operation).__name__
+
+
+def _initial(migration):
+    """Return whether Django treats the migration as initial (None means: no parent in its app)."""
+    if migration.initial is not None:
+        return bool(migration.initial)
+    return not any(app == migration.app_label for app, _name in migration.dependencies)
+
+
+def plan(app_label, target):
+    """Describe the plan `migrate app_label target` would run, step by step."""
+    _setup()
+    return _plan(app_label, target, with_sql=False)
+
+
+def preview(app_label, target, vendor=""):
+    """Describe the plan with each step's SQL, as sqlmigrate prints it, and the rows each drop loses.
+
+    One process for the whole preview: Django's connection is opened read-only
+    (SQLite's mode=ro, PostgreSQL's read-only role), because collecting SQL
+    asks the schema editor, as sqlmigrate does. With ``vendor`` naming the
+    other database ('postgresql' for a SQLite sandbox), each step's SQL is the
+    SQL Django would run there (its connection comes on stdin, read-only).
+    """
+    _setup(read_only_connection=True)
+    return _plan(app_label, target, with_sql=True, sql_vendor=vendor or None)
+
+
+def sql_compare(app_label, name):
+    """Collect one migration's SQL, forwards and backwards, for SQLite and PostgreSQL in one process.
+
+    The sandbox's own database is read through its read-only connection; the
+    other one is an empty database (SQLite in memory, or the PostgreSQL
+    connection given on stdin), enough for what sqlmigrate prints.
+    """
+    _setup(read_only_connection=True)
+    from django.db import connection
+
+    answer = {"vendor": connection.vendor, "sql": {}}
+    for vendor in ("sqlite", "postgresql"):
+        other = connection if vendor == connection.vendor else _other_connection(vendor)
+        if other is None:
+            answer["sql"][vendor] = None
+            continue
+        loader = _loader(other)
+        migration = _migration(loader, app_label, name)
+        if isinstance(migration, dict):
+            return migration
+        answer["name"] = migration.name
+        state_before = functools.partial(loader.project_state, (migration.app_label, migration.name), at_end=False)
+        answer["sql"][vendor] = {
+            "forwards": _sql(other, migration, False, state_before),
+            "backwards": _sql(other, migration, True, state_before),
+        }
+    return answer
+
+
+def _other_connection(vendor):
+    """Return a connection to an empty database of the other engine, or None if the kit gave none."""
+    from django.db.utils import ConnectionHandler
+
+    if vendor == "sqlite":
+        entry = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    else:
+        given = json.loads(sys.stdin.read() or "{}") if not sys.stdin.isatty() else {}
+        entry = given.get("postgresql")
+        if not entry:
+            return None
+        entry.setdefault("OPTIONS", {})["options"] = "-c default_transaction_read_only=on"
+        entry["OPTIONS"]["application_name"] = "migration kit (read-only)"
+    return ConnectionHandler({"default": entry})["default"]
+
+
+def _loader(connection):
+    from django.db.migrations.loader import MigrationLoader
+
+    return MigrationLoader(connection, ignore_no_migrations=True)
+
+
+def _migration(loader, app_label, name):
+    """Return the app's migration named by a unique prefix, or a refusal the kit turns into a sentence."""
+    if app_label not in loader.migrated_apps:
+        return _refusal("UnknownApp", app_label, sorted(loader.migrated_apps))
+    known = sorted(n for app, n in loader.disk_migrations if app == app_label)
+    matches = [n for n in known if n.startswith(name)]
+    if len(matches) != 1:
+        return _refusal("AmbiguousTarget" if matches else "UnknownTarget", name, matches or known)
+    return loader.disk_migrations[(app_label, matches[0])]
+
+
+def _plan(app_label, target, with_sql, sql_vendor=None):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    loader = executor.loader
+    if app_label not in loader.migrated_apps:
+        return _refusal("UnknownApp", app_label, sorted(loader.migrated_apps))
+    node = (app_label, None)
+    if target != "zero":
+        known = sorted(name for app, name in loader.disk_migrations if app == app_label)
+        matches = [name for name in known if name.startswith(target)]
+        if len(matches) != 1:
+            return _refusal("AmbiguousTarget" if matches else "UnknownTarget", target, matches or known)
+        node = (app_label, matches[0])
+    tables = _existing_tables(connection) if with_sql else None
+    sql_on = None
+    if sql_vendor and sql_vendor != connection.vendor:
+        sql_on = _other_connection(sql_vendor)
+    states = _StatesBefore(loader)
+    plan = executor.migration_plan([node])
+    steps = [_step(loader, connection, m, backwards, tables, states, sql_on) for m, backwards in plan]
+    return {"target": [app_label, node[1]], "steps": steps, "sql_vendor": (sql_on or connection).vendor}
+
+
+class _StatesBefore:
+    """Django's project state just before each migration, as ``loader.project_state(key, at_end=False)`` gives it.
+
+    Django builds each one from scratch by replaying every ancestor, so a
+    plan of n steps costs n full replays (seconds on a big project). A
+    migration with one parent has exactly its parent's ancestors plus the
+    parent, in the same order (``forwards_plan`` is a depth-first walk), so its
+    state is the parent's state with the parent applied: one step of work.
+    Merges and roots are built the way Django builds them.
+    """
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.cache = {}
+
+    def __call__(self, key):
+        """Return the state before ``key``; the caller must not change it (clone it first)."""
+        chain = []
+        while key not in self.cache:
+            parents = self.loader.graph.node_map[key].parents
+            if len(parents) != 1:
+                self.cache[key] = self.loader.project_state(key, at_end=False)
+                break
+            chain.append(key)
+            (parent,) = parents
+            key = parent.key
+        for child in reversed(chain):
+            parent = next(iter(self.loader.graph.node_map[child].parents)).key
+            self.cache[child] = self.loader.graph.nodes[parent].mutate_state(self.cache[parent], preserve=True)
+        return self.cache[chain[0]] if chain else self.cache[key]
+
+
+def _step(loader, connection, migration, backwards, tables, states, sql_on=None):
+    """Describe one step; with ``tables`` (a preview), add its SQL and the rows its drops lose."""
+    key = (migration.app_label, migration.name)
+    before = states(key)
+    after = migration.mutate_state(before, preserve=True)
+    step = {
+        "app_label": migration.app_label,
+        "name": migration.name,
+        "backwards": backwards,
+        "operations": [_describe(migration, op, backwards, before, after) for op in migration.operations],
+    }
+    if tables is not None:
+        # The project state does not depend on the database: the SQL of another vendor comes from the same one.
+        step["sql"] = _sql(sql_on or connection, migration, backwards, lambda: before)
+        for op in step["operations"]:
+            for dropped in op["drops"]:
+                dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
+    return step
+
+
+def _sql(connection, migration, backwards, state_before):
+    """Return the step's SQL exactly as sqlmigrate prints it, or the error that stops sqlmigrate.
+
+    ``state_before`` returns the project state before the migration (built
+    inside the try: Django may fail there too, as sqlmigrate would).
+    """
+    try:
+        # What loader.collect_sql does for one step, from a state given (apply and unapply change it: clone).
+        before = state_before().clone()
+        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            if backwards:
+                migration.unapply(before, editor, collect_sql=True)
+            else:
+                migration.apply(before, editor, collect_sql=True)
+        statements = editor.collected_sql
+    except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
+        return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
+    text = "\n".join(statements)
+    # sqlmigrate wraps atomic migrations in BEGIN/COMMIT where DDL can roll back (BaseCommand.execute).
+    if text and migration.atomic and connection.features.can_rollback_ddl:
+        text = f"{connection.ops.start_transaction_sql()}\n{text}\n{connection.ops.end_transaction_sql()}"
+    return {"text": text}
+
+
+def _existing_tables(connection):
+    """Return the tables the database has now, or none if there is no database yet."""
+    try:
+        with connection.cursor() as cursor:
+            return set(connection.introspection.table_names(cursor))
+    except Exception:
+        return set()
+
+
+def _rows(connection, tables, table, column):
+    """Return the rows of a table that would be dropped, or the non-empty values of a column."""
+    if table not in tables:
+        return 0
+    quote = connection.ops.quote_name
+    counted = "*" if column is None else quote(column)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT({counted}) FROM {quote(table)}")
+            return int(cursor.fetchone()[0])
+    except Exception:  # the column is already gone: nothing left to lose
+        return 0
+
+
+def _refusal(kind, value, known):
+    return {"error": {"type": kind, "message": value, "known": known, "traceback": ""}}
+
+
+def _describe(migration, operation, backwards, before, after):
+    """Say what one operation does, and what it creates or drops in this direction."""
+    from django.db.migrations import operations as ops
+
+    effect = {
+        "operation": type(operation).__name__,
+        "description": _safe_describe(operation),
+        "reversible": bool(operation.reversible),
+        "drops": [],
+        "creates": [],
+    }
+    app = migration.app_label
+    made, gone = (effect["drops"], effect["creates"]) if backwards else (effect["creates"], effect["drops"])
+    if isinstance(operation, ops.CreateModel):
+        made.extend(_tables_of(after, app, operation.name))
+    elif isinstance(operation, ops.DeleteModel):
+        gone.extend(_tables_of(before, app, operation.name))
+    elif isinstance(operation, ops.AddField):
+        made.append(_column(after, app, operation.model_name, operation.name))
+    elif isinstance(operation, ops.RemoveField):
+        gone.append(_column(before, app, operation.model_name, operation.name))
+    if type(operation).__name__ in ("RunPython", "RunSQL"):
+        effect["code"] = _code_of(operation)
+    effect["risks"] = _risks(operation, backwards, app, before)
+    return effect
+
+
+def _risks(operation, backwards, app_label, before):
+    """Name what makes an operation unsafe while the previous version of the code still runs."""
+    from django.db.migrations import operations as ops
+    from django.db.models import NOT_PROVIDED
+
+    risks = []
+    name = type(operation).__name__
+    if isinstance(operation, ops.AddField):
+        if backwards:
+            risks.append("column_dropped")
+        elif _not_null_without_db_default(operation.field, NOT_PROVIDED):
+            risks.append("not_null_without_db_default")
+    elif isinstance(operation, ops.RemoveField):
+        risks.append("column_added_back" if backwards else "column_dropped")
+    elif isinstance(operation, ops.AlterField) and not backwards:
+        old = _old_field(before, app_label, operation)
+        if old is not None and old.null and _not_null_without_db_default(operation.field, NOT_PROVIDED):
+            risks.append("set_not_null")
+    elif isinstance(operation, (ops.RenameField, ops.RenameModel)):
+        risks.append("renamed")
+    elif isinstance(operation, ops.DeleteModel) and not backwards:
+        risks.append("table_dropped")
+    elif isinstance(operation, ops.CreateModel) and backwards:
+        risks.append("table_dropped")
+    if name == "RunPython" and operation.reverse_code is None:
+        risks.append("no_reverse")
+    if name == "RunSQL" and operation.reverse_sql is None:
+        risks.append("no_reverse")
+    return risks
+
+
+def _not_null_without_db_default(field, not_provided):
+    """Return True for a column that rows must fill but the database itself gives no default."""
+    if field.many_to_many or field.null:
+        return False
+    return getattr(field, "db_default", not_provided) is not_provided
+
+
+def _old_field(state, app_label, operation):
+    try:
+        return state.apps.get_model(app_label, operation.model_name)._meta.get_field(operation.name)
+    except Exception:  # the model or field is not in the state (a squash, a custom operation)
+        return None
+
+
+def _tables_of(state, app_label, model_name):
+    """Return the model's table and the many-to-many join tables Django made for it."""
+    model = state.apps.get_model(app_label, model_name)
+    found = [{"table": model._meta.db_table, "column": None}]
+    for field in model._meta.local_many_to_many:
+        through = field.remote_field.through
+        if through is not None and not isinstance(through, str) and through._meta.auto_created:
+            found.append({"table": through._meta.db_table, "column": None})
+    return found
+
+
+def _column(state, app_label, model_name, field_name):
+    model = state.apps.get_model(app_label, model_name)
+    field = model._meta.get_field(field_name)
+    return {"table": model._meta.db_table, "column": getattr(field, "column", None)}
+
+
+def _code_of(operation):
+    """Name the functions or SQL of a RunPython/RunSQL, forwards and backwards, with their docstrings."""
+    if type(operation).__name__ == "RunPython":
+        return {
+            "forwards": _function(operation.code),
+            "backwards": _function(operation.reverse_code),
+        }
+    return {
+        "forwards": str(operation.sql)[:2000],
+        "backwards": None if operation.reverse_sql is None else str(operation.reverse_sql)[:2000],
+    }
+
+
+def _function(function):
+    """Return a function's name and the first line of its docstring, or None."""
+    if function is None:
+        return None
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
+    if name == "RunPython.noop" or name == "noop":
+        return {"name": "RunPython.noop", "doc": "does nothing"}
+    doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
+    return {"name": name, "doc": doc[0] if doc else ""}
+
+
+def database(*what):
+    """Describe where the default database lives, and MEDIA_ROOT and STATIC_ROOT.
+
+    Only the settings are read (no django.setup()), so a project whose database
+    driver is not installed can still be described. With "recorded", also return
+    the applied migrations of the default database as [app, name] pairs: a SQLite
+    file through a read-only connection, any other database through Django's own
+    connection (one SELECT); None with the reason when it cannot be read.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    answer = {
+        "engine": db["ENGINE"],
+        "name": str(db.get("NAME", "")),
+        "media_root": str(settings.MEDIA_ROOT or ""),
+        "static_root": str(settings.STATIC_ROOT or ""),
+    }
+    if "recorded" in what:
+        answer.update(_recorded_anywhere())
+    return answer
+
+
+def _recorded_anywhere():
+    """Return {"applied": [[app, name], ...]} for the default database, or None and the reason."""
+    try:
+        path = _database_file()
+        if path is not None:
+            if not path.is_file():
+                return {"applied": None, "reason": f"there is no file {path.name}"}
+            return {"applied": sorted(list(key) for key in _recorded_rows())}
+        import django
+        from django.db import connection
+        from django.db.migrations.recorder import MigrationRecorder
+
+        django.setup()
+        try:
+            recorder = MigrationRecorder(connection)
+            rows = recorder.applied_migrations() if recorder.has_table() else {}
+        finally:
+            connection.close()
+        return {"applied": sorted(list(key) for key in rows)}
+    except Exception as exc:  # no driver, no server, no permission: all mean "not readable"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return {"applied": None, "reason": f"{type(exc).__name__}: {first}".rstrip(": ")}
+
+
+# ----- the schema time machine --------------------------------------------------------
+
+
+def states():
+    """Describe the schema Django's migration state holds after each migration of the whole plan, in order.
+
+    The plan is what ``migrate`` with no arguments would apply on an empty
+    database (the forwards plan of every leaf node). The state is Django's own
+    ProjectState, mutated one migration at a time as the executor does; each
+    step lists only the tables it changed (None for a table that went), so the
+    kit replays them. Nothing touches the database: column types come from
+    ``field.db_type(connection)``, which needs no open connection.
+    """
+    _setup()
+    from django.apps import apps as installed
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.state import ProjectState
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    graph = loader.graph
+    plan, seen = [], set()
+    for leaf in graph.leaf_nodes():
+        for key in graph.forwards_plan(leaf):
+            if key not in seen:
+                seen.add(key)
+                plan.append(key)
+    contrib = {c.label: _is_contrib(c.name) for c in installed.get_app_configs()}
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    _ = state.apps  # render once: each operation then reloads only the models it touches
+    steps, before = [], {}
+    for key in plan:
+        migration = graph.nodes[key]
+        state = migration.mutate_state(state, preserve=False)
+        after = _schema_of(state.apps, connection, contrib)
+        changes = {t: v for t, v in after.items() if before.get(t) != v}
+        changes.update({t: None for t in before if t not in after})
+        steps.append({"app_label": key[0], "name": key[1], "changes": dict(sorted(changes.items()))})
+        before = after
+    return {"steps": steps}
+
+
+def _schema_of(apps, connection, contrib):
+    """Return table -> {app_label, contrib, columns} for every managed model of a migration state."""
+    tables = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if not meta.managed or meta.proxy or meta.swapped:
+            continue
+        columns = [_column_of(field, connection) for field in meta.local_concrete_fields]
+        tables[meta.db_table] = {
+            "app_label": meta.app_label,
+            "contrib": contrib.get(meta.app_label, False),
+            "columns": [c for c in columns if c is not None],
+        }
+    return tables
+
+
+def _column_of(field, connection):
+    """Return [column, type, null, primary_key, references_table, references_column] of one field."""
+    if field.column is None:
+        return None
+    try:
+        db_type = field.db_type(connection)
+    except Exception:  # a third-party field that needs a live connection: name its class instead
+        db_type = type(field).__name__
+    if db_type is None:
+        return None
+    reference = [None, None]
+    if field.remote_field is not None and getattr(field, "db_constraint", False):
+        try:
+            reference = [field.remote_field.model._meta.db_table, field.target_field.column]
+        except Exception:  # the model it points to is not in this state (a swapped or missing app)
+            pass
+    return [field.column, db_type, bool(field.null) and not field.primary_key, bool(field.primary_key), *reference]
+
+
+COMMANDS = {
+    "graph": graph,
+    "plan": plan,
+    "preview": preview,
+    "sql_compare": sql_compare,
+    "database": database,
+    "states": states,
+}
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -17,6 +17,7 @@ import pytest
 
 from widgets import Sandbox
 from widgets.run.commands import run_manage
+from widgets.run.runner import RUNNER_ENV, RUNNERS
 from widgets.sandbox.facade import CACHE_ENV
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
 
@@ -54,6 +55,23 @@ def write_shop_clutter(folder: Path, outside: Path) -> None:
     (outside / "logo.txt").write_text("served from outside the project\n")
     os.symlink(outside, folder / "media")  # absolute, to a folder outside
     os.symlink("..", folder / "catalog" / "up")  # relative, to the project itself: a loop
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test under both runners: the process runner and the in-process one (the browser's)."""
+    if "kit_runner" in metafunc.fixturenames:
+        metafunc.parametrize("kit_runner", RUNNERS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def kit_runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Choose the runner for this test; a test marked ``processes`` is skipped under the in-process runner."""
+    name = getattr(request, "param", os.environ.get(RUNNER_ENV) or "process")
+    marker = request.node.get_closest_marker("processes")
+    if name == "inprocess" and marker is not None:
+        pytest.skip(f"needs processes ({marker.args[0] if marker.args else 'starts Django in a process'})")
+    monkeypatch.setenv(RUNNER_ENV, name)
+    return name
 
 
 def _git_status() -> str | None:

@@ -292,6 +292,7 @@ def test_add_installed_app_refuses_a_label_that_is_not_an_identifier(sandbox, la
 # ----- commands keep the sandbox whole -----------------------------------------------
 
 
+@pytest.mark.processes("a timeout stops a command only in a process of its own")
 def test_a_command_that_times_out_is_killed_and_the_sandbox_put_back(sandbox):
     files_before, rows_before = project_digest(sandbox.path), board_count(sandbox)
     code = (

@@ -135,12 +135,14 @@ class InProcessRunner:
         if key == self._loaded:
             return
         folders = {str(project)} | ({self._folder} if self._folder else set())
-        _reset_django(_purge_modules(folders))
-        importlib.invalidate_caches()  # a file written within the same second is seen
+        purged = _purge_modules(folders)
+        # The project's folder first, before Django's caches are cleared: clearing them may load the settings.
         if self._folder in sys.path:
             sys.path.remove(self._folder)
         sys.path.insert(0, str(project))
         self._folder = str(project)
+        importlib.invalidate_caches()  # a file written within the same second is seen
+        _reset_django(purged)
         self._loaded = key
 
 
@@ -308,7 +310,7 @@ def _probe_patches() -> Iterator[None]:
 
     ensure_connection = BaseDatabaseWrapper.__dict__["ensure_connection"]
     applied = MigrationRecorder.__dict__["applied_migrations"]
-    databases = copy.deepcopy(settings.DATABASES) if settings.configured or _settings_loadable() else None
+    databases = copy.deepcopy(settings.DATABASES) if _settings_loadable() else None
     try:
         yield
     finally:
@@ -323,8 +325,10 @@ def _settings_loadable() -> bool:
     """Load the settings now if they can be (so a probe's changes to DATABASES can be undone)."""
     from django.conf import settings
 
+    from django.db import connections
+
     try:
-        settings.DATABASES  # noqa: B018 - loads the settings module
+        connections.settings  # noqa: B018 - loads the settings and fills in DATABASES' defaults, as Django does
     except Exception:  # a broken settings module: the probe reports it
         return False
     return True
@@ -384,7 +388,9 @@ def _reset_django(purged: set[str]) -> None:
     apps._pending_operations.clear()
     apps.clear_cache()
     settings._wrapped = empty
-    connections.__dict__.pop("settings", None)  # a cached property, read from the next settings
+    # Django's handler keeps the DATABASES it configured (_settings) under a cached property: forget both.
+    connections._settings = None
+    connections.__dict__.pop("settings", None)
     connections._connections = Local(connections.thread_critical)
     get_commands.cache_clear()
     clear_url_caches()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from browser import ARTIFACTS, JupyterServer, browser_skip_reason, launch_chromium, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.processes("JupyterLab runs as a server process")]
 
 REPO = Path(__file__).resolve().parent.parent
 # Either notebook can be swapped for another that shows a MigrationLab panel.

@@ -6,8 +6,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from widgets import CommandResult
 from widgets.run.commands import child_env, run_manage, run_process, stable_text
+
+pytestmark = pytest.mark.processes("tests the process runner's commands")
 
 # ----- run_process ------------------------------------------------------------------
 

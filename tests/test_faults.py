@@ -244,6 +244,7 @@ FLOOD = (
 )
 
 
+@pytest.mark.processes("output is bounded per process stream")
 @fault(
     "A command prints hundreds of megabytes (a `print` in a long loop)",
     sees=CUT,
@@ -278,6 +279,7 @@ LONG_COMMAND = (
 )
 
 
+@pytest.mark.processes("kills a kernel process")
 @fault(
     "Another notebook runs a command in the same sandbox",
     sees=(
@@ -324,6 +326,7 @@ def test_a_killed_kernel_leaves_nothing_running_and_nothing_locked(
     untouched()
 
 
+@pytest.mark.processes("a timeout stops a command only in a process of its own")
 @fault(
     "A command runs longer than its timeout (an endless loop)",
     sees=(
@@ -346,6 +349,7 @@ def test_a_timeout_stops_the_group_and_puts_the_sandbox_back(sandbox, says, unto
     untouched()
 
 
+@pytest.mark.processes("interrupts a command's process")
 @fault(
     "The learner interrupts the kernel during a command (the stop button)",
     sees="KeyboardInterrupt, as for any cell",
@@ -380,6 +384,7 @@ def test_an_interrupt_stops_the_command_and_puts_the_sandbox_back(sandbox, path,
 # ----- runaway code: resource limits -----------------------------------------------------
 
 
+@pytest.mark.processes("memory limits apply to a process of its own")
 @fault(
     "Learner code takes all the memory",
     sees=(
@@ -401,6 +406,7 @@ def test_the_memory_limit_stops_a_runaway_command(sandbox, path, monkeypatch, sa
     untouched()
 
 
+@pytest.mark.processes("file size limits apply to a process of its own")
 @fault(
     "Learner code writes a huge file",
     sees=(
@@ -419,6 +425,7 @@ def test_the_file_size_limit_stops_a_runaway_write(sandbox, monkeypatch, says, u
     untouched()
 
 
+@pytest.mark.processes("process limits apply to a process of its own")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unused user, whose process count starts at 0")
 @fault(
     "Learner code starts processes in a loop (a fork bomb)",
@@ -461,6 +468,7 @@ for mode in ("IMMEDIATE", "EXCLUSIVE"):
 """
 
 
+@pytest.mark.processes("locks the database from another process")
 @fault(
     "Another program holds a write transaction on the database (a DB browser, another notebook)",
     sees=(LOCKED.replace("so …", "so Django waited, then gave up; nothing was changed"), LOCKED),
@@ -823,6 +831,7 @@ def test_disk_full_before_a_command(full, says, untouched):
     untouched()
 
 
+@pytest.mark.processes("fills the disk from a command's process")
 @fault(
     "The disk fills up in the middle of a command",
     sees=(

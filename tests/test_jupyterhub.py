@@ -57,6 +57,7 @@ HUB_FILES = {"jupyterhub.sqlite", "jupyterhub_cookie_secret", "jupyterhub-proxy.
 STEP_TIMEOUT = 120
 
 pytestmark = [
+    pytest.mark.processes("a JupyterHub runs as processes"),
     pytest.mark.skipif(
         find_spec("jupyterhub") is None, reason="jupyterhub is not installed: pip install -e '.[classroom]'"
     ),

@@ -13,6 +13,8 @@ from widgets.run import pg_locks
 from widgets.run.risks import WITH_TIMEOUT, risk_report
 from widgets.sandbox import postgres
 
+pytestmark = pytest.mark.processes("PostgreSQL runs as a server process")
+
 SETUP = [
     'CREATE TABLE "r" ("id" int PRIMARY KEY)',
     'CREATE TABLE "t" ("id" int PRIMARY KEY, "a" int, "b" int, "r_id" int)',

@@ -15,6 +15,8 @@ from widgets import Sandbox, scenarios
 from widgets.errors import KitError
 from widgets.read.rollback import rollback_preview
 
+pytestmark = pytest.mark.processes("PostgreSQL runs as a server process")
+
 
 def test_fresh_gives_a_migrated_database_of_its_own(pg_sandbox: Sandbox, psql) -> None:
     assert pg_sandbox.database == "postgresql" and pg_sandbox.run_settings == "kit_postgres_settings"

@@ -11,6 +11,8 @@ from widgets.read.rollback import rollback_preview
 from widgets.run.compare import compare_sql
 from widgets.run.risks import SAFE, UNSAFE, WITH_TIMEOUT, lint_sql, risk_report
 
+pytestmark = pytest.mark.processes("PostgreSQL runs as a server process")
+
 NULLABLE_VIEWS = "    views = models.PositiveIntegerField(null=True)\n"
 
 

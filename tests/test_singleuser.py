@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from widgets.sandbox.paths import REPO_ROOT
+
+pytestmark = pytest.mark.processes("the single-user server is a process")
 
 LESSONS = REPO_ROOT / "notebooks"
 

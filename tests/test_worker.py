@@ -21,6 +21,8 @@ from widgets.read import state as kit_state
 from widgets.run import worker
 from widgets.run.commands import child_env, run_process
 
+pytestmark = pytest.mark.processes("the pre-warmed worker is a process")
+
 STARTER = '    starter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="topics")\n'
 VIEWS = "    views = models.PositiveIntegerField(default=0)\n"
 # Non-nullable, no default: Django asks what to put in the existing rows.

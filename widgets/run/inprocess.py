@@ -323,7 +323,6 @@ def _probe_patches() -> Iterator[None]:
 
 def _settings_loadable() -> bool:
     """Load the settings now if they can be (so a probe's changes to DATABASES can be undone)."""
-    from django.conf import settings
 
     from django.db import connections
 

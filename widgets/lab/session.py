@@ -227,7 +227,7 @@ class LabSession:
         handler = _HANDLERS.get(type(event))
         if handler is None:
             raise KitError(
-                f"The session does not know the event {type(event).__name__}. Fix: send one of events.Event's."
+                f"The session does not know the event {type(event).__name__}. Fix: send one from widgets.lab.events."
             )
         return handler(self, event)
 

@@ -56,6 +56,22 @@ def test_a_cancelled_click_changes_nothing(driver: LabDriver):
     assert session.history == ()
 
 
+def test_the_old_session_verbs_work_on_the_driver(driver: LabDriver):
+    """run, travel, confirm, cancel, refresh: what LabSession did before it only decided."""
+    travel = driver.travel("app.0001_initial")
+    assert (travel.kind, travel.target) == ("migrate", "0001_initial") and driver.session.pending is not None
+    assert driver.cancel() is True and driver.cancel() is False
+    driver.travel("app.0001_initial")
+    ran = driver.confirm()
+    assert [o.command for o in ran] == ["python manage.py migrate app 0001_initial"] and ran[0].ok
+    assert driver.confirm() == []
+    assert [o.command for o in driver.run("showmigrations")] == ["python manage.py showmigrations app"]
+    assert driver.run("migrate", target="zero") == []  # a rollback: previewed, nothing ran
+    driver.sandbox.migrate("app", "zero")
+    driver.refresh()
+    assert "app_author" not in set(driver.session.state.tables["table"])
+
+
 def test_clicking_a_later_migration_migrates_forwards_at_once(driver: LabDriver):
     driver.sandbox.migrate("app", "zero")
     driver.send(ev.RefreshAsked())

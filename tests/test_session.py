@@ -306,6 +306,11 @@ def _result(*args: str, exit_code: int = 0, prompt: Prompt | None = None) -> Com
     return CommandResult(args, "", "", exit_code, 0.1, prompt=prompt)
 
 
+def test_a_session_built_the_old_way_with_a_sandbox_says_what_to_use_instead():
+    with pytest.raises(KitError, match=r"no longer takes a sandbox.*Fix: use widgets.lab.executor.LabDriver"):
+        LabSession("a sandbox")
+
+
 def test_opening_reads_the_state_then_offers_the_app_s_leaf_node():
     session = _opened()
     assert session.state is STATE and session.previous is None

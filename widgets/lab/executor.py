@@ -17,9 +17,12 @@ from collections.abc import Callable
 from widgets.errors import KitError
 from widgets.lab import actions
 from widgets.lab import events as ev
+from widgets.lab.outcome import Outcome
 from widgets.lab.session import LabSession
+from widgets.lab.travel import Travel, click_meaning
 from widgets.read.rollback import rollback_preview
-from widgets.read.timeline import read_timeline
+from widgets.read.state import State
+from widgets.read.timeline import Timeline, read_timeline
 from widgets.run.commands import DEFAULT_TIMEOUT
 from widgets.sandbox.facade import Sandbox
 from widgets.sandbox.fingerprint import code_fingerprint
@@ -167,6 +170,9 @@ class LabDriver:
 
     The panel sends events from the kernel's thread (picks) and from its worker
     thread (actions); the lock keeps every step of the session in one order.
+    ``run``, ``travel``, ``confirm``, ``cancel``, ``refresh``, ``choose_app`` and
+    ``timeline`` do what the LabSession methods of those names did before the
+    session stopped doing I/O.
     """
 
     def __init__(self, sandbox: Sandbox, *, app_label: str = "boards", timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -185,3 +191,45 @@ class LabDriver:
         """Handle an event and carry out every effect it leads to; return the session after."""
         self.executor.carry_out(self.handle, event)
         return self.session
+
+    # ----- the verbs of the LabSession before it only decided -----------------------------------
+
+    def run(self, name: str, /, **options) -> list[Outcome]:
+        """Do what the button called ``name`` does; return what ran (nothing for a preview)."""
+        count = len(self.session.history)
+        session = self.send(ev.Clicked(name, options))
+        return list(session.outcomes) if len(session.history) > count else []
+
+    def travel(self, node_id: str) -> Travel:
+        """Act on a click on a graph node; return what the click meant."""
+        session = self.session
+        graph = session.graph
+        meaning = click_meaning(graph, node_id, session.expanded) if graph is not None else None
+        self.send(ev.NodeClicked(node_id))
+        return meaning or Travel("ignore", reason=session.graph_problem)
+
+    def confirm(self) -> list[Outcome]:
+        """Run the rollback waiting for confirmation (nothing when none waits)."""
+        if self.session.pending is None:
+            return []
+        count = len(self.session.history)
+        session = self.send(ev.Confirmed())
+        return list(session.outcomes) if len(session.history) > count else []
+
+    def cancel(self) -> bool:
+        """Drop the rollback waiting for confirmation; return False when none waited."""
+        waited = self.session.pending is not None
+        self.send(ev.Cancelled())
+        return waited
+
+    def refresh(self, before: State | None = None) -> None:
+        """Read the database and Django's graph again (read-only)."""
+        self.send(ev.RefreshAsked(before))
+
+    def choose_app(self, app_label: str) -> None:
+        """Switch to another app: forget its question and pending rollback, read its models.py."""
+        self.send(ev.AppChosen(app_label))
+
+    def timeline(self) -> Timeline:
+        """Return the schema after every migration, read again only when a .py file changed."""
+        return self.send(ev.TimelineAsked()).timeline()

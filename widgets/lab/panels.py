@@ -462,8 +462,7 @@ class MigrationLab(ipw.VBox):
 
     def timeline(self) -> Timeline:
         """Return the schema after every migration, read again only when a .py file changed."""
-        self.driver.send(ev.TimelineAsked())
-        return self.session.timeline()
+        return self.driver.timeline()
 
     def _show_time_machine(self) -> None:
         try:

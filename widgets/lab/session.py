@@ -179,6 +179,13 @@ class LabSession:
     started: int = 0  # the history's length when it began
     state_before: State | None = None  # the state when it began: the views mark changes since then
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.choices, Choices):  # LabSession(sandbox, ...), as before this release
+            raise KitError(
+                "LabSession no longer takes a sandbox: it only decides. Fix: use "
+                "widgets.lab.executor.LabDriver(sandbox, app_label=...), or LabSession.new(app_label) for a bare session."
+            )
+
     @classmethod
     def new(cls, app_label: str = "boards") -> LabSession:
         """Return the session of a panel just opened on ``app_label``: nothing read yet."""

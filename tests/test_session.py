@@ -552,3 +552,16 @@ def test_an_unknown_option_is_refused_in_one_sentence_naming_the_accepted_ones()
         check_options("reset", {"app_label": "shop"})
     with pytest.raises(KitError, match="no action called 'migrat'"):
         check_options("migrat", {})
+
+
+def test_migrate_with_confirmed_reuses_the_waiting_plan_or_skips_the_preview():
+    session = _opened()
+    session, effects = session.handle(ev.Clicked("migrate", {"target": "0003_a"}))
+    plan = _plan("0003_a", ["0004_b"], backwards=True)
+    session, _ = session.handle(ev.PreviewRead(effects[0], _preview(plan)))
+    _, effects = session.handle(ev.Clicked("migrate", {"target": "0003_a", "confirmed": True}))
+    assert effects[1] == ev.Migrate("shop", "0003_a", plan)  # the plan read a moment ago, no second read
+    session, effects = session.handle(ev.Clicked("migrate", {"target": "zero", "confirmed": True}))
+    assert effects == [ev.ReadPlan("shop", "zero", confirmed=True)]  # another target: read its plan
+    zero = _plan("zero", ["0004_b", "0003_a"], backwards=True)
+    assert session.handle(ev.PlanRead(effects[0], zero))[1][1] == ev.Migrate("shop", "zero", zero)

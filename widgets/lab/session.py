@@ -452,21 +452,14 @@ class LabSession:
         shown = flags("migrate", options)
         if any(options.get(key) for key in _READ_ONLY_MIGRATE):
             return self, [ev.Migrate(app, target, None, shown)]
-        pending = self.pending
-        if (
-            options.get("confirmed")
-            and pending is not None
-            and (pending.plan.app_label, pending.plan.target)
-            == (
-                app,
-                target,
-            )
-        ):
-            return self._go(pending.plan, shown)  # read a moment ago, and nothing may run in between
-        if not options.get("confirmed") and self.graph is not None and unapplies(self.graph, app, target):
+        confirmed = bool(options.get("confirmed"))
+        waiting = self.pending.plan if self.pending is not None else None
+        if confirmed and waiting is not None and (waiting.app_label, waiting.target) == (app, target):
+            return self._go(waiting, shown)  # read a moment ago, and nothing may run in between
+        if not confirmed and self.graph is not None and unapplies(self.graph, app, target):
             # Backwards: the preview's one probe reads the plan too, and confirm reuses it.
             return self, [ev.ReadPreview(app, target, shown)]
-        return self, [ev.ReadPlan(app, target, shown, confirmed=bool(options.get("confirmed")))]
+        return self, [ev.ReadPlan(app, target, shown, confirmed=confirmed)]
 
     def _go(self, plan: Plan, shown: tuple[str, ...]) -> tuple[LabSession, Effects]:
         """Run a migrate whose plan is known: an undo snapshot first when it changes anything."""

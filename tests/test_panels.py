@@ -216,6 +216,20 @@ def test_history_lists_every_action_with_its_command_line(sandbox: Sandbox) -> N
     assert "python manage.py showmigrations tracker" in lab.history_view.value
 
 
+def test_run_action_takes_the_command_s_own_option_names(sandbox: Sandbox) -> None:
+    lab = MigrationLab(sandbox)
+    outcome = lab.run_action("sqlmigrate", name="0001_initial")  # was: TypeError, multiple values for 'name'
+    assert outcome.ok and outcome.command == "python manage.py sqlmigrate boards 0001_initial"
+    outcome = lab.run_action("makemigrations", name="nothing_yet", empty=True)
+    assert outcome.ok and outcome.command == "python manage.py makemigrations boards --name nothing_yet --empty"
+    assert sandbox.file("boards/migrations/0003_nothing_yet.py").is_file()
+    with pytest.raises(
+        KitError, match="sqlmigrate takes no option 'migration'. Fix: use one of app_label, migration_name"
+    ):
+        lab.run_action("sqlmigrate", migration="0001_initial")
+    assert len(lab.history) == 2  # the refused call ran nothing
+
+
 def test_reset_and_restore_put_files_and_database_back(sandbox: Sandbox) -> None:
     lab = MigrationLab(sandbox)
     lab.run_action("snapshot")

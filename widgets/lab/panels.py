@@ -1,10 +1,12 @@
 """The MigrationLab panel: wiring only, between a LabSession and the small widgets that show it.
 
 Every decision (undo, the pending rollback, Django's question, picks, what a
-click on the graph means) lives in ``widgets.session``; every view is a pure
-function in ``widgets.panel_views``. The panel lays the widgets out, runs a
-session action in a worker thread (so that a click arriving while one runs is
-seen, and ignored, instead of being queued behind it), and shows the result.
+click on the graph means) lives in ``widgets.lab.session``; the I/O it asks
+for is carried out by ``widgets.lab.executor``; every view is a pure function
+in ``widgets.lab.panel_views``. The panel lays the widgets out, forwards each
+click or pick to the session as an event (an action's in a worker thread, so
+that a click arriving while one runs is seen, and ignored, instead of being
+queued behind it), and shows the session that comes back.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import ipywidgets as ipw
 
 from widgets.draw.palette import css_variables
 from widgets.errors import KitError
+from widgets.lab import events as ev
 from widgets.lab import panel_views as views
-from widgets.lab.actions import Outcome
+from widgets.lab.executor import LabDriver
 from widgets.lab.graph_widget import GraphView
 from widgets.lab.lab_widgets import ModelEditor, QuestionBox, RollbackBox, TimeMachine, button
+from widgets.lab.options import check_options
+from widgets.lab.outcome import Outcome
 from widgets.lab.screens import LabScreen, lab_screen, time_screen
-from widgets.lab.session import ACTIONS, HistoryEntry, LabSession, Note
+from widgets.lab.session import HistoryEntry, LabSession
 from widgets.read.state import MigrationGraph, Plan, State
+from widgets.read.timeline import Timeline
 from widgets.run.commands import DEFAULT_TIMEOUT
 from widgets.sandbox.facade import Sandbox
 
@@ -63,16 +69,18 @@ class MigrationLab(ipw.VBox):
         super().__init__()
         self.sandbox = sandbox
         self.compact = compact
-        self.session = LabSession(sandbox, app_label=app_label, timeout=timeout)
+        self.driver = LabDriver(sandbox, app_label=app_label, timeout=timeout)
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._finished: str | None = None
         self._updating = False
         self._screen: LabScreen | None = None
         self._stale: set[str] = set()
+        self._editor_reads = 0  # the session's count of models.py reads the editor has shown
         self._build()
-        self.refresh()
-        self._show_editor(reload=True)
+        self.driver.send(ev.Opened())
+        self.refresh(reread=False)
+        self._show_editor()
 
     def __repr__(self) -> str:
         # The default widget repr lists every child's value: long, and it changes with the layout.
@@ -81,13 +89,18 @@ class MigrationLab(ipw.VBox):
     # ----- what the session knows, for notebooks and tests ---------------------------------
 
     @property
+    def session(self) -> LabSession:
+        """Return the session the panel shows now (a value: each event makes a new one)."""
+        return self.driver.session
+
+    @property
     def app_label(self) -> str:
         """Return the app the panel works on."""
         return self.session.app_label
 
     @property
     def history(self) -> list[HistoryEntry]:
-        return self.session.history
+        return list(self.session.history)
 
     @property
     def last(self) -> Outcome | None:
@@ -213,7 +226,7 @@ class MigrationLab(ipw.VBox):
             widget.on_click(self._clicker(key))
         self.save_button.on_click(lambda _b: self.run_action("save", wait=False))
         self.revert_button.on_click(self._clicker("revert"))
-        self.answer_button.on_click(lambda _b: self.run_action("answer", wait=False, **self._answer()))
+        self.answer_button.on_click(lambda _b: self._start("answer", ev.Answered(**self._answer()), False))
         self.confirm_button.on_click(lambda _b: self.confirm())
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.app_picker.observe(self._app_changed, names="value")
@@ -231,7 +244,7 @@ class MigrationLab(ipw.VBox):
     def _picker(self, key: str) -> Callable:
         def chosen(change: dict) -> None:
             if not self._updating:
-                setattr(self.session.choices, key, change["new"] if change["new"] is not None else "")
+                self.driver.handle(ev.Picked(key, change["new"]))
 
         return chosen
 
@@ -290,20 +303,23 @@ class MigrationLab(ipw.VBox):
 
     # ----- running actions -----------------------------------------------------------------
 
-    def run_action(self, name: str, *, wait: bool = True, **options) -> Outcome | None:
-        """Do what the button called ``name`` does; ignored (None) while another action runs."""
-        if name not in ACTIONS:
-            raise KitError(f"The panel has no action called '{name}'. Fix: use one of {', '.join(ACTIONS)}.")
+    def run_action(self, name: str, /, *, wait: bool = True, **options) -> Outcome | None:
+        """Do what the button called ``name`` does, with the command's own options; ignored (None) while busy.
+
+        Options keep Django's names: ``run_action("sqlmigrate", migration_name="0001_initial", backwards=True)``,
+        ``run_action("makemigrations", name="topic_views", empty=True)``, ``run_action("migrate", fake=True)``.
+        """
+        check_options(name, options)
         if name == "save" and "text" not in options:
             options["text"] = self.editor.value
-        return self._start(name, lambda: self.session.run(name, **options), wait)
+        return self._start(name, ev.Clicked(name, options), wait)
 
-    def _start(self, name: str, work: Callable[[], object], wait: bool) -> Outcome | None:
+    def _start(self, name: str, event: ev.Event, wait: bool) -> Outcome | None:
         if not self._lock.acquire(blocking=False):
             return None  # a click while busy: seen and ignored, never queued
         self._finished = None
         self._set_busy(True, name)
-        self._worker = threading.Thread(target=self._run, args=(name, work), daemon=True)
+        self._worker = threading.Thread(target=self._run, args=(name, event), daemon=True)
         self._worker.start()
         if wait:
             self.wait()
@@ -316,22 +332,20 @@ class MigrationLab(ipw.VBox):
         if worker is not None:
             worker.join(timeout)
 
-    def _run(self, name: str, work: Callable[[], object]) -> None:
-        """Run one session action in the worker thread, then show its outcome and the new state."""
-        before = self.session.state
-        count = len(self.history)
+    def _run(self, name: str, event: ev.Event) -> None:
+        """Send one event in the worker thread (the executor carries out what follows), then show the session."""
+        count = len(self.session.history)
         try:
-            work()
+            self.driver.send(event)
         except Exception as error:  # the learner must see one sentence, never a dead panel
             message = f"The panel hit an unexpected error ({type(error).__name__}: {error}). Fix: click reset, or undo."
-            self.session.record([Outcome(name, name, False, message, f"[!] {message}")])
+            self.driver.handle(ev.Failed(None, message))
         try:
-            ran = self.history[count:]
-            if ran:
+            if len(self.session.history) > count:
                 self._finished = name
                 self._show_terminal()
-            self.refresh(before if ran else self.session.previous, reread=bool(ran))
-            self._show_editor(reload=name in ("revert", "reset", "restore", "undo"))
+            self.refresh(reread=False)
+            self._show_editor()
         finally:
             self._set_busy(False, name)
             self._lock.release()
@@ -355,18 +369,19 @@ class MigrationLab(ipw.VBox):
         """Run the rollback waiting for confirmation."""
         if self.session.pending is None or self.busy:
             return None
-        return self._start("migrate", self.session.confirm, wait)
+        return self._start("migrate", ev.Confirmed(), wait)
 
     def cancel(self) -> None:
         """Drop the rollback waiting for confirmation: nothing runs, nothing changes."""
-        if self.busy or not self.session.cancel():
+        if self.busy or self.session.pending is None:
             return
+        self.driver.handle(ev.Cancelled())
         self._show(lab_screen(self.session))
         self.status.value = views.note_html(self.session.status)
 
     def click_node(self, node_id: str, *, wait: bool = True) -> None:
         """Do what clicking a node of the graph does (tests and notebooks use it)."""
-        self._start("migrate", lambda: self.session.travel(node_id), wait)
+        self._start("migrate", ev.NodeClicked(node_id), wait)
 
     def _node_clicked(self, node_id: str) -> None:
         self.click_node(node_id, wait=False)
@@ -376,7 +391,7 @@ class MigrationLab(ipw.VBox):
         if screen is None or screen.index < 0:
             return
         app, name = screen.timeline.steps[screen.index]
-        self._start("migrate", lambda: self.session.run("migrate", app_label=app, target=name), False)
+        self._start("migrate", ev.Clicked("migrate", {"app_label": app, "target": name}), False)
 
     # ----- showing ---------------------------------------------------------------------------
 
@@ -391,12 +406,12 @@ class MigrationLab(ipw.VBox):
 
     def _outcomes_shown(self) -> list[Outcome]:
         ran = self.session.outcomes
-        return [o for o in ran if o.result is not None] or ran[-1:]
+        return [o for o in ran if o.result is not None] or list(ran[-1:])
 
     def refresh(self, before: State | None = None, *, reread: bool = True) -> None:
         """Read the database and Django's graph again and redraw every view (read-only)."""
         if reread:
-            self.session.refresh(before)
+            self.driver.send(ev.RefreshAsked(before))
         self._update_pickers()
         self._show(lab_screen(self.session))
 
@@ -412,7 +427,7 @@ class MigrationLab(ipw.VBox):
             self.graph_view.svg = f"<p class='mk-fail'>{_text(screen.graph_problem)}</p>"
         else:
             drawing, svg = views.graph_picture(screen.graph, plan=screen.plan, expand=screen.expanded)
-            self.graph_view.show(drawing, svg, _click_hints(drawing, screen))
+            self.graph_view.show(drawing, svg, self.session.click_hints(node.id for node in drawing.nodes))
             target = f"{screen.plan.app_label}.{screen.plan.target}" if screen.plan else ""
             self.graph_view.selected = target
             self.graph_view.hint = "click a migration to migrate its app there"
@@ -445,8 +460,13 @@ class MigrationLab(ipw.VBox):
         self._show_open_tab()
         return self.views.children[self.views.selected_index]
 
+    def timeline(self) -> Timeline:
+        """Return the schema after every migration, read again only when a .py file changed."""
+        return self.driver.timeline()
+
     def _show_time_machine(self) -> None:
         try:
+            self.timeline()
             self.time_machine.load(self.session.app_labels(), self.app_label)
         except KitError as error:
             self.time_machine.headline.value = f"<p class='mk-fail'>{_text(str(error))}</p>"
@@ -469,34 +489,17 @@ class MigrationLab(ipw.VBox):
         finally:
             self._updating = False
 
-    def _show_editor(self, *, reload: bool) -> None:
-        text = None
-        if reload:
-            try:
-                text = self.session.models_text()
-            except KitError as error:
-                text, self.session.models_note = "", Note("fail", str(error))
-        self.model_editor.display(self.app_label, text, self.session.models_note)
+    def _show_editor(self) -> None:
+        """Show models.py as the session last read it, if it read it since (else keep what the learner typed)."""
+        session = self.session
+        text = session.editor_text if session.editor_reads != self._editor_reads else None
+        self._editor_reads = session.editor_reads
+        self.model_editor.display(self.app_label, text, session.models_note)
 
     def _app_changed(self, change: dict) -> None:
         if self._updating:
             return
-        self.session.choose_app(change["new"])
+        self.driver.send(ev.AppChosen(change["new"]))
         self._update_pickers()
         self._show(lab_screen(self.session))
-        self._show_editor(reload=True)
-
-
-def _click_hints(drawing, screen: LabScreen) -> dict[str, str]:
-    """Return what a click on each drawn node does, for its hover card."""
-    hints = {}
-    for node in drawing.nodes:
-        if "collapsed" in node.classes:
-            hints[node.id] = "click to unfold this run"
-        elif "squashed" in node.classes and node.id not in screen.expanded:
-            hints[node.id] = "click to show the migrations it replaces"
-        elif "replaced-part" in node.classes:
-            hints[node.id] = "click to fold the squash again"
-        elif "migration" in node.classes:
-            hints[node.id] = f"click to migrate {node.app} to here"
-    return hints
+        self._show_editor()

@@ -1,8 +1,8 @@
 """Gather the values each screen of the panel shows: one use-case function per screen.
 
-The session reads the sandbox (state, graph, timeline); these functions pick
-from it what a screen needs, as plain values, so the views that draw them
-stay pure and the widgets only display.
+The session holds the readings the executor brought back (state, graph,
+timeline); these functions pick from it what a screen needs, as plain values,
+so the views that draw them stay pure and the widgets only display.
 """
 
 from __future__ import annotations

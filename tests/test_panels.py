@@ -175,6 +175,7 @@ def test_double_click_while_busy_runs_one_command(sandbox: Sandbox) -> None:
     assert [e.command for e in lab.history] == ["python manage.py showmigrations boards"]
 
 
+@pytest.mark.processes("a timeout stops a command only in a process of its own")
 def test_timeout_is_reported_and_sandbox_stays_consistent(sandbox: Sandbox) -> None:
     sandbox.write(
         "boards/migrations/0003_slow.py",

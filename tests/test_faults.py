@@ -34,10 +34,10 @@ from widgets import (
     SandboxPathError,
     StateError,
     WorkspaceError,
-    locks,
-    worker,
 )
+from widgets.run import worker
 from widgets.run.bounded import LIMIT
+from widgets.sandbox import locks
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
 
 DOC = REPO_ROOT / "docs" / "faults.md"

@@ -135,14 +135,14 @@ class InProcessRunner:
         if key == self._loaded:
             return
         folders = {str(project)} | ({self._folder} if self._folder else set())
-        purged = _purge_modules(folders)
+        _purge_modules(folders)
         # The project's folder first, before Django's caches are cleared: clearing them may load the settings.
         if self._folder in sys.path:
             sys.path.remove(self._folder)
         sys.path.insert(0, str(project))
         self._folder = str(project)
         importlib.invalidate_caches()  # a file written within the same second is seen
-        _reset_django(purged)
+        _reset_django()
         self._loaded = key
 
 
@@ -355,15 +355,13 @@ def _inside(module: object, folders: set[str]) -> bool:
     return any(place and any(place.startswith(folder + os.sep) for folder in folders) for place in places)
 
 
-def _purge_modules(folders: set[str]) -> set[str]:
-    """Drop the modules imported from these project folders from sys.modules; return their names."""
-    names = {name for name, module in list(sys.modules.items()) if _inside(module, folders)}
-    for name in names:
+def _purge_modules(folders: set[str]) -> None:
+    """Drop the modules imported from these project folders from sys.modules."""
+    for name in [name for name, module in list(sys.modules.items()) if _inside(module, folders)]:
         del sys.modules[name]
-    return names
 
 
-def _reset_django(purged: set[str]) -> None:
+def _reset_django() -> None:
     """Forget the project Django was set up for: registry, settings, connections and caches; keep Django's own models."""
     if "django.apps" not in sys.modules:
         return
@@ -378,10 +376,12 @@ def _reset_django(purged: set[str]) -> None:
     connections.close_all()
     if apps.ready:
         apps.clear_cache()  # expires every model's cached relations, Django's own models' included
+    # Models whose module is gone: purged now, or a models.py whose import failed half-way (a model without
+    # on_delete, say), which left the models defined before the error registered.
     for models in apps.all_models.values():
-        for key in [key for key, model in models.items() if model.__module__ in purged]:
+        for key in [key for key, model in models.items() if model.__module__ not in sys.modules]:
             del models[key]
-    _forget_admin_registrations(purged)
+    _forget_admin_registrations()
     apps.app_configs = {}
     apps.apps_ready = apps.models_ready = apps.ready = apps.loading = False
     apps._pending_operations.clear()
@@ -396,13 +396,13 @@ def _reset_django(purged: set[str]) -> None:
     _clear_setting_caches()
 
 
-def _forget_admin_registrations(purged: set[str]) -> None:
+def _forget_admin_registrations() -> None:
     if "django.contrib.admin.sites" not in sys.modules:
         return
     from django.contrib.admin.sites import all_sites
 
     for site in all_sites:
-        for model in [model for model in site._registry if model.__module__ in purged]:
+        for model in [model for model in site._registry if model.__module__ not in sys.modules]:
             del site._registry[model]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
@@ -99,3 +100,25 @@ def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox 
         print(verdict)
         return None
     return verdict
+
+
+def answer_is(answer: object, expected: object, *, hint: str) -> Check:
+    """Compare a typed answer with the expected one (deprecated: use ``check.exercise(id, answer)``).
+
+    Kept for one release so that lessons written against 0.1 still run; it
+    goes away in 0.3. The expected answer is written in the notebook, where a
+    learner reads it; ``check.exercise`` reads it from the sandbox instead.
+    """
+    warnings.warn(
+        "check.answer_is writes the right answer in the notebook, where the learner can read it; "
+        "it goes away in 0.3. Fix: register the question in your course's exercises.py "
+        "(widgets.lessons.course.question) and call check.exercise(exercise_id, answer), "
+        "which reads the right answer from the sandbox.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    if is_unfinished(answer):
+        return Check(False, f"replace the ... with your answer. Hint: {hint}")
+    if str(answer).strip().lower() != str(expected).strip().lower():
+        return Check(False, f"{answer!r} is not it. Hint: {hint}")
+    return Check(True, f"{expected!r} is right.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 import warnings
+from pathlib import Path
 
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
@@ -55,11 +56,22 @@ def is_strict() -> bool:
 
 def _find(exercise_id: str) -> Exercise:
     """Return the exercise with this id; a typo gets the closest id as the fix."""
+    if exercise_id not in EXERCISES:
+        from widgets.lessons.course import discover  # a course's lesson runs in its course's folder
+
+        discover()
     if exercise_id in EXERCISES:
         return EXERCISES[exercise_id]
     close = difflib.get_close_matches(str(exercise_id), EXERCISES, n=1)
     fix = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(EXERCISES)}."
     raise KitError(f"There is no exercise called '{exercise_id}'. Fix: {fix}")
+
+
+def _course_folder(spec: Exercise) -> Path | None:
+    """Return the folder of the course an exercise belongs to, so progress() finds it in another kernel."""
+    from widgets.lessons.course import courses
+
+    return next((c.folder for c in courses() if c.name == spec.course and spec.course), None)
 
 
 def _verdict(spec: Exercise, answer: object, sandbox: Sandbox | None) -> tuple[Check, Sandbox | None]:
@@ -93,7 +105,7 @@ def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox 
     verdict, found = _verdict(spec, answer, sandbox)
     # An untouched answer cell is not an attempt; the autograder's runs are not the learner's.
     if found is not None and not is_unfinished(answer) and os.environ.get(NBGRADER_ENV) != "autograde":
-        record_check(spec.id, verdict.passed, found.workspace)
+        record_check(spec.id, verdict.passed, found.workspace, course=_course_folder(spec))
     if not verdict and is_strict():
         raise AssertionError(str(verdict))
     if os.environ.get(NBGRADER_ENV):

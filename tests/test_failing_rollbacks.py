@@ -118,7 +118,7 @@ def test_a_step_without_previewable_sql_says_the_rehearsed_rollback_works() -> N
         "sqlmigrate cannot show the SQL of app.0004_index, but the rehearsal ran the real rollback on a copy "
         "to the end: it works."
     )
-    assert step_may_fail({"operations": [{"operation": "RemoveIndex"}], "sql": {"error": {}}}) == (
+    assert step_may_fail({"operations": [{"operation": "RenameIndex"}], "sql": {"error": {}}}) == (
         "its SQL cannot be previewed"
     )
 

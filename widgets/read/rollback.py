@@ -197,16 +197,16 @@ def step_may_fail(step: dict) -> str:
     """Say why unapplying one step can fail on the rows already there ("" when it cannot).
 
     It can when it runs code, or when its reverse puts back a NOT NULL column
-    without a default, a unique constraint or a foreign key; with no SQL to
-    read, a step that puts anything back counts as one that can fail.
+    without a default, a unique constraint or a foreign key; a step whose SQL
+    cannot be previewed counts as one that can fail.
     """
     names = {op["operation"] for op in step["operations"]}
     if names & {"RunPython", "RunSQL"}:
         return "it runs code"
+    if "error" in step.get("sql", {}):
+        return "its SQL cannot be previewed"  # only running it tells whether the real rollback works
     if not names & _PUTS_BACK:
         return ""
-    if "error" in step.get("sql", {}):
-        return "its SQL cannot be previewed"
     text = step["sql"].get("text", "")
     # SQLite rebuilds the whole table: only the re-added column's own definition tells about it.
     for column in (item["column"] for op in step["operations"] for item in op.get("creates", []) if item["column"]):

@@ -111,7 +111,8 @@ c.Spawner.environment = {
     # The kit's environment first, so `python` and `jupyter` in a learner's terminal are the kit's.
     "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")]),
 }
-c.Spawner.env_keep = ["LANG", "LC_ALL", "TZ"]
+# CLASSROOM_COURSES and CLASSROOM_KIT_LESSONS choose the lessons each home gets (classroom/singleuser.py).
+c.Spawner.env_keep = ["LANG", "LC_ALL", "TZ", "CLASSROOM_COURSES", "CLASSROOM_KIT_LESSONS"]
 c.Spawner.default_url = "/lab/tree/notebooks/01-what-a-migration-is.ipynb"
 if accounts == "shared" and os.geteuid() == 0:
     # Containers and lab servers often run as root; Jupyter refuses to unless told.

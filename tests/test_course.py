@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -243,3 +244,20 @@ def test_a_course_made_with_new_outside_the_kit_passes_test(tmp_path) -> None:
         failed.returncode == 1
         and "✘ 01-first-lesson.ipynb: check.exercise('01-tracker-forward', 'all')" in failed.stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "sentence"),
+    [
+        (["test", "{tmp}"], r"^There is no course.toml in .+\. Fix: pass a course folder, or make one with"),
+        (["store", "{tmp}/01-missing.ipynb"], r"^There is no notebook at .+01-missing.ipynb\. Fix: pass a lesson file"),
+        (["new", "{tmp}"], r"^.+ is not empty\. Fix: pass a new folder"),
+    ],
+)
+def test_the_command_line_ends_bad_input_in_one_sentence(argv, sentence, tmp_path, capsys) -> None:
+    from widgets.course import main
+
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main([arg.replace("{tmp}", str(tmp_path)) for arg in argv]) == 2
+    shown = capsys.readouterr()
+    assert shown.out == "" and len(shown.err.strip().splitlines()) == 1 and re.search(sentence, shown.err)

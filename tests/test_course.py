@@ -261,3 +261,21 @@ def test_the_command_line_ends_bad_input_in_one_sentence(argv, sentence, tmp_pat
     assert main([arg.replace("{tmp}", str(tmp_path)) for arg in argv]) == 2
     shown = capsys.readouterr()
     assert shown.out == "" and len(shown.err.strip().splitlines()) == 1 and re.search(sentence, shown.err)
+
+
+def test_the_skeleton_check_wants_the_setup_cell_and_numbered_steps(tmp_path) -> None:
+    book = nbformat.read(TEMPLATE, as_version=4)
+    setup = next(i for i, c in enumerate(book.cells) if c.source.startswith("## Setup"))
+    book.cells[setup + 1].source = "print('no sandbox here')"
+    step = next(c for c in book.cells if c.source.startswith("## Step 1"))
+    step.source = step.source.replace("## Step 1", "## Step 2")
+    nbformat.write(book, tmp_path / "00-broken.ipynb")
+    assert skeleton_problems(tmp_path / "00-broken.ipynb") == [
+        "00-broken.ipynb: its steps are not numbered 1, 2, 3, ... in order (Step 2).",
+        "00-broken.ipynb: it has no '## Step 1' heading.",
+    ]
+    step.source = step.source.replace("## Step 2", "## Step 1")
+    nbformat.write(book, tmp_path / "00-broken.ipynb")
+    assert skeleton_problems(tmp_path / "00-broken.ipynb") == [
+        "00-broken.ipynb: the cell after '## Setup' is not the code cell that makes the lesson's Sandbox."
+    ]

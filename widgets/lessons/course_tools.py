@@ -230,6 +230,9 @@ def skeleton_problems(path: Path) -> list[str]:
         if cell.cell_type == "markdown"
         for text in re.findall(r"^## (.+)$", cell.source, re.MULTILINE)
     ]
+    steps = [text.split(" ·")[0] for _, text in found if text.startswith("Step ")]
+    if steps != [f"Step {n}" for n in range(1, len(steps) + 1)]:
+        problems.append(f"its steps are not numbered 1, 2, 3, ... in order ({', '.join(steps)})")
     positions = {}
     for required in SKELETON:
         match = [index for index, text in found if text.startswith(required)]
@@ -240,6 +243,9 @@ def skeleton_problems(path: Path) -> list[str]:
     if len(positions) == len(SKELETON):
         if list(positions.values()) != sorted(positions.values()):
             problems.append(f"its headings are not in the order {', '.join(SKELETON)}")
+        after_setup = book.cells[positions["Setup"] + 1] if positions["Setup"] + 1 < len(book.cells) else None
+        if after_setup is None or after_setup.cell_type != "code" or "Sandbox" not in after_setup.source:
+            problems.append("the cell after '## Setup' is not the code cell that makes the lesson's Sandbox")
         cells = book.cells[positions["Exercises"] : positions["Summary"]]
         if not any(c.cell_type == "code" and "check." in c.source for c in cells):
             problems.append("its exercises have no check cell")

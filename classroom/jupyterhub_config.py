@@ -113,7 +113,8 @@ c.Spawner.environment = {
 }
 # CLASSROOM_COURSES and CLASSROOM_KIT_LESSONS choose the lessons each home gets (classroom/singleuser.py).
 c.Spawner.env_keep = ["LANG", "LC_ALL", "TZ", "CLASSROOM_COURSES", "CLASSROOM_KIT_LESSONS"]
-c.Spawner.default_url = "/lab/tree/notebooks/01-what-a-migration-is.ipynb"
+# The lessons' folder, no notebook: a lesson opened on arrival starts a kernel that stays beside the next one.
+c.Spawner.default_url = "/lab/tree/notebooks"
 if accounts == "shared" and os.geteuid() == 0:
     # Containers and lab servers often run as root; Jupyter refuses to unless told.
     c.Spawner.args = ["--ServerApp.allow_root=True"]

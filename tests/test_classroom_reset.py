@@ -121,6 +121,7 @@ def test_the_hub_config_prints_the_learners_address(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("CLASSROOM_STATE", str(tmp_path / "state"))
     config = PyFileConfigLoader("jupyterhub_config.py", path=str(tmp_path / "classroom")).load_config()
     assert config.JupyterHub.bind_url == "http://:8000"
+    assert config.Spawner.default_url == "/lab/tree/notebooks", "learners land on the folder: no kernel starts"
     expected = classroom_module("address").learner_url("http://:8000")
     assert f"Learners open {expected}" in capsys.readouterr().err and "://:" not in expected
 

@@ -10,7 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from widgets import KitError, Sandbox
-from widgets.lessons.progress_record import progress, record_check
+from widgets.lessons.progress_record import class_progress, progress, record_check
 from widgets.sandbox.paths import REPO_ROOT
 
 
@@ -130,3 +130,16 @@ def test_the_classroom_guide_says_what_the_kit_writes_into_the_checkout() -> Non
     guide = (REPO_ROOT / "docs" / "classroom.md").read_text(encoding="utf-8")
     assert "`.kit-cache/`" in guide and "MIGRATION_KIT_CACHE" in guide
     assert ".kit-cache/" in (REPO_ROOT / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_a_teacher_sees_the_whole_class_in_one_table(homes, monkeypatch) -> None:
+    record_check("03-app-zero", True, homes / "ada" / "migration-kit-workspace")
+    record_check("03-app-zero", False, homes / "grace" / "migration-kit-workspace")
+    (homes / "not-a-learner").mkdir()
+    monkeypatch.setenv("CLASSROOM_HOMES", str(homes))
+    table = class_progress()
+    assert list(table["learner"]) == ["ada", "grace"]
+    assert list(table["done"]) == [2, 0] and table["of"].nunique() == 1
+    assert list(table["solved, in order"]) == ["02-likes-field, 03-app-zero", ""]
+    with pytest.raises(KitError, match=r"^There is no folder of learners' homes at .+\. Fix: pass the folder"):
+        class_progress(homes / "nowhere")

@@ -23,14 +23,14 @@ from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
 from widgets.lessons.course import discover
 from widgets.sandbox.facade import _KIT
-from widgets.sandbox.paths import workspace_root
+from widgets.sandbox.paths import REPO_ROOT, workspace_root
 
 try:  # POSIX only: elsewhere two kernels checking at the same instant may lose one count.
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "progress", "record_check", "record_path"]
+__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "class_progress", "progress", "record_check", "record_path"]
 
 PROGRESS_COLUMNS = ["notebook", "exercise", "question", "done", "order", "checks"]
 _DONE = "background-color: #c8e6c9"
@@ -158,3 +158,29 @@ def progress(workspace: Path | str | None = None) -> ProgressFrame:
             [exercise.notebook, exercise.id, exercise.question, order is not None, order, entry.get("checks", 0)]
         )
     return ProgressFrame(pd.DataFrame(rows, columns=PROGRESS_COLUMNS).astype({"order": "Int64", "checks": int}))
+
+
+# The workspace folder the classroom gives each learner in their home (classroom/jupyterhub_config.py).
+CLASS_WORKSPACE = "migration-kit-workspace"
+CLASS_COLUMNS = ["learner", "done", "of", "solved, in order"]
+
+
+def class_progress(homes: Path | str | None = None) -> pd.DataFrame:
+    """Return one row per learner of a class: how many exercises are done, and which, in the order solved.
+
+    Reads ``<homes>/<learner>/migration-kit-workspace`` (``CLASSROOM_HOMES``,
+    else the kit's ``classroom/homes``, where ``make classroom`` keeps them;
+    pass ``"/home"`` for Unix accounts). Read access is enough.
+    """
+    root = Path(homes or os.environ.get("CLASSROOM_HOMES") or REPO_ROOT / "classroom" / "homes").expanduser()
+    if not root.is_dir():
+        raise KitError(
+            f"There is no folder of learners' homes at {root}. "
+            "Fix: pass the folder that holds them, such as CLASSROOM_HOMES or '/home'."
+        )
+    rows = []
+    for home in sorted(path for path in root.iterdir() if (path / CLASS_WORKSPACE).is_dir()):
+        table = progress(home / CLASS_WORKSPACE)
+        solved = table[table["done"]].sort_values("order")["exercise"]
+        rows.append([home.name, len(solved), len(table), ", ".join(solved)])
+    return pd.DataFrame(rows, columns=CLASS_COLUMNS)

@@ -120,7 +120,10 @@ class RollbackPreview:
 
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{html.escape(self._headline())}</b></p>"]
-        parts += [f"<p><b>{html.escape(note)}</b></p>" for note in self._notes()]
+        for note in self._notes():
+            # The irreversible warning keeps its red, as it always had.
+            style = ' style="color:#c62828"' if note == self._warning() else ""
+            parts.append(f"<p{style}><b>{html.escape(note)}</b></p>")
         if self.plan.steps:
             parts.append(self.plan.to_frame().to_html(index=False))
         if not self.drops.empty:

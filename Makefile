@@ -46,13 +46,10 @@ classroom: setup proxy
 	@test -e $(PROXY_STAMP) || { echo "make classroom needs Node.js 20 or later and npm: install them, then run it again."; exit 1; }
 	$(BIN)/jupyterhub -f classroom/jupyterhub_config.py
 
-# Delete every learner's workspace under CLASSROOM_HOMES (sandboxes, snapshots); notebooks stay.
-# The next lesson each learner runs makes its sandbox afresh.
+# Empty every learner's workspace under CLASSROOM_HOMES (sandboxes, snapshots, caches); notebooks and
+# progress records stay. The next lesson each learner runs makes its sandbox afresh.
 classroom-reset:
-	@homes="$${CLASSROOM_HOMES:-classroom/homes}"; \
-	for workspace in "$$homes"/*/migration-kit-workspace; do \
-		if [ -d "$$workspace" ]; then rm -rf -- "$$workspace" && echo "removed $$workspace"; fi; \
-	done
+	@$(PYTHON) classroom/reset.py "$${CLASSROOM_HOMES:-classroom/homes}"
 
 # Debian's Chromium for the browser test; Playwright never downloads a browser.
 chromium:

@@ -20,6 +20,7 @@ CLASSROOM_HUB_PORT (8081) and CLASSROOM_PROXY_API_PORT (8001) on 127.0.0.1, and
 CLASSROOM_API_TOKEN (an admin token for scripts and the tests).
 """
 
+import importlib.util
 import os
 import pwd
 import secrets
@@ -73,6 +74,11 @@ def shared_password() -> str:
 
 # The hub, its proxy and their files.
 c.JupyterHub.bind_url = os.environ.get("CLASSROOM_URL", "http://:8000")
+# JupyterHub logs its bind URL as "running at http://:8000": say the address a learner can type.
+_address = importlib.util.spec_from_file_location("classroom_address", HERE / "address.py")
+learner_url = importlib.util.module_from_spec(_address)
+_address.loader.exec_module(learner_url)
+print(f"Learners open {learner_url.learner_url(c.JupyterHub.bind_url)}", file=sys.stderr)
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(os.environ.get("CLASSROOM_HUB_PORT", "8081"))
 c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
@@ -105,8 +111,10 @@ c.Spawner.environment = {
     # The kit's environment first, so `python` and `jupyter` in a learner's terminal are the kit's.
     "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")]),
 }
-c.Spawner.env_keep = ["LANG", "LC_ALL", "TZ"]
-c.Spawner.default_url = "/lab/tree/notebooks/01-what-a-migration-is.ipynb"
+# CLASSROOM_COURSES and CLASSROOM_KIT_LESSONS choose the lessons each home gets (classroom/singleuser.py).
+c.Spawner.env_keep = ["LANG", "LC_ALL", "TZ", "CLASSROOM_COURSES", "CLASSROOM_KIT_LESSONS"]
+# The lessons' folder, no notebook: a lesson opened on arrival starts a kernel that stays beside the next one.
+c.Spawner.default_url = "/lab/tree/notebooks"
 if accounts == "shared" and os.geteuid() == 0:
     # Containers and lab servers often run as root; Jupyter refuses to unless told.
     c.Spawner.args = ["--ServerApp.allow_root=True"]

@@ -458,7 +458,9 @@ def test_a_teacher_resets_everyones_sandboxes_and_keeps_their_notebooks(classroo
     )
     assert done.returncode == 0, done.stderr
     for name in USERS:
-        assert not (homes / name / "migration-kit-workspace").exists()
+        workspace = homes / name / "migration-kit-workspace"
+        left = {path.relative_to(workspace).as_posix() for path in workspace.rglob("*")}
+        assert left <= {".kit", ".kit/progress.json"}, "only the progress record survives a reset"
         assert tree_digest(homes / name / "notebooks") == notebooks[name]
 
 

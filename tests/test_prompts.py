@@ -113,3 +113,28 @@ def test_noinput_skips_the_field_and_says_why(non_nullable):
         "(for example default=0) or null=True, or run makemigrations without --noinput and answer its question."
     )
     assert not (non_nullable.path / "boards/migrations/0003_topic_views.py").exists()
+
+
+def test_the_rename_hint_names_the_default_question_that_follows_no(sandbox):
+    """Answering no to the rename question adds title as a new NOT NULL column: Django then asks for a default."""
+    sandbox.edit("boards/models.py", "    subject = models", "    title = models")
+    prompt = sandbox.makemigrations("boards").prompt
+    assert prompt.may_follow("n") == ("not_null_addition", "auto_now_add_addition", "unique_callable_default")
+    assert prompt.may_follow("y") == ()
+    assert prompt.fix.endswith(
+        "after 'n', if title is NOT NULL with no default, Django asks for a one-off default next: "
+        "answers=['n', '1', \"''\"]."
+    )
+    followed = sandbox.makemigrations("boards", answers=["n"]).prompt
+    assert followed.kind in prompt.may_follow("n") and followed.field == "title"
+    assert followed.may_follow("1") == ("default_value",)
+    answered = sandbox.makemigrations("boards", answers=["n", "1", "''"])
+    assert answered.ok and "- Remove field subject from topic" in answered.stdout
+
+
+def test_every_hint_with_a_numbered_choice_answers_with_a_number():
+    """The unique-callable question offers 1) and 2), not yes and no."""
+    question = "Callable default on unique field topic.code will not generate unique values upon migrating.\n"
+    prompt = find_prompt(question + " 1) Continue\n 2) Quit\nSelect an option: ", "EOFError")
+    assert prompt.kind == "unique_callable_default" and prompt.choices == ("Continue", "Quit")
+    assert "answers=['1']" in prompt.fix and "['2']" in prompt.fix and "'y'" not in prompt.fix

@@ -42,3 +42,17 @@ def test_a_lesson_the_learner_has_is_kept_and_the_missing_ones_are_copied(tmp_pa
     assert mine.name not in copied and sorted([*copied, mine.name]) == lesson_names()
     assert mine.read_text(encoding="utf-8") == "my own work"
     assert singleuser.copy_lessons(LESSONS, tmp_path) == [], "a second start copies nothing"
+
+
+def test_a_course_of_the_teachers_own_is_copied_beside_the_lessons_with_what_its_checks_need(tmp_path: Path) -> None:
+    course = tmp_path / "teacher" / "polls-course"
+    (course / "tests").mkdir(parents=True)
+    for name in ("01-polls.ipynb", "02-rename.ipynb", "notes.ipynb", "checks.py", "README.md", "tests/test_x.py"):
+        (course / name).write_text(name, encoding="utf-8")
+    (course / "course.toml").write_text('name = "polls-course"\nexercises = "checks.py"\n', encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    copied = load_singleuser().copy_course(course, home)
+    assert copied == ["01-polls.ipynb", "02-rename.ipynb", "checks.py", "course.toml"]
+    assert (home / "polls-course" / "02-rename.ipynb").read_text(encoding="utf-8") == "02-rename.ipynb"
+    assert load_singleuser().copy_course(course, home) == [], "a second start copies nothing"

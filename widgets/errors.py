@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import traceback
 
 __all__ = [
     "KitError",
@@ -17,8 +19,18 @@ __all__ = [
 ]
 
 
+# Set to 1 to see a kit error's whole traceback in Jupyter, as a developer of the kit would.
+TRACEBACK_ENV = "MIGRATION_KIT_TRACEBACK"
+
+
 class KitError(Exception):
     """Report a learner-facing problem in one plain sentence with its fix."""
+
+    def _render_traceback_(self) -> list[str]:
+        """Show the sentence alone in Jupyter (IPython calls this), not a traceback the learner need not read."""
+        if os.environ.get(TRACEBACK_ENV, "").strip() in {"1", "true", "yes"}:
+            return "".join(traceback.format_exception(self)).splitlines()
+        return [f"{type(self).__name__}: {self}"]
 
 
 class SandboxNameError(KitError, ValueError):

@@ -18,7 +18,8 @@ from pandas.io.formats.style import Styler
 from widgets.draw.palette import TABLE_STYLES
 from widgets.draw.tables import Table
 from widgets.errors import KitError
-from widgets.read.state import _read_only, _table_names
+from widgets.read.diff import renamed_columns
+from widgets.read.state import Plan, _read_only, _table_names
 
 __all__ = ["ROW_DIFF_COLUMNS", "TableRows", "read_rows", "rows_diff", "rows_frame", "rows_table"]
 
@@ -135,8 +136,13 @@ def rows_frame(sandbox_or_db, table: str) -> pd.DataFrame:
     return found[table].frame()
 
 
-def rows_table(sandbox_or_db, table: str, *, previous: pd.DataFrame | None = None) -> Styler:
-    """Show a table's rows; with ``previous`` (an earlier rows_frame), highlight the values that changed."""
+def rows_table(sandbox_or_db, table: str, *, previous: pd.DataFrame | None = None, plan: Plan | None = None) -> Styler:
+    """Show a table's rows; with ``previous`` (an earlier rows_frame), highlight the values that changed.
+
+    With ``plan`` too (the plan that ran since ``previous``), a column the
+    migrations renamed is compared with its old name, and the caption says
+    how many values it kept; a column dropped, not renamed, says what it lost.
+    """
     now = rows_frame(sandbox_or_db, table)
     # Table: its plain text is the rows, and a fixed uuid keeps stored notebook outputs identical.
     styler = Table(now).hide(axis="index").set_uuid(f"rows-{table}")
@@ -144,27 +150,51 @@ def rows_table(sandbox_or_db, table: str, *, previous: pd.DataFrame | None = Non
         return styler.set_caption(f"{table}: {len(now)} row(s)")
     key = now.columns[0]
     earlier = previous.set_index(key) if key in previous.columns else None
+    # New column name -> the name it had in ``previous``.
+    was_named = {new: old for t, old, new in renamed_columns(plan) if t == table} if plan is not None else {}
+
+    def before(row: pd.Series, column: str):
+        """Return the value this cell had in ``previous`` (under its old name), or _GONE."""
+        if earlier is None or row[key] not in earlier.index:
+            return _GONE
+        old = earlier.loc[row[key]]
+        name = was_named.get(column, column)
+        return old[name] if name in old.index else _GONE
 
     def colour(row: pd.Series) -> list[str]:
         if earlier is None or row[key] not in earlier.index:
             return [TABLE_STYLES["added"]] * len(row)
-        old = earlier.loc[row[key]]
         return [
-            TABLE_STYLES["changed"] if column in old.index and not _same(old[column], row[column]) else ""
-            for column in row.index
+            TABLE_STYLES["changed"] if (was := before(row, c)) is not _GONE and not _same(was, row[c]) else ""
+            for c in row.index
         ]
 
-    changed = (
-        0
-        if earlier is None
-        else sum(
-            1
-            for _, r in now.iterrows()
-            if r[key] not in earlier.index
-            or any(c in earlier.columns and not _same(earlier.loc[r[key]][c], r[c]) for c in now.columns if c != key)
+    changed = sum(
+        1
+        for _, r in now.iterrows()
+        if earlier is not None
+        and (
+            r[key] not in earlier.index
+            or any((was := before(r, c)) is not _GONE and not _same(was, r[c]) for c in now.columns if c != key)
         )
     )
-    return styler.apply(colour, axis=1).set_caption(f"{table}: {len(now)} row(s), {changed} changed or new")
+    caption = f"{table}: {len(now)} row(s), {changed} changed or new"
+    if earlier is not None:
+        caption += _renames_caption(now, earlier, key, was_named, plan is not None)
+    return styler.apply(colour, axis=1).set_caption(caption)
+
+
+def _renames_caption(now: pd.DataFrame, earlier: pd.DataFrame, key: str, was_named: dict, known: bool) -> str:
+    """Say, per renamed column, how many values it kept; per dropped column, how many it lost."""
+    parts = []
+    for new, old in sorted(was_named.items()):
+        if old in earlier.columns and new in now.columns:
+            kept = sum(r[key] in earlier.index and _same(earlier.loc[r[key]][old], r[new]) for _, r in now.iterrows())
+            parts.append(f"{old} renamed to {new}, {kept} value(s) kept")
+    if known:
+        dropped = [c for c in earlier.columns if c not in now.columns and c not in was_named.values()]
+        parts += [f"{c} dropped, not renamed, {int(earlier[c].notna().sum())} value(s) lost" for c in dropped]
+    return "".join(f"; {part}" for part in parts)
 
 
 def _same(a, b) -> bool:

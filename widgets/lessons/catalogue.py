@@ -54,6 +54,8 @@ class Exercise:
     typed: bool = False
     hint: str = ""
     options: tuple[str, ...] = ()
+    # The course that registered it (widgets.lessons.course); "" for the kit's own lessons.
+    course: str = ""
 
     def check(self, sandbox: Sandbox, answer: object = None) -> Check:
         """Return the verdict on this exercise for a sandbox (and the typed answer, if it takes one)."""

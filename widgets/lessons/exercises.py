@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
+from pathlib import Path
 
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
@@ -54,11 +56,22 @@ def is_strict() -> bool:
 
 def _find(exercise_id: str) -> Exercise:
     """Return the exercise with this id; a typo gets the closest id as the fix."""
+    if exercise_id not in EXERCISES:
+        from widgets.lessons.course import discover  # a course's lesson runs in its course's folder
+
+        discover()
     if exercise_id in EXERCISES:
         return EXERCISES[exercise_id]
     close = difflib.get_close_matches(str(exercise_id), EXERCISES, n=1)
     fix = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(EXERCISES)}."
     raise KitError(f"There is no exercise called '{exercise_id}'. Fix: {fix}")
+
+
+def _course_folder(spec: Exercise) -> Path | None:
+    """Return the folder of the course an exercise belongs to, so progress() finds it in another kernel."""
+    from widgets.lessons.course import courses
+
+    return next((c.folder for c in courses() if c.name == spec.course and spec.course), None)
 
 
 def _verdict(spec: Exercise, answer: object, sandbox: Sandbox | None) -> tuple[Check, Sandbox | None]:
@@ -92,10 +105,32 @@ def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox 
     verdict, found = _verdict(spec, answer, sandbox)
     # An untouched answer cell is not an attempt; the autograder's runs are not the learner's.
     if found is not None and not is_unfinished(answer) and os.environ.get(NBGRADER_ENV) != "autograde":
-        record_check(spec.id, verdict.passed, found.workspace)
+        record_check(spec.id, verdict.passed, found.workspace, course=_course_folder(spec))
     if not verdict and is_strict():
         raise AssertionError(str(verdict))
     if os.environ.get(NBGRADER_ENV):
         print(verdict)
         return None
     return verdict
+
+
+def answer_is(answer: object, expected: object, *, hint: str) -> Check:
+    """Compare a typed answer with the expected one (deprecated: use ``check.exercise(id, answer)``).
+
+    Kept for one release so that lessons written against 0.1 still run; it
+    goes away in 0.3. The expected answer is written in the notebook, where a
+    learner reads it; ``check.exercise`` reads it from the sandbox instead.
+    """
+    warnings.warn(
+        "check.answer_is writes the right answer in the notebook, where the learner can read it; "
+        "it goes away in 0.3. Fix: register the question in your course's exercises.py "
+        "(widgets.lessons.course.question) and call check.exercise(exercise_id, answer), "
+        "which reads the right answer from the sandbox.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    if is_unfinished(answer):
+        return Check(False, f"replace the ... with your answer. Hint: {hint}")
+    if str(answer).strip().lower() != str(expected).strip().lower():
+        return Check(False, f"{answer!r} is not it. Hint: {hint}")
+    return Check(True, f"{expected!r} is right.")

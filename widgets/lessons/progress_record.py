@@ -11,24 +11,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from widgets.errors import KitError
-from widgets.lessons.catalogue import EXERCISES
+from widgets.lessons.catalogue import EXERCISES, Exercise
+from widgets.lessons.course import discover
 from widgets.sandbox.facade import _KIT
-from widgets.sandbox.paths import workspace_root
+from widgets.sandbox.paths import REPO_ROOT, workspace_root
 
 try:  # POSIX only: elsewhere two kernels checking at the same instant may lose one count.
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "progress", "record_check", "record_path"]
+__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "class_progress", "progress", "record_check", "record_path"]
 
 PROGRESS_COLUMNS = ["notebook", "exercise", "question", "done", "order", "checks"]
 _DONE = "background-color: #c8e6c9"
@@ -80,11 +82,19 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def record_check(exercise_id: str, passed: bool, workspace: Path | str | None = None) -> None:
-    """Count one check of an exercise, and give it the next order number the first time it passes."""
+def record_check(
+    exercise_id: str, passed: bool, workspace: Path | str | None = None, *, course: Path | None = None
+) -> None:
+    """Count one check of an exercise, and give it the next order number the first time it passes.
+
+    ``course`` is the folder of the course the exercise belongs to: the record
+    keeps it, so ``progress()`` lists that course's exercises in any kernel.
+    """
     path = record_path(workspace)
     with _locked(path):
         record = _read(path, set_aside=True)
+        if course is not None:
+            record["courses"] = sorted({*record.get("courses", []), str(course)})
         entry = record["exercises"].setdefault(exercise_id, {"checks": 0, "order": None})
         entry["checks"] += 1
         if passed and entry["order"] is None:
@@ -111,8 +121,23 @@ class ProgressFrame(pd.DataFrame):
         return styler.hide(axis="index").set_uuid("progress").to_html()
 
 
+# The authoring guide's template has an exercise of its own, for teachers: it is not a lesson.
+_NOT_LESSONS = frozenset({"lesson-template"})
+
+
+def _listed(exercises: Iterable[Exercise]) -> list[Exercise]:
+    """Return the exercises a learner's progress lists: the lessons', not the authoring template's."""
+    return [exercise for exercise in exercises if exercise.notebook not in _NOT_LESSONS]
+
+
+def _lesson_order(exercise: Exercise) -> tuple[str, int]:
+    """Sort the kit's lessons first, then each course's, by lesson number: 07 comes before 11."""
+    number = re.match(r"\d+", exercise.notebook)
+    return (exercise.course, int(number.group()) if number else 10**6)
+
+
 def progress(workspace: Path | str | None = None) -> ProgressFrame:
-    """Return one row per exercise of the lessons: done or not, in which order, after how many checks.
+    """Return one row per exercise of the lessons and courses: done or not, in which order, after how many checks.
 
     Reads ``<workspace>/.kit/progress.json``; a teacher passes a learner's
     workspace folder. Columns: notebook, exercise, question, done, order
@@ -122,12 +147,40 @@ def progress(workspace: Path | str | None = None) -> ProgressFrame:
     if workspace is not None and not path.parent.parent.is_dir():
         raise KitError(f"There is no workspace at {path.parent.parent}. Fix: pass the folder that holds the sandboxes.")
     # No lock: the record is only ever replaced whole, and a teacher may only have read access.
-    entries = _read(path, set_aside=False)["exercises"]
+    record = _read(path, set_aside=False)
+    entries = record["exercises"]
+    discover(folder for folder in record.get("courses", []) if Path(folder).is_dir())
     rows = []
-    for exercise in EXERCISES.values():
+    for exercise in sorted(_listed(EXERCISES.values()), key=_lesson_order):
         entry = entries.get(exercise.id, {})
         order = entry.get("order")
         rows.append(
             [exercise.notebook, exercise.id, exercise.question, order is not None, order, entry.get("checks", 0)]
         )
     return ProgressFrame(pd.DataFrame(rows, columns=PROGRESS_COLUMNS).astype({"order": "Int64", "checks": int}))
+
+
+# The workspace folder the classroom gives each learner in their home (classroom/jupyterhub_config.py).
+CLASS_WORKSPACE = "migration-kit-workspace"
+CLASS_COLUMNS = ["learner", "done", "of", "solved, in order"]
+
+
+def class_progress(homes: Path | str | None = None) -> pd.DataFrame:
+    """Return one row per learner of a class: how many exercises are done, and which, in the order solved.
+
+    Reads ``<homes>/<learner>/migration-kit-workspace`` (``CLASSROOM_HOMES``,
+    else the kit's ``classroom/homes``, where ``make classroom`` keeps them;
+    pass ``"/home"`` for Unix accounts). Read access is enough.
+    """
+    root = Path(homes or os.environ.get("CLASSROOM_HOMES") or REPO_ROOT / "classroom" / "homes").expanduser()
+    if not root.is_dir():
+        raise KitError(
+            f"There is no folder of learners' homes at {root}. "
+            "Fix: pass the folder that holds them, such as CLASSROOM_HOMES or '/home'."
+        )
+    rows = []
+    for home in sorted(path for path in root.iterdir() if (path / CLASS_WORKSPACE).is_dir()):
+        table = progress(home / CLASS_WORKSPACE)
+        solved = table[table["done"]].sort_values("order")["exercise"]
+        rows.append([home.name, len(solved), len(table), ", ".join(solved)])
+    return pd.DataFrame(rows, columns=CLASS_COLUMNS)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 
 import pandas as pd
 
-from widgets.read.state import State
+from widgets.read.state import Plan, State
 
-__all__ = ["StateDiff", "diff"]
+__all__ = ["StateDiff", "diff", "renamed_columns"]
 
 _COLUMN_KEY = ["table", "column"]
 _COLUMN_PROPERTIES = ["type", "null", "default", "primary_key", "references_table", "references_column"]
@@ -30,6 +32,10 @@ class StateDiff:
     row_counts: pd.DataFrame
     # Rows that went with each removed table: what a rollback cost.
     rows_dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["table", "rows"]))
+    # Columns the migrations renamed (read from their operations), with the values kept: table, before, after, rows.
+    columns_renamed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_RENAMED_COLUMNS))
+    # Read from the migrations' operations: the rows of each table a column was dropped from (None: not read).
+    rows_before: dict[str, int] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -43,6 +49,7 @@ class StateDiff:
             self.migrations_applied,
             self.migrations_unapplied,
             self.row_counts,
+            self.columns_renamed,
         )
         return not self.tables_added and not self.tables_removed and all(f.empty for f in frames)
 
@@ -57,8 +64,12 @@ class StateDiff:
             f"+ column {r.table}.{r.column} ({r.type})" for r in self._outside(self.columns_added, self.tables_added)
         ]
         lines += [
-            f"- column {r.table}.{r.column} ({r.type})"
+            f"- column {r.table}.{r.column} ({r.type})" + self._lost(r.table)
             for r in self._outside(self.columns_removed, self.tables_removed)
+        ]
+        lines += [
+            f"~ column {r.table}.{r.before} renamed to {r.after}: {r.rows} value(s) kept"
+            for r in self.columns_renamed.itertuples()
         ]
         lines += [f"~ column {r.table}.{r.column}: {r.change}" for r in self.columns_changed.itertuples()]
         lines += [
@@ -72,6 +83,12 @@ class StateDiff:
         lines += [f"~ rows in {r.table}: {r.before} -> {r.after}" for r in self.row_counts.itertuples()]
         return lines
 
+    def _lost(self, table: str) -> str:
+        """Say how many values a removed column took with it, once the operations tell it was not a rename."""
+        if self.rows_before is None:
+            return ""
+        return f": dropped, not renamed, {self.rows_before.get(table, 0)} value(s) lost"
+
     @staticmethod
     def _outside(frame: pd.DataFrame, tables: list[str]):
         """Yield the rows of tables not already reported whole, to avoid saying it twice."""
@@ -84,13 +101,42 @@ class StateDiff:
         printer.text(str(self))
 
 
+_RENAMED_COLUMNS = ["table", "before", "after", "rows"]
+_RENAME_FIELD = re.compile(r"^Rename field (\w+) on (\w+) to (\w+)$")
+
+
+def renamed_columns(plan: Plan) -> list[tuple[str, str, str]]:
+    """Return (table, field before, field after) for every field a plan renames, in the plan's direction.
+
+    Read from the migrations' own operations (RenameField), so a column
+    dropped and added (makemigrations' rename question answered no) is not
+    one. The table is Django's default name, ``<app_label>_<model>``.
+    """
+    found = []
+    for step in plan.steps:
+        for operation in step.operations:
+            match = _RENAME_FIELD.match(operation.get("description", ""))
+            if operation.get("operation") == "RenameField" and match:
+                old, model, new = match.groups()
+                table = f"{step.app_label}_{model.lower()}"
+                found.append((table, new, old) if step.backwards else (table, old, new))
+    return found
+
+
 # The last comparison and the two states it was made from: the panel's views (django_migrations,
 # rows, schema, the changes line) all compare the same two states after an action, so it is made once.
 _last: tuple[State, State, StateDiff] | None = None
 
 
-def diff(before: State, after: State) -> StateDiff:
-    """Return what changed from one state to the next."""
+def diff(before: State, after: State, *, plan: Plan | None = None) -> StateDiff:
+    """Return what changed from one state to the next.
+
+    With ``plan`` (the plan that ran between them, ``sandbox.plan(...)`` read
+    before migrating), a renamed column shows as renamed with the values it
+    kept, and a dropped one says how many values it lost.
+    """
+    if plan is not None:
+        return _with_renames(_compare(before, after), renamed_columns(plan), before)
     global _last
     last = _last
     if last is not None and last[0] is before and last[1] is after:
@@ -168,3 +214,24 @@ def _row_counts(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     merged = before.merge(after, on="table", suffixes=("_before", "_after"))
     changed = merged[merged["rows_before"] != merged["rows_after"]]
     return changed.rename(columns={"rows_before": "before", "rows_after": "after"}).reset_index(drop=True)
+
+
+def _with_renames(changes: StateDiff, renames: list[tuple[str, str, str]], before: State) -> StateDiff:
+    """Move each renamed column out of the removed and added columns, with the values it kept."""
+    removed, added = changes.columns_removed, changes.columns_added
+    rows_before = dict(zip(before.tables["table"], before.tables["rows"], strict=True))
+    renamed = []
+    for table, old, new in renames:
+        for suffix in ("", "_id"):  # a foreign key's column is its field's name plus _id
+            gone = (removed["table"] == table) & (removed["column"] == old + suffix)
+            came = (added["table"] == table) & (added["column"] == new + suffix)
+            if gone.any() and came.any():
+                removed, added = removed[~gone], added[~came]
+                renamed.append([table, old + suffix, new + suffix, int(rows_before.get(table, 0))])
+    return dataclass_replace(
+        changes,
+        columns_removed=removed.reset_index(drop=True),
+        columns_added=added.reset_index(drop=True),
+        columns_renamed=pd.DataFrame(renamed, columns=_RENAMED_COLUMNS),
+        rows_before=rows_before,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -30,6 +31,26 @@ class RollbackPreview:
     drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
     rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
     risks: RiskReport | None = None  # on PostgreSQL: squawk's and the kit's warnings, step by step
+    may_fail: tuple[tuple[int, str, str], ...] = ()  # (step, app.name, why) for each step that can fail
+
+    @property
+    def failing_step(self) -> tuple[int, str] | None:
+        """Return (step number, app.name) where the rehearsed rollback failed, or None if it ran or was not tried."""
+        if self.rehearsal is None or self.rehearsal.ok:
+            return None
+        labels = [f"{step.app_label}.{step.name}" for step in self.plan.steps]
+        stopped = self.rehearsal.stopped_at
+        return (labels.index(stopped) + 1, stopped) if stopped in labels else (0, stopped or "")
+
+    def _unpreviewable(self) -> str:
+        """Say in one sentence that a step's SQL cannot be shown but the rehearsed rollback works."""
+        missing = [f"{a}.{n}" for a, n, sql in self.sql if sql.startswith(_NO_SQL)]
+        if not missing or self.rehearsal is None or not self.rehearsal.ok:
+            return ""
+        return (
+            f"sqlmigrate cannot show the SQL of {', '.join(missing)}, but the rehearsal ran the real rollback "
+            "on a copy to the end: it works."
+        )
 
     @property
     def is_rollback(self) -> bool:
@@ -53,6 +74,14 @@ class RollbackPreview:
         return int(self.drops.loc[whole | kept_table, "rows_lost"].sum())
 
     def _headline(self) -> str:
+        failing = self.failing_step
+        if failing is not None:
+            number, label = failing
+            where = f"step {number} ({label})" if number else "a step"
+            return f"This rollback would fail at {where}: {self.rehearsal.result.message}"
+        return self._summary()
+
+    def _summary(self) -> str:
         command = f"migrate {self.app_label} {self.target}"
         if not self.plan.steps:
             return f"{command}: nothing to unapply, {self.app_label} is already there."
@@ -66,10 +95,13 @@ class RollbackPreview:
         steps = ", ".join(f"{a}.{n} ({op})" for a, n, op in self.irreversible)
         return f"Irreversible: {steps}. Django will refuse this rollback (IrreversibleError)."
 
+    def _notes(self) -> list[str]:
+        """Return the sentences under the headline: the plan's summary when a failure leads, the unshown SQL."""
+        notes = [f"Rehearsed on a copy, which is deleted; had it run: {self._summary()}"] if self.failing_step else []
+        return notes + [note for note in [self._warning(), self._unpreviewable()] if note]
+
     def __str__(self) -> str:
-        lines = [self._headline()]
-        if self._warning():
-            lines.append(self._warning())
+        lines = [self._headline(), *self._notes()]
         if self.plan.steps:
             lines += ["", str(self.plan)]
         if not self.drops.empty:
@@ -88,8 +120,10 @@ class RollbackPreview:
 
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{html.escape(self._headline())}</b></p>"]
-        if self._warning():
-            parts.append(f'<p style="color:#c62828"><b>{html.escape(self._warning())}</b></p>')
+        for note in self._notes():
+            # The irreversible warning keeps its red, as it always had.
+            style = ' style="color:#c62828"' if note == self._warning() else ""
+            parts.append(f"<p{style}><b>{html.escape(note)}</b></p>")
         if self.plan.steps:
             parts.append(self.plan.to_frame().to_html(index=False))
         if not self.drops.empty:
@@ -142,15 +176,52 @@ def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | N
         for item in op["drops"]
     ]
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
-    runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
+    may_fail = tuple(
+        (number, f"{s['app_label']}.{s['name']}", why)
+        for number, s in enumerate(backwards, 1)
+        if (why := step_may_fail(s))
+    )
     # An irreversible step stops Django before any data changes past it; the plan already says so.
     # A rehearsal copies the SQLite file: none on PostgreSQL unless asked for (then refused in one sentence).
-    automatic = rehearse is None and runs_code and not plan.irreversible and sandbox.database != "postgresql"
+    automatic = rehearse is None and may_fail and not plan.irreversible and sandbox.database != "postgresql"
     tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
     # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
     risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
     frame = pd.DataFrame(drops, columns=DROP_COLUMNS)
-    return RollbackPreview(app_label, target, plan, sql, frame, tried, risks)
+    return RollbackPreview(app_label, target, plan, sql, frame, tried, risks, may_fail)
+
+
+# Reverse operations that put a constraint back over rows already there: each can be refused by the database.
+_PUTS_BACK = {"RemoveField", "AlterField", "RemoveConstraint", "RemoveIndex", "AlterUniqueTogether"}
+_NO_SQL = "-- sqlmigrate could not show it"
+
+
+def step_may_fail(step: dict) -> str:
+    """Say why unapplying one step can fail on the rows already there ("" when it cannot).
+
+    It can when it runs code, or when its reverse puts back a NOT NULL column
+    without a default, a unique constraint or a foreign key; a step whose SQL
+    cannot be previewed counts as one that can fail.
+    """
+    names = {op["operation"] for op in step["operations"]}
+    if names & {"RunPython", "RunSQL"}:
+        return "it runs code"
+    if "error" in step.get("sql", {}):
+        return "its SQL cannot be previewed"  # only running it tells whether the real rollback works
+    if not names & _PUTS_BACK:
+        return ""
+    text = step["sql"].get("text", "")
+    # SQLite rebuilds the whole table: only the re-added column's own definition tells about it.
+    for column in (item["column"] for op in step["operations"] for item in op.get("creates", []) if item["column"]):
+        definition = re.search(rf'"{re.escape(column)}" ([^,\n]*)', text)
+        found = definition.group(1) if definition else ""
+        if "NOT NULL" in found and "DEFAULT" not in found:
+            return f"it puts {column} back as NOT NULL with no default"
+        if "REFERENCES" in found or "UNIQUE" in found:
+            return f"it puts {column} back with a constraint over the rows already there"
+    if names & _PUTS_BACK - {"RemoveField"} and re.search(r"\b(UNIQUE|REFERENCES|FOREIGN KEY|CHECK)\b", text):
+        return "it puts a constraint back over the rows already there"
+    return ""
 
 
 def _step_sql(sandbox, step: dict) -> str:
@@ -161,5 +232,5 @@ def _step_sql(sandbox, step: dict) -> str:
         args = ("sqlmigrate", "--backwards", step["app_label"], step["name"])
         found = diagnose(args, "", f"{error['module']}.{error['type']}: {error['message']}", 1, sandbox.path)
         reason = str(found) if found else f"{error['type']}: {error['message']}"
-        return stable_text(f"-- sqlmigrate could not show it: {reason}", sandbox.path)
+        return stable_text(f"{_NO_SQL}: {reason}", sandbox.path)
     return sql["text"].strip() or "-- (no SQL: this step only changes Django's state)"

@@ -457,6 +457,71 @@ def _schema_behind_models(f: _Failure) -> Diagnosis | None:
     )
 
 
+def _migration_step(f: _Failure) -> tuple[str, str]:
+    """Return ("Applying" or "Unapplying", "app.name") of the step migrate was running when it failed."""
+    steps = re.findall(r"^\s*(Applying|Unapplying) (\w+\.\w+)\.\.\.(?! OK)", f.stdout, re.MULTILINE)
+    return steps[-1] if steps else ("", "")
+
+
+def _integrity_where(message: str) -> tuple[str, str]:
+    """Return (kind, where) of an IntegrityError: NOT NULL, UNIQUE or FOREIGN KEY, and the table.column named."""
+    patterns = [
+        ("NOT NULL", r"NOT NULL constraint failed: (\S+)"),
+        ("NOT NULL", r'null value in column "(\w+)" of relation "(\w+)"'),
+        ("UNIQUE", r"UNIQUE constraint failed: (\S+)"),
+        ("UNIQUE", r"duplicate key value violates unique constraint \"(\w+)\""),
+        ("FOREIGN KEY", r"invalid foreign key: (\S+) contains a value"),
+        ("FOREIGN KEY", r"violates foreign key constraint \"(\w+)\""),
+        ("FOREIGN KEY", r"FOREIGN KEY constraint failed()"),
+    ]
+    for kind, pattern in patterns:
+        match = re.search(pattern, message)
+        if match:
+            groups = [g for g in match.groups() if g]
+            where = f"{groups[1]}.{groups[0]}" if len(groups) == 2 else (groups[0] if groups else "")
+            # SQLite rebuilds a table as new__<table> and renames it: name the table the learner knows.
+            return kind, where.replace("new__", "").rstrip(",")
+    return "", ""
+
+
+_INTEGRITY_FIX = {
+    ("NOT NULL", "Applying"): "give the field a default (or null=True) in that migration, or fill the column "
+    "with a RunPython step before it becomes NOT NULL, then migrate again.",
+    ("NOT NULL", "Unapplying"): "the rollback re-adds the column with no value for the rows already there: "
+    "give the field a default (or null=True) in the migration that removed it, or empty the table first, "
+    "or stop the rollback before that migration.",
+    ("UNIQUE", "Applying"): "remove the duplicate values first (a RunPython step before the constraint), "
+    "or drop unique=True, then migrate again.",
+    ("UNIQUE", "Unapplying"): "the rollback puts a unique constraint back over rows that now share a value: "
+    "remove the duplicates first, or stop the rollback before that migration.",
+    ("FOREIGN KEY", "Applying"): "fix or delete the rows that point to a row that does not exist "
+    "(or make the foreign key null=True), then migrate again.",
+    ("FOREIGN KEY", "Unapplying"): "the rollback puts a foreign key back over rows that point nowhere: "
+    "fix or delete those rows first, or stop the rollback before that migration.",
+}
+
+
+@_rule
+def _integrity_error_in_migrate(f: _Failure) -> Diagnosis | None:
+    if not f.args or f.args[0] != "migrate":
+        return None
+    match = re.search(r"^\S*IntegrityError: (.+)$", f.stderr, re.MULTILINE)
+    if not match:
+        return None
+    kind, where = _integrity_where(match.group(1))
+    verb, migration = _migration_step(f)
+    if not kind or not verb:
+        return None
+    doing = "Applying" if verb == "Applying" else "Rolling back"
+    column = f" on {where}" if where else ""
+    return Diagnosis(
+        f"{doing} {migration} failed: the database refused the existing rows ({kind} constraint{column}). "
+        f"Django stopped at {migration}, which is left as it was; the steps before it stay done.",
+        _INTEGRITY_FIX[(kind, verb)],
+        f"integrity_{kind.lower().replace(' ', '_')}_{'backwards' if verb == 'Unapplying' else 'forwards'}",
+    )
+
+
 @_rule
 def _error_in_project_code(f: _Failure) -> Diagnosis | None:
     if f.exit_code == 0 or "Traceback" not in f.stderr:

@@ -42,11 +42,30 @@ _FIXES = {
     "not_null_addition": "answer it (answers=['1', '0'] gives existing rows 0) or give the field a default in models.py.",
     "not_null_alteration": "answer it (answers=['1', '0'] fills existing NULLs with 0) or keep null=True in models.py.",
     "auto_now_add_addition": "answer it (answers=['1', ''] accepts timezone.now for existing rows).",
-    "unique_callable_default": "answer it (answers=['y'] if the default makes unique values, else ['n']).",
-    "rename_field": "answer it: answers=['y'] if it is a rename (the data is kept), ['n'] to drop and add (the data is lost).",
-    "rename_model": "answer it: answers=['y'] if it is a rename (the table is kept), ['n'] to drop and create it.",
+    "unique_callable_default": "answer it: answers=['1'] writes the migration, to be followed by one of your own "
+    "that gives each row a unique value; ['2'] quits so you can change the field in models.py.",
+    "rename_field": "answer it: answers=['y'] if it is a rename (the data is kept), ['n'] to drop and add (the data is "
+    "lost); after 'n', if {field} is NOT NULL with no default, Django asks for a one-off default next: "
+    "answers=['n', '1', {value}].",
+    "rename_model": "answer it: answers=['y'] if it is a rename (the table is kept), ['n'] to drop and create it "
+    "(no question follows).",
     "merge": "answer it: answers=['y'] writes a merge migration that depends on both branches.",
 }
+
+
+# The questions each answer may lead to, per kind: Django asks one question per change, in order.
+_MAY_FOLLOW = {
+    "not_null_addition": {"1": ("default_value",), "2": ()},
+    "not_null_alteration": {"1": ("default_value",), "2": (), "3": ()},
+    "auto_now_add_addition": {"1": ("default_value",), "2": ()},
+    "unique_callable_default": {"1": (), "2": ()},
+    # Answering no adds the new field as a new column, which asks what every added field may ask.
+    "rename_field": {"y": (), "n": ("not_null_addition", "auto_now_add_addition", "unique_callable_default")},
+    "rename_model": {"y": (), "n": ()},
+    "merge": {"y": (), "n": ()},
+}
+# A one-off default typed as Python, by the field's class, for the example answers of a hint.
+_EXAMPLE_VALUES = {"CharField": "\"''\"", "TextField": "\"''\"", "SlugField": "\"''\"", "EmailField": "\"''\""}
 
 
 @dataclass(frozen=True)
@@ -71,10 +90,17 @@ class Prompt:
             lines.append(value)
         return lines
 
+    def may_follow(self, answer: str) -> tuple[str, ...]:
+        """Return the kinds of question Django may ask next after this answer ("default_value": a typed default)."""
+        return _MAY_FOLLOW.get(self.kind, {}).get(str(answer).strip().lower()[:1], ())
+
     @property
     def fix(self) -> str:
-        """Return what to answer, as the fix half of a plain sentence."""
-        return _FIXES.get(self.kind, "answer it with answers=[...], one line per question.")
+        """Return what to answer, the questions that may follow included, as the fix half of a plain sentence."""
+        text = _FIXES.get(self.kind, "answer it with answers=[...], one line per question.")
+        field_class = re.search(r"\(a (\w+)\)\?", self.question)
+        value = _EXAMPLE_VALUES.get(field_class.group(1) if field_class else "", "'0'")
+        return text.format(field=self.field or "the new field", value=value)
 
     def __str__(self) -> str:
         return self.question

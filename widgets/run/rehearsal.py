@@ -10,6 +10,7 @@ copy. The sandbox itself is never touched.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -41,6 +42,14 @@ class Rehearsal:
     def ok(self) -> bool:
         """Return True when the migrate ran to the end in the copy."""
         return self.result.ok
+
+    @property
+    def stopped_at(self) -> str | None:
+        """Return the app.name migrate was applying or unapplying when it failed, from Django's own progress lines."""
+        if self.ok:
+            return None
+        steps = re.findall(r"^\s*(?:Applying|Unapplying) (\w+\.\w+)\.\.\.(?! OK)", self.result.stdout, re.MULTILINE)
+        return steps[-1] if steps else None
 
     def summary(self) -> pd.DataFrame:
         """Return, per table and column, how many values were changed, emptied, filled, removed or added."""

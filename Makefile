@@ -23,6 +23,9 @@ lab: setup
 test: setup chromium proxy
 	$(BIN)/ruff check $(SOURCES)
 	KIT_CHECK_GIT_TREE=1 MIGRATION_KIT_WORKSPACE="$$(mktemp -d)" $(BIN)/python -m pytest
+	@# The lessons again with Django inside the kernel, as in the browser (07 needs a PostgreSQL server).
+	MIGRATION_KIT_RUNNER=inprocess MIGRATION_KIT_WORKSPACE="$$(mktemp -d)" $(BIN)/python -m pytest notebooks \
+		--deselect notebooks/07-migrations-in-production.ipynb
 
 setup: $(STAMP)
 

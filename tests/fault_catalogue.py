@@ -63,8 +63,26 @@ def matches(template: str, message: str) -> bool:
 def table() -> str:
     """Return docs/faults.md: the header and one row per fault, in the order of the tests."""
     rows = [f"| {f.fault} | {'<br>'.join(_cell(s) for s in f.sees)} | {_cell(f.kept)} |" for f in FAULTS]
-    return HEADER + "\n".join(rows) + "\n"
+    return HEADER + "\n".join(rows) + "\n" + IN_PROCESS
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+# What holds differently when Django runs inside the kernel (widgets/run/inprocess.py): written by hand, since
+# these are limits of one interpreter, which the tests marked `processes` skip under that runner.
+IN_PROCESS = """
+## When Django runs inside the kernel (the browser, `MIGRATION_KIT_RUNNER=inprocess`)
+
+In the browser there are no processes, so the in-process runner runs each
+command inside the kernel. Every row above holds the same way except these:
+
+| fault | under the in-process runner |
+|---|---|
+| A command runs longer than its timeout | Nothing can stop it from outside: the command runs to its end and `timeout=` is not enforced. The stop button (an interrupt) stops it between two Python steps, and the sandbox is put back as before the command, as with a process. |
+| Learner code takes all the memory, writes a huge file, or starts processes | The kit's memory, file-size and process limits are not applied: the browser tab's own limits hold (WebAssembly memory, the tab's storage quota), and starting a process fails with `OSError` in Pyodide. |
+| A command prints hundreds of megabytes | The same as in a process: at most the first and last 1 MB of each stream is kept. |
+| The kernel dies mid-command (a tab reload) | No process is left behind, since none was started; the sandbox is as the command left it, and SQLite rolls back a half-done change when it next opens the file. |
+| `models.py`, a migration or `settings.py` changes between commands | The next command sees it: the project's modules are purged and Django is set up again whenever the code's fingerprint changes. |
+"""

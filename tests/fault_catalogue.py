@@ -80,7 +80,7 @@ command inside the kernel. Every row above holds the same way except these:
 
 | fault | under the in-process runner |
 |---|---|
-| A command runs longer than its timeout | Nothing can stop it from outside: the command runs to its end and `timeout=` is not enforced. The stop button (an interrupt) stops it between two Python steps, and the sandbox is put back as before the command, as with a process. |
+| A command runs longer than its timeout | Nothing can stop it from outside: the command runs to its end and `timeout=` is not enforced. In an installed kernel the stop button (an interrupt) stops it between two Python steps and the sandbox is put back as before the command; in the browser, restart the kernel and reset the sandbox. |
 | Learner code takes all the memory, writes a huge file, or starts processes | The kit's memory, file-size and process limits are not applied: the browser tab's own limits hold (WebAssembly memory, the tab's storage quota), and starting a process fails with `OSError` in Pyodide. |
 | A command prints hundreds of megabytes | The same as in a process: at most the first and last 1 MB of each stream is kept. |
 | The kernel dies mid-command (a tab reload) | No process is left behind, since none was started; the sandbox is as the command left it, and SQLite rolls back a half-done change when it next opens the file. |

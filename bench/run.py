@@ -18,6 +18,7 @@ next to SQLite, plus the PostgreSQL-only views (side-by-side SQL, risks).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -40,6 +41,7 @@ import django  # noqa: E402
 from widgets import Sandbox, scenarios  # noqa: E402
 from widgets.run import worker  # noqa: E402
 from widgets.run.commands import child_env  # noqa: E402
+from widgets.run.runner import RUNNER_ENV  # noqa: E402
 from widgets.sandbox.paths import TEMPLATE_DIR, WORKSPACE_ENV  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.md"
@@ -165,6 +167,98 @@ def bench_actions(repeats: int) -> list[Row]:
         )
     sandbox.delete()
     return rows + [zygote_start()]
+
+
+def bench_inprocess(repeats: int) -> list[Row]:
+    """Time each tutorial command with Django inside this interpreter (the browser's runner), warm and cold."""
+    sandbox = Sandbox.fresh("bench-inprocess")
+    sandbox.snapshot("migrated")
+    checked(sandbox.migrate("boards", "0001"))
+    sandbox.snapshot("at-0001")
+    sandbox.restore("migrated")
+    sandbox.edit("boards/models.py", STARTER, STARTER + VIEWS)
+    sandbox.snapshot("edited")
+    commands = [
+        ("makemigrations", "edited", lambda: checked(sandbox.makemigrations("boards"))),
+        ("migrate (forwards)", "at-0001", lambda: checked(sandbox.migrate())),
+        ("migrate boards 0001 (backwards)", "migrated", lambda: checked(sandbox.migrate("boards", "0001"))),
+        ("showmigrations", "migrated", lambda: checked(sandbox.showmigrations())),
+        ("sqlmigrate boards 0002", "migrated", lambda: checked(sandbox.sqlmigrate("boards", "0002"))),
+    ]
+    rows = []
+    for name, start, command in commands:
+        setup = lambda label=start: sandbox.restore(label)  # noqa: E731
+        setup()
+        command()  # warm-up: the process runner starts its zygote, the in-process one sets Django up
+        process = median_time(command, setup, repeats)
+        with _runner("inprocess"):
+            setup()
+            command()
+            inprocess = median_time(command, setup, repeats)
+        cold = _cold_inprocess(sandbox, start, name)
+        rows.append(
+            Row(
+                "g",
+                name,
+                inprocess,
+                process,
+                "the process runner",
+                "<= 50 ms",
+                inprocess <= 0.05,
+                f"in-process, first call in a fresh interpreter (imports Django): {_seconds(cold)}",
+            )
+        )
+    sandbox.delete()
+    return rows
+
+
+@contextlib.contextmanager
+def _runner(name: str):
+    """Use this runner for the block."""
+    saved = os.environ.get(RUNNER_ENV)
+    os.environ[RUNNER_ENV] = name
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(RUNNER_ENV, None)
+        else:
+            os.environ[RUNNER_ENV] = saved
+
+
+COLD_COMMANDS = {
+    "makemigrations": "sandbox.makemigrations('boards')",
+    "migrate (forwards)": "sandbox.migrate()",
+    "migrate boards 0001 (backwards)": "sandbox.migrate('boards', '0001')",
+    "showmigrations": "sandbox.showmigrations()",
+    "sqlmigrate boards 0002": "sandbox.sqlmigrate('boards', '0002')",
+}
+
+
+def _cold_inprocess(sandbox: Sandbox, start: str, name: str) -> float:
+    """Time a command's first in-process call in a fresh interpreter, from the same starting point."""
+    sandbox.restore(start)
+    code = (
+        "import sys, time\n"
+        "from widgets import Sandbox\n"
+        "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
+        "began = time.perf_counter()\n"
+        f"result = {COLD_COMMANDS[name]}\n"
+        f"print('{_MARKER}', time.perf_counter() - began, result.ok)\n"
+    )
+    env = child_env() | {RUNNER_ENV: "inprocess"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, sandbox.name, str(sandbox.workspace)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    line = next((line for line in done.stdout.splitlines() if line.startswith(_MARKER)), None)
+    if line is None or not line.endswith("True"):
+        raise RuntimeError(f"cold in-process {name} failed: {done.stderr[-300:]}")
+    return float(line.split()[1])
 
 
 def zygote_start() -> Row:
@@ -469,6 +563,7 @@ SECTIONS = {
     "d": "(d) big migration graphs (probe + DOT + SVG)",
     "e": "(e) notebooks, each in a fresh kernel",
     "f": "(f) PostgreSQL (embedded server) next to SQLite",
+    "g": "(g) the tutorial's commands with Django inside the kernel (the in-process runner, as in the browser)",
 }
 
 
@@ -531,7 +626,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats, 1,000-migration graph only, no notebooks")
     parser.add_argument("--repeats", type=int, help="runs per measurement (default 7, 3 with --quick)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
-    parser.add_argument("--sections", default="abcdef", help="which sections to run, for example 'af' (default all)")
+    parser.add_argument("--sections", default="abcdefg", help="which sections to run, for example 'af' (default all)")
     parser.add_argument(
         "--output", type=Path, help="where to write the table (default bench/results.md; --quick only prints)"
     )
@@ -549,6 +644,7 @@ def main() -> None:
             "d": lambda: bench_graphs(repeats, args.quick),
             "e": lambda: bench_notebooks(workspace),
             "f": lambda: bench_postgres(repeats),
+            "g": lambda: bench_inprocess(repeats),
         }
         for section, measure in measures.items():
             skipped = section == "e" and (args.quick or args.no_notebooks)

@@ -22,6 +22,8 @@ from widgets.sandbox.facade import CACHE_ENV
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
 
 SHOP = Path(__file__).parent / "projects" / "shop"
+# Notebooks kept as test data (tests/test_old_lessons.py runs them itself): not collected by the suite's nbval.
+collect_ignore = ["fixtures"]
 # What a real checkout holds besides the code (none of it can live in git as such).
 SHOP_CLUTTER = {
     ".venv/pyvenv.cfg": "home = /usr/bin\n",

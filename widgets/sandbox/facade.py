@@ -19,31 +19,32 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from widgets.errors import EditError, KitError, SandboxNameError, SandboxPathError
+from widgets.errors import EditError, KitError, SandboxPathError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
-from widgets.sandbox import copying, disk, locks, stand_in
+from widgets.sandbox import copying, disk, stand_in
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
-from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, workspace_root
+from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
+from widgets.sandbox.workspace import KIT, SNAPSHOT_COPY, Place, validate_name
+from widgets.sandbox.workspace import names as workspace_names
+from widgets.sandbox.workspace import root as workspace_root_of
 from widgets.sandbox.written import WrittenFile
 
 __all__ = ["Sandbox", "PageResult", "validate_name"]
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_KIT = ".kit"
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 # The template leaves out everything bulky and its databases; snapshots keep the sandbox whole but its caches.
 _TEMPLATE_COPY = copying.Selection(databases=True)
-_SNAPSHOT_COPY = copying.Selection(categories=frozenset({"caches"}))
+_SNAPSHOT_COPY = SNAPSHOT_COPY
 # Commands that only read: no guard snapshot is needed before them.
 _READ_ONLY_COMMANDS = {
     "showmigrations",
@@ -58,17 +59,6 @@ _READ_ONLY_COMMANDS = {
 CACHE_ENV = "MIGRATION_KIT_CACHE"
 # Migrating a copied project's stand-in database can take a while on a big project.
 _SETUP_TIMEOUT = 600.0
-
-
-def validate_name(name: str, what: str = "Sandbox name") -> str:
-    """Return the name if it is safe as one folder name; raise SandboxNameError otherwise."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        shown = repr(name) if isinstance(name, str) and name else "an empty name"
-        raise SandboxNameError(
-            f"{what} {shown} is not allowed. Fix: use 1 to 64 letters, digits, '-' or '_', "
-            "starting with a letter or digit (for example 'views-lesson')."
-        )
-    return name
 
 
 def _source_hash(folder: Path) -> str:
@@ -98,8 +88,7 @@ class Sandbox:
         self.name = validate_name(name)
         self.workspace = Path(workspace).resolve()
         self.path = self.workspace / name
-        # Under sandboxes/, so a sandbox called "cache" or "staging" cannot share the kit's own folders.
-        self._kit = self.workspace / _KIT / "sandboxes" / name
+        self._place = Place(self.name, self.workspace)
         self._graph_cache: tuple[tuple, _state.MigrationGraph] | None = None
 
     # ----- making and finding sandboxes -------------------------------------
@@ -122,26 +111,26 @@ class Sandbox:
         engine = _engine(database)
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         runner().prepare()
-        sandbox = cls(name, _workspace(workspace))
+        sandbox = cls(name, workspace_root_of(workspace))
         meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
         if engine == "postgresql":
             meta |= {"engine": engine, "database": None, "postgres_database": sandbox._postgres_name()}
-        with sandbox._lock("Sandbox.fresh()", make=True):
+        with sandbox._place.lock("Sandbox.fresh()", make=True):
             sandbox._forget_old_database(keep=meta.get("postgres_database"))
-            existed = sandbox._exists()
+            existed = sandbox._place.exists()
             outcome = f"The sandbox '{name}' was not {'remade' if existed else 'made'}"
             kept = "it is as it was" if existed else "nothing of it is left"
-            with sandbox._undone_on_failure(existed), disk.refused(outcome, kept):
-                staged = sandbox._stage_meta(meta)  # written first: a full disk fails here, before any change
+            with sandbox._place.undone_on_failure(existed), disk.refused(outcome, kept):
+                staged = sandbox._place.stage_meta(meta)  # written first: a full disk fails here, before any change
                 sandbox._reset(meta)
-                staged.replace(sandbox._meta_file)
+                staged.replace(sandbox._place.meta_file)
         return sandbox
 
     @classmethod
     def open(cls, name: str, *, workspace: Path | str | None = None) -> Sandbox:
         """Return an existing sandbox; raise KitError if there is none by that name."""
-        sandbox = cls(name, _workspace(workspace))
-        if not (sandbox.path / "manage.py").is_file() or not sandbox._meta_file.is_file():
+        sandbox = cls(name, workspace_root_of(workspace))
+        if not (sandbox.path / "manage.py").is_file() or not sandbox._place.meta_file.is_file():
             raise KitError(
                 f"There is no sandbox called '{name}' in this workspace. Fix: make it with Sandbox.fresh('{name}')."
             )
@@ -196,7 +185,7 @@ class Sandbox:
         named, forced = _manage_settings(source)
         settings = _check_settings(source, settings or named)
         name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name)[:64].strip("-_") or "copy"
-        sandbox = cls(name, _workspace(workspace))
+        sandbox = cls(name, workspace_root_of(workspace))
         if sandbox.path.resolve() == source or source in sandbox.path.resolve().parents:
             raise KitError("That project is this sandbox itself. Fix: copy a project from outside the workspace.")
         if settings != named and forced:
@@ -214,38 +203,33 @@ class Sandbox:
         }
         if interpreter is not None:
             meta["python"] = interpreter
-        with sandbox._lock("Sandbox.copy_of()", make=True):
-            existed = sandbox._exists()
+        with sandbox._place.lock("Sandbox.copy_of()", make=True):
+            existed = sandbox._place.exists()
             failed = f"The project '{source.name}' was not copied"
             kept = f"the sandbox '{name}' is as it was" if existed else "no sandbox was made"
-            with disk.refused(failed, kept), sandbox._undone_on_failure(existed):
+            with disk.refused(failed, kept), sandbox._place.undone_on_failure(existed):
                 left_out = sandbox._reset_copy(meta)  # swapped in whole, or not at all
             # The copy is in place now: a failure from here on removes it whole.
             kept = f"the sandbox '{name}' was removed" if existed else "no sandbox was made"
-            with disk.refused(failed, kept), sandbox._undone_on_failure(existed=False):
+            with disk.refused(failed, kept), sandbox._place.undone_on_failure(existed=False):
                 sandbox._copy_project(meta, None if engine == "postgresql" else database, forced, left_out)
                 if engine == "postgresql":
                     sandbox._forget_old_database()
                     meta |= {"engine": engine, "postgres_database": sandbox._postgres_name()}
-                    sandbox._write_meta(meta)
+                    sandbox._place.write_meta(meta)
                     sandbox._postgres_from_copy()
         return sandbox
 
     @classmethod
     def names(cls, *, workspace: Path | str | None = None) -> list[str]:
         """Return the names of the sandboxes in the workspace."""
-        root = _workspace(workspace)
-        return sorted(
-            p.parent.name
-            for p in root.glob(f"{_KIT}/sandboxes/*/sandbox.json")
-            if (root / p.parent.name / "manage.py").is_file()
-        )
+        return workspace_names(workspace_root_of(workspace))
 
     def reset(self) -> Sandbox:
         """Put the sandbox back to its origin: the template or the copied project, copied the same way."""
-        with self._lock("reset()"):
+        with self._place.lock("reset()"):
             with disk.refused(f"The sandbox '{self.name}' was not reset", "it is as it was"):
-                self._reset(self._meta())
+                self._reset(self._place.meta())
         return self
 
     def _reset(self, meta: dict) -> None:
@@ -254,7 +238,7 @@ class Sandbox:
             self._reset_postgres(meta)
         elif meta["origin"] == "template":
             database = _migrated_template_db(self.workspace) if meta["migrated"] else None
-            self._replace_project(TEMPLATE_DIR, _TEMPLATE_COPY, {"db.sqlite3": database} if database else {})
+            self._place.replace_project(TEMPLATE_DIR, _TEMPLATE_COPY, {"db.sqlite3": database} if database else {})
         else:
             self._reset_copy(meta)
 
@@ -272,60 +256,44 @@ class Sandbox:
         extra, databases = {}, {}
         if meta.get("settings") == stand_in.MODULE:
             extra[f"{stand_in.MODULE}.py"] = stand_in.module_text(meta["project_settings"])
-            if self._stand_in_cache.is_file():
-                databases[stand_in.DATABASE_FILE] = self._stand_in_cache
-        with self._lock("reset()"):
-            return self._replace_project(origin, selection, databases, extra)
+            if self._place.stand_in_cache.is_file():
+                databases[stand_in.DATABASE_FILE] = self._place.stand_in_cache
+        with self._place.lock("reset()"):
+            return self._place.replace_project(origin, selection, databases, extra)
 
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
-        with self._lock("delete()"):
+        with self._place.lock("delete()"):
             self._forget_old_database()
-            error = self._remove()
+            error = self._place.remove()
             if error is not None:
                 raise disk.workspace_error(error, f"The sandbox '{self.name}' was not deleted", "what is left stays")
-
-    def _remove(self) -> OSError | None:
-        """Remove the project and its bookkeeping; return the first thing the disk refused."""
-        refusals = [disk.remove_tree(self.path), disk.remove_tree(self._kit)]
-        return next((error for error in refusals if error is not None), None)
 
     # ----- snapshots ---------------------------------------------------------
 
     def snapshot(self, label: str) -> str:
         """Save the project files and database together under a label (replacing one of that label)."""
         validate_name(label, "Snapshot label")
-        with self._lock("snapshot()"):
+        with self._place.lock("snapshot()"):
             kept = "the sandbox and its snapshots are as they were"
             with disk.refused(f"The snapshot '{label}' was not saved", kept):
-                self._save(self._snapshots / label)
+                self._place.save(self._place.snapshots / label)
                 if self.database == "postgresql":
                     self._postgres().save(label)
         return label
 
-    def _save(self, target: Path) -> None:
-        """Copy the project folder to target through a staging folder; on failure, leave target as it was."""
-        staging = self._staging()
-        try:
-            copying.copy_tree(self.path, staging, _SNAPSHOT_COPY)
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except BaseException:
-            disk.remove_tree(staging)
-            raise
-        _swap_in(staging, target, self._staging_path())
-
     def restore(self, label: str) -> Sandbox:
         """Put the project files and database back as they were at a snapshot."""
         validate_name(label, "Snapshot label")
-        source = self._snapshots / label
+        source = self._place.snapshots / label
         if not source.is_dir():
             known = ", ".join(self.snapshots()) or "none yet"
             raise KitError(
                 f"There is no snapshot called '{label}' (snapshots: {known}). Fix: take one with sandbox.snapshot('{label}')."
             )
-        with self._lock("restore()"):
+        with self._place.lock("restore()"):
             with disk.refused(f"The snapshot '{label}' was not put back", "the sandbox is as it was"):
-                self._replace_project(source, _SNAPSHOT_COPY)
+                self._place.replace_project(source, _SNAPSHOT_COPY)
             if self.database == "postgresql":
                 if not self._postgres().restore(label):
                     raise KitError(
@@ -337,7 +305,11 @@ class Sandbox:
 
     def snapshots(self) -> list[str]:
         """Return the labels of the saved snapshots."""
-        return sorted(p.name for p in self._snapshots.glob("*") if p.is_dir()) if self._snapshots.is_dir() else []
+        return (
+            sorted(p.name for p in self._place.snapshots.glob("*") if p.is_dir())
+            if self._place.snapshots.is_dir()
+            else []
+        )
 
     # ----- files ---------------------------------------------------------------
 
@@ -373,7 +345,7 @@ class Sandbox:
             raise KitError(
                 f"'{relative}' is a folder in the sandbox. Fix: give the path of a file, such as 'boards/models.py'."
             )
-        with self._lock("write()"):
+        with self._place.lock("write()"):
             with disk.refused(f"'{relative}' was not saved", "the file is as it was"):
                 disk.write_atomic(path, text.encode("utf-8"))
         return WrittenFile(path, path.relative_to(self.path).as_posix(), len(text.splitlines()))
@@ -438,30 +410,20 @@ class Sandbox:
         """
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
         command = args[0] if args else "manage.py"
-        with self._lock(f"manage.py {command}"):
+        with self._place.lock(f"manage.py {command}"):
             if guarded:
                 with disk.refused(f"{command} did not run", "the sandbox is unchanged"):
-                    self._save(self._guard)
-            meta = self._meta()
+                    self._place.save(self._place.guard)
             extra = (self._command_env(args) or {}) | (env or {})
             try:
-                result = run_manage(
-                    self.path,
-                    args,
-                    input=input,
-                    timeout=timeout,
-                    settings=self.run_settings,
-                    pass_settings=bool(meta.get("set_settings")),
-                    python=meta.get("python"),
-                    env=extra,
-                )
+                result = run_manage(self.path, args, input=input, timeout=timeout, env=extra, **self.command_options)
             except KeyboardInterrupt:  # the stop button: the command is killed, so undo it as a timeout is
                 if self.database == "postgresql":
                     self._postgres().stop_sessions(extra["PGAPPNAME"])
                 if guarded:
                     outcome = f"{command} was interrupted but the sandbox was not put back"
                     with disk.refused(outcome, "it may hold part of what the command did"):
-                        self._replace_project(self._guard, _SNAPSHOT_COPY)
+                        self._place.replace_project(self._place.guard, _SNAPSHOT_COPY)
                 raise
             if result.timed_out and self.database == "postgresql":
                 # The stopped command's session may still wait for a lock: end it, so PostgreSQL rolls it back.
@@ -469,8 +431,26 @@ class Sandbox:
             if result.timed_out and guarded:
                 outcome = f"{command} was stopped after {timeout:g} s but the sandbox was not put back"
                 with disk.refused(outcome, "it may hold part of what the command did"):
-                    self._replace_project(self._guard, _SNAPSHOT_COPY)
+                    self._place.replace_project(self._place.guard, _SNAPSHOT_COPY)
         return result
+
+    @property
+    def command_options(self) -> dict:
+        """Return how the runner runs this sandbox's commands: ``settings``, ``pass_settings`` and ``python``."""
+        meta = self._place.meta()
+        return {
+            "settings": self.run_settings,
+            "pass_settings": bool(meta.get("set_settings")),
+            "python": meta.get("python"),
+        }
+
+    def locked(self, doing: str = "a change") -> AbstractContextManager[None]:
+        """Hold the sandbox while a block runs, against other commands and changes from any kernel."""
+        return self._place.lock(doing)
+
+    def copy_to(self, folder: Path) -> None:
+        """Copy the project folder and its database to a new folder, as a snapshot copies them."""
+        self._place.save(folder)
 
     def _command_env(self, args: tuple[str, ...]) -> dict[str, str] | None:
         """Return what a command needs beyond the kit's environment: on PostgreSQL, the settings and a session name."""
@@ -556,7 +536,7 @@ class Sandbox:
     @property
     def settings_module(self) -> str:
         """Return the dotted settings module the sandbox's commands and probes use."""
-        return self._meta()["settings"]
+        return self._place.meta()["settings"]
 
     @property
     def run_settings(self) -> str:
@@ -566,17 +546,17 @@ class Sandbox:
     @property
     def database(self) -> str:
         """Return the database engine of the sandbox: 'sqlite' or 'postgresql'."""
-        return self._meta().get("engine", "sqlite")
+        return self._place.meta().get("engine", "sqlite")
 
     @property
     def database_name(self) -> str | None:
         """Return the PostgreSQL database's name, or None for a SQLite sandbox."""
-        return self._meta().get("postgres_database")
+        return self._place.meta().get("postgres_database")
 
     @property
     def python(self) -> str | None:
         """Return the interpreter that runs this sandbox's Django (its project's own), or None for the kit's."""
-        return self._meta().get("python")
+        return self._place.meta().get("python")
 
     @property
     def settings_file(self) -> str:
@@ -585,7 +565,7 @@ class Sandbox:
         For a sandbox on a SQLite stand-in this is still the project's file, the one to edit:
         the stand-in module imports everything from it.
         """
-        meta = self._meta()
+        meta = self._place.meta()
         module = meta.get("project_settings") or meta["settings"]
         return _module_file(self.path, module) or module.replace(".", "/") + ".py"
 
@@ -597,7 +577,7 @@ class Sandbox:
         which links point outside the sandbox or loop (checked now); empty for a fresh sandbox.
         """
         links = copying.links_sentence(self.outside_links())
-        return [*self._meta().get("notices", []), *([links] if links else [])]
+        return [*self._place.meta().get("notices", []), *([links] if links else [])]
 
     def outside_links(self) -> list[copying.Link]:
         """Return the links in the sandbox that point outside it or to a folder above them; read-only.
@@ -615,7 +595,7 @@ class Sandbox:
                 f"The sandbox '{self.name}' keeps its data in PostgreSQL, not in a file. "
                 "Fix: read it with sandbox.query(...), or sandbox.database_name for psql."
             )
-        return self.file(self._meta().get("database") or "db.sqlite3")
+        return self.file(self._place.meta().get("database") or "db.sqlite3")
 
     def _source(self):
         """Return what the state readers read: the SQLite file, or the PostgreSQL database."""
@@ -705,67 +685,6 @@ class Sandbox:
 
     # ----- internals ---------------------------------------------------------------
 
-    @property
-    def _meta_file(self) -> Path:
-        return self._kit / "sandbox.json"
-
-    @property
-    def _guard(self) -> Path:
-        return self._kit / "before-command"
-
-    @property
-    def _snapshots(self) -> Path:
-        return self._kit / "snapshots"
-
-    @property
-    def _stand_in_cache(self) -> Path:
-        return self._kit / "stand-in.sqlite3"
-
-    def _meta(self) -> dict:
-        if not self._meta_file.is_file():
-            raise KitError(f"The sandbox '{self.name}' is gone. Fix: make it again with Sandbox.fresh('{self.name}').")
-        return json.loads(self._meta_file.read_text(encoding="utf-8"))
-
-    def _write_meta(self, meta: dict) -> None:
-        """Replace the bookkeeping all at once (a full disk leaves the old file whole)."""
-        disk.write_atomic(self._meta_file, json.dumps(meta, indent=2).encode("utf-8"))
-
-    def _stage_meta(self, meta: dict) -> Path:
-        """Write the bookkeeping to a file beside sandbox.json, for the caller to rename over it."""
-        staged = self._kit / f"sandbox.json.{uuid.uuid4().hex[:8]}.tmp"
-        disk.write_atomic(staged, json.dumps(meta, indent=2).encode("utf-8"))
-        return staged
-
-    def _exists(self) -> bool:
-        return self._meta_file.is_file() and self.path.is_dir()
-
-    @contextmanager
-    def _undone_on_failure(self, existed: bool) -> Iterator[None]:
-        """On failure, remove a sandbox this call was making, and any staged bookkeeping."""
-        try:
-            yield
-        except BaseException:
-            for staged in self._kit.glob("sandbox.json.*.tmp"):
-                staged.unlink(missing_ok=True)
-            if not existed:
-                self._remove()
-            raise
-
-    def _lock(self, doing: str = "a change", *, make: bool = False):
-        """Hold this sandbox against other threads and other processes (see locks.py)."""
-        if make:  # the lock file lives in the bookkeeping folder
-            with disk.refused(f"The sandbox '{self.name}' was not made", "nothing was written"):
-                self._kit.mkdir(parents=True, exist_ok=True)
-        return locks.lock_for(self._kit / "lock", self.name).hold(doing)
-
-    def _staging_path(self) -> Path:
-        return self.workspace / _KIT / "staging" / f"{self.name}-{uuid.uuid4().hex[:8]}"
-
-    def _staging(self) -> Path:
-        staging = self._staging_path()
-        staging.parent.mkdir(parents=True, exist_ok=True)
-        return staging
-
     def _copy_project(self, meta: dict, database: str | None, forced: bool, left_out: list[tuple[str, str]]) -> None:
         """With the origin copied in place, leave out MEDIA_ROOT and STATIC_ROOT and settle which database it uses."""
         answer = run_probe(self.path, meta["settings"], "database", python=meta.get("python"))
@@ -784,13 +703,13 @@ class Sandbox:
                 raise _forced_settings_error(stand_in.MODULE)
             meta["notices"] = [copying.left_out_sentence(left_out), self._stand_in(meta, answer["engine"])]
         meta["notices"] = [notice for notice in meta["notices"] if notice]
-        self._write_meta(meta)
+        self._place.write_meta(meta)
 
     # ----- PostgreSQL (widgets/postgres.py does the work; imported only for PostgreSQL sandboxes) -------
 
     def _postgres(self, meta: dict | None = None):
         """Return the sandbox's PostgreSQL database, the workspace's server started if needed."""
-        name = (meta or self._meta()).get("postgres_database")
+        name = (meta or self._place.meta()).get("postgres_database")
         if name is None:
             raise KitError(f"The sandbox '{self.name}' uses SQLite. Fix: make it with database='postgresql'.")
         return _postgres.Database(_postgres.server(self.workspace), name)
@@ -800,7 +719,7 @@ class Sandbox:
 
     def _write_postgres_settings(self, meta: dict | None = None) -> None:
         """Write (or refresh, if the server moved) the settings module that points Django at the database."""
-        meta = meta or self._meta()
+        meta = meta or self._place.meta()
         database = self._postgres(meta)
         _postgres.write_settings_override(
             self.path, meta["settings"], database.django_settings(), database.server.reader
@@ -813,7 +732,7 @@ class Sandbox:
     def _reset_postgres(self, meta: dict) -> None:
         """Copy the project back (no SQLite file) and make its database again, from the migrated template if asked."""
         if meta["origin"] == "template":
-            self._replace_project(TEMPLATE_DIR, _TEMPLATE_COPY)
+            self._place.replace_project(TEMPLATE_DIR, _TEMPLATE_COPY)
             server = _postgres.server(self.workspace)
             template = _migrated_template_postgres(self.workspace, server) if meta["migrated"] else None
             self._postgres(meta).create(template=template)
@@ -830,7 +749,7 @@ class Sandbox:
         env = {"DJANGO_SETTINGS_MODULE": self.run_settings, "PGAPPNAME": "manage.py migrate"}
         for app_label, name in _latest_per_app(applied):
             _checked_run(self, ["migrate", "--noinput", app_label, name], env)
-        dump = self._kit / "copy-data.json"
+        dump = self._place.kit / "copy-data.json"
         sqlite_args = [
             "dumpdata",
             "--natural-foreign",
@@ -852,13 +771,13 @@ class Sandbox:
 
     def _copied_sqlite(self) -> Path:
         """Return the copied project's SQLite file inside the sandbox."""
-        return self.file(self._meta().get("database") or "db.sqlite3")
+        return self.file(self._place.meta().get("database") or "db.sqlite3")
 
     def _forget_old_database(self, keep: str | None = None) -> None:
         """Drop the PostgreSQL database (and its snapshot copies) an earlier sandbox of this name had, unless kept."""
-        if not self._meta_file.is_file():
+        if not self._place.meta_file.is_file():
             return
-        old = json.loads(self._meta_file.read_text(encoding="utf-8"))
+        old = json.loads(self._place.meta_file.read_text(encoding="utf-8"))
         if old.get("engine") == "postgresql" and old.get("postgres_database") not in (None, keep):
             database = _postgres.Database(_postgres.server(self.workspace), old["postgres_database"])
             database.drop(self.snapshots())
@@ -872,7 +791,7 @@ class Sandbox:
         except KitError as error:  # e.g. no answer in time: keep the sentence, not its fix, as the reason
             recorded = {"applied": None, "reason": str(error).split(" Fix:")[0]}
         meta.update(settings=stand_in.MODULE, set_settings=True, database=stand_in.DATABASE_FILE)
-        self._write_meta(meta)
+        self._place.write_meta(meta)
         self._reset_copy(meta)
         applied = recorded["applied"]
         if applied is None:
@@ -885,7 +804,7 @@ class Sandbox:
                 f"Fix: this project needs its own {stand_in.engine_name(engine)} database to explore; the kit cannot stand in for it."
             )
         if self.db_path.is_file():
-            shutil.copyfile(self.db_path, self._stand_in_cache)
+            shutil.copyfile(self.db_path, self._place.stand_in_cache)
         where = f"its own SQLite database ({stand_in.DATABASE_FILE}, through {stand_in.MODULE}.py)"
         instead = f"instead of the project's {stand_in.engine_name(engine)} one"
         if applied is None:
@@ -913,57 +832,6 @@ class Sandbox:
             return absolute.relative_to(self.path).as_posix()
         except ValueError:
             return None
-
-    def _replace_project(
-        self,
-        source: Path,
-        selection: copying.Selection,
-        databases: dict[str, Path] | None = None,
-        extra: dict[str, str] | None = None,
-    ) -> list[tuple[str, str]]:
-        """Copy source into a staging folder, then swap it in, so no half copy is ever the sandbox.
-
-        ``databases`` maps a file name in the sandbox to a database to copy there; ``extra`` maps a
-        file name to text to write there. Return what the copy left out.
-        """
-        staging = self._staging()
-        try:
-            left_out = copying.copy_tree(source, staging, selection)
-            for name, database in (databases or {}).items():
-                shutil.copyfile(database, _replaceable(staging / name))
-            for name, text in (extra or {}).items():
-                _replaceable(staging / name).write_text(text, encoding="utf-8")
-        except BaseException:  # a full disk, say: no staging folder is left, the sandbox is as it was
-            disk.remove_tree(staging)
-            raise
-        _swap_in(staging, self.path, self._staging_path())
-        return left_out
-
-
-def _workspace(workspace: Path | str | None) -> Path:
-    root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
-    with disk.refused(f"The workspace folder {root.name} could not be made", "nothing was written"):
-        root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
-def _swap_in(staging: Path, target: Path, trash: Path) -> None:
-    """Rename a finished staging folder to target, moving any old target aside first; undo on failure."""
-    if not target.exists():
-        try:
-            staging.rename(target)
-        except BaseException:
-            disk.remove_tree(staging)
-            raise
-        return
-    target.rename(trash)
-    try:
-        staging.rename(target)
-    except BaseException:
-        trash.rename(target)
-        disk.remove_tree(staging)
-        raise
-    disk.remove_tree(trash)
 
 
 def _interpreter(python: Path | str | None) -> str | None:
@@ -1004,13 +872,6 @@ def _checked_run(sandbox: Sandbox, args: list[str], env: dict[str, str]) -> Comm
 
 def _stdin(answers: list[str] | None) -> str | None:
     return None if answers is None else "".join(f"{line}\n" for line in answers)
-
-
-def _replaceable(path: Path) -> Path:
-    """Return path after removing a link there, so writing to it can never follow the link."""
-    if path.is_symlink():
-        path.unlink()
-    return path
 
 
 def _manage_settings(project: Path) -> tuple[str | None, bool]:
@@ -1126,7 +987,7 @@ def _template_caches(workspace: Path) -> list[Path]:
     own cache is the fallback.
     """
     shared = os.environ.get(CACHE_ENV)
-    return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", workspace / _KIT / "cache"]
+    return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", workspace / KIT / "cache"]
 
 
 def _migrated_template_db(workspace: Path) -> Path:
@@ -1182,7 +1043,7 @@ def _migrated_template_postgres(workspace: Path, server) -> str:
     if server.exists(name):
         return name
     build_name = f"{server.prefix}kit_build_{uuid.uuid4().hex[:12]}"
-    build = workspace / _KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
+    build = workspace / KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
     copying.copy_tree(TEMPLATE_DIR, build, _TEMPLATE_COPY)
     database = _postgres.Database(server, build_name)
     try:

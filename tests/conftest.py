@@ -17,8 +17,8 @@ import pytest
 
 from widgets import Sandbox
 from widgets.run.commands import run_manage
-from widgets.sandbox.facade import CACHE_ENV
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
+from widgets.sandbox.templates import CACHE_ENV
 
 SHOP = Path(__file__).parent / "projects" / "shop"
 # What a real checkout holds besides the code (none of it can live in git as such).

@@ -11,14 +11,10 @@ followed, and ``sandbox.notices`` names the ones that point outside.
 from __future__ import annotations
 
 import ast
-import errno
-import fcntl
-import importlib.metadata
 import json
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -30,11 +26,11 @@ from widgets.errors import EditError, KitError, SandboxPathError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
-from widgets.sandbox import copying, disk, stand_in
+from widgets.sandbox import copying, disk, stand_in, templates
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
-from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
-from widgets.sandbox.workspace import KIT, SNAPSHOT_COPY, Place, validate_name
+from widgets.sandbox.paths import TEMPLATE_DIR
+from widgets.sandbox.workspace import SNAPSHOT_COPY, Place, validate_name
 from widgets.sandbox.workspace import names as workspace_names
 from widgets.sandbox.workspace import root as workspace_root_of
 from widgets.sandbox.written import WrittenFile
@@ -43,7 +39,6 @@ __all__ = ["Sandbox", "PageResult", "validate_name"]
 
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 # The template leaves out everything bulky and its databases; snapshots keep the sandbox whole but its caches.
-_TEMPLATE_COPY = copying.Selection(databases=True)
 _SNAPSHOT_COPY = SNAPSHOT_COPY
 # Commands that only read: no guard snapshot is needed before them.
 _READ_ONLY_COMMANDS = {
@@ -55,15 +50,8 @@ _READ_ONLY_COMMANDS = {
     "sqlsequencereset",
     "inspectdb",
 }
-#: Where a class shares the migrated template database (see _template_caches).
-CACHE_ENV = "MIGRATION_KIT_CACHE"
 # Migrating a copied project's stand-in database can take a while on a big project.
 _SETUP_TIMEOUT = 600.0
-
-
-def _source_hash(folder: Path) -> str:
-    """Hash every file of a template (names and bytes), skipping databases and caches, following no link."""
-    return copying.tree_digest(folder, _TEMPLATE_COPY)[:16]
 
 
 @dataclass(frozen=True)
@@ -237,8 +225,10 @@ class Sandbox:
         if meta.get("engine") == "postgresql":
             self._reset_postgres(meta)
         elif meta["origin"] == "template":
-            database = _migrated_template_db(self.workspace) if meta["migrated"] else None
-            self._place.replace_project(TEMPLATE_DIR, _TEMPLATE_COPY, {"db.sqlite3": database} if database else {})
+            database = templates.migrated_template_db(self.workspace) if meta["migrated"] else None
+            self._place.replace_project(
+                TEMPLATE_DIR, templates.TEMPLATE_COPY, {"db.sqlite3": database} if database else {}
+            )
         else:
             self._reset_copy(meta)
 
@@ -732,9 +722,9 @@ class Sandbox:
     def _reset_postgres(self, meta: dict) -> None:
         """Copy the project back (no SQLite file) and make its database again, from the migrated template if asked."""
         if meta["origin"] == "template":
-            self._place.replace_project(TEMPLATE_DIR, _TEMPLATE_COPY)
+            self._place.replace_project(TEMPLATE_DIR, templates.TEMPLATE_COPY)
             server = _postgres.server(self.workspace)
-            template = _migrated_template_postgres(self.workspace, server) if meta["migrated"] else None
+            template = templates.migrated_template_postgres(self.workspace, server) if meta["migrated"] else None
             self._postgres(meta).create(template=template)
             self._write_postgres_settings(meta)
             return
@@ -977,90 +967,3 @@ def _forced_settings_error(settings: str) -> KitError:
         f"manage.py sets DJANGO_SETTINGS_MODULE with os.environ[...] = ..., so the sandbox's commands could not use {settings}. "
         "Fix: copy a project whose manage.py uses os.environ.setdefault(...), as django-admin startproject writes it."
     )
-
-
-def _template_caches(workspace: Path) -> list[Path]:
-    """Return the folders that may hold the migrated template database, shared ones first.
-
-    A class on one server shares one: ``MIGRATION_KIT_CACHE`` if set, else
-    ``.kit-cache/`` beside the template when it is writable; each workspace's
-    own cache is the fallback.
-    """
-    shared = os.environ.get(CACHE_ENV)
-    return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", workspace / KIT / "cache"]
-
-
-def _migrated_template_db(workspace: Path) -> Path:
-    """Return a database with every template migration applied, built once per template and Django version."""
-    name = f"template-{_source_hash(TEMPLATE_DIR)}-django-{_django_version()}.sqlite3"
-    folders = _template_caches(workspace)
-    for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
-    for folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            lock = open(folder / f"{name}.lock", "a+b")  # noqa: SIM115 - held while building
-        except OSError:
-            continue  # not writable here (a teacher's read-only cache): try the next one
-        with lock:
-            # One builder at a time: thirty learners starting together wait for the first one's database.
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (folder / name).is_file():
-                _build_template_db(folder, name)
-            return folder / name
-    raise KitError(
-        "No cache folder for the template database is writable. Fix: set MIGRATION_KIT_CACHE to a writable folder."
-    )
-
-
-def _build_template_db(folder: Path, name: str) -> None:
-    """Migrate a copy of the template and move its database into the cache folder atomically."""
-    build = folder / f"build-{uuid.uuid4().hex[:8]}"
-    try:
-        copying.copy_tree(TEMPLATE_DIR, build, _TEMPLATE_COPY)
-        result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT)
-        if result.diagnosis is not None and result.diagnosis.code == "disk_full":
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # said by the caller, with what it kept
-        if not result.ok:
-            raise KitError(f"The template project does not migrate cleanly. {result.message}")
-        (build / "db.sqlite3").rename(folder / name)  # same filesystem: a reader never sees half a file
-    finally:
-        disk.remove_tree(build)
-
-
-def _django_version() -> str:
-    """Return the installed Django's version: the template's migrations depend on it."""
-    try:
-        return importlib.metadata.version("django")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _migrated_template_postgres(workspace: Path, server) -> str:
-    """Return a database with every template migration applied, built once per template version and server."""
-    name = f"{server.prefix}kit_template_{_source_hash(TEMPLATE_DIR)}"
-    if server.exists(name):
-        return name
-    build_name = f"{server.prefix}kit_build_{uuid.uuid4().hex[:12]}"
-    build = workspace / KIT / "staging" / f"template-build-{uuid.uuid4().hex[:8]}"
-    copying.copy_tree(TEMPLATE_DIR, build, _TEMPLATE_COPY)
-    database = _postgres.Database(server, build_name)
-    try:
-        database.create()
-        _postgres.write_settings_override(build, "djsandbox.settings", database.django_settings(), server.reader)
-        env = {"DJANGO_SETTINGS_MODULE": _postgres.OVERRIDE_MODULE, "PGAPPNAME": "manage.py migrate"}
-        result = run_manage(build, ["migrate", "--noinput"], timeout=DEFAULT_TIMEOUT, env=env)
-        if not result.ok:
-            raise KitError(f"The template project does not migrate cleanly on PostgreSQL. {result.message}")
-        # Renamed only once complete, so a reader never copies half a template; another kernel may have won.
-        if not server.exists(name):
-            try:
-                server.admin("ALTER DATABASE {} RENAME TO {}", build_name, name)
-            except Exception:
-                if not server.exists(name):
-                    raise
-    finally:
-        database.drop()
-        disk.remove_tree(build)
-    return name

@@ -18,15 +18,15 @@ import shutil
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pandas as pd
 
-from widgets.errors import EditError, KitError, SandboxPathError
+from widgets.errors import KitError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
-from widgets.sandbox import copying, disk, stand_in, templates
+from widgets.sandbox import copying, disk, files, stand_in, templates
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.paths import TEMPLATE_DIR
@@ -305,89 +305,23 @@ class Sandbox:
 
     def file(self, relative: str | Path) -> Path:
         """Return the absolute path of a file inside the sandbox; refuse any path outside it."""
-        root = self.path.resolve()
-        try:
-            # resolve() follows links, so a path leading out through a link is refused like '../x'.
-            candidate = (self.path / relative).resolve()
-        except RuntimeError:  # a loop of links
-            raise SandboxPathError(
-                f"'{relative}' goes round a loop of links. Fix: use a path without links, such as 'boards/models.py'."
-            ) from None
-        if candidate != root and root not in candidate.parents:
-            raise SandboxPathError(
-                f"'{relative}' is outside the sandbox. Fix: use a path inside it, such as 'boards/models.py'."
-            )
-        return candidate
+        return files.inside(self.path, relative)
 
     def read(self, relative: str | Path) -> str:
         """Return the text of a file inside the sandbox."""
-        path = self.file(relative)
-        if not path.is_file():
-            raise KitError(
-                f"There is no file '{relative}' in the sandbox. Fix: check the path (for example 'boards/models.py')."
-            )
-        return path.read_text(encoding="utf-8")
+        return files.read(self, relative)
 
     def write(self, relative: str | Path, text: str) -> WrittenFile:
         """Write a whole file inside the sandbox, creating folders as needed."""
-        path = self.file(relative)
-        if path.is_dir():
-            raise KitError(
-                f"'{relative}' is a folder in the sandbox. Fix: give the path of a file, such as 'boards/models.py'."
-            )
-        with self._place.lock("write()"):
-            with disk.refused(f"'{relative}' was not saved", "the file is as it was"):
-                disk.write_atomic(path, text.encode("utf-8"))
-        return WrittenFile(path, path.relative_to(self.path).as_posix(), len(text.splitlines()))
+        return files.write(self, relative, text)
 
     def edit(self, relative: str | Path, old: str, new: str) -> WrittenFile:
         """Replace the one occurrence of ``old`` with ``new``; refuse if it is missing or repeated."""
-        text = self.read(relative)
-        count = text.count(old)
-        if count != 1:
-            problem = "was not found" if count == 0 else f"was found {count} times"
-            advice = (
-                "copy it exactly from sandbox.read(...), spaces included"
-                if count == 0
-                else "include more of the surrounding lines so it is unique"
-            )
-            raise EditError(f"The text to replace {problem} in {relative}. Fix: {advice}.")
-        return self.write(relative, text.replace(old, new, 1))
+        return files.edit(self, relative, old, new)
 
     def add_installed_app(self, label: str) -> bool:
         """Add an app label to INSTALLED_APPS in settings.py; return False if it was there."""
-        if not label.isidentifier():
-            raise KitError(
-                f"'{label}' is not a valid app label. Fix: use the app's folder name, a Python identifier such as 'app'."
-            )
-        settings = self._installed_apps_file()
-        text = self.read(settings)
-        match = re.search(r"INSTALLED_APPS\s*=\s*\[(.*?)\]", text, re.DOTALL)
-        if match is None:
-            raise KitError(f'INSTALLED_APPS is not a plain list in {settings}. Fix: add "{label}" to it by hand.')
-        if re.search(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""", match.group(1)):
-            return False
-        body = match.group(1).rstrip()
-        separator = "" if body.endswith(",") or not body.strip() else ","
-        replacement = f'INSTALLED_APPS = [{body}{separator}\n    "{label}",\n]'
-        self.write(settings, text[: match.start()] + replacement + text[match.end() :])
-        return True
-
-    def _installed_apps_file(self, relative: str | None = None, depth: int = 0) -> str:
-        """Return the settings file that assigns INSTALLED_APPS, following ``from .base import *`` lines."""
-        relative = relative or self.settings_file
-        text = self.read(relative) if self.file(relative).is_file() else ""
-        if re.search(r"^INSTALLED_APPS\s*=", text, re.MULTILINE) or depth > 4:
-            return relative
-        module = str(PurePosixPath(relative).with_suffix("")).replace("/", ".").removesuffix(".__init__")
-        package = module if relative.endswith("__init__.py") else module.rpartition(".")[0]
-        for star in re.findall(r"^from\s+(\.*[\w.]*)\s+import\s+\*", text, re.MULTILINE):
-            found = _module_file(self.path, _absolute_module(star, package))
-            if found and found != relative:
-                candidate = self._installed_apps_file(found, depth + 1)
-                if re.search(r"^INSTALLED_APPS\s*=", self.read(candidate), re.MULTILINE):
-                    return candidate
-        return relative
+        return files.add_installed_app(self, label)
 
     # ----- commands ------------------------------------------------------------
 
@@ -557,7 +491,7 @@ class Sandbox:
         """
         meta = self._place.meta()
         module = meta.get("project_settings") or meta["settings"]
-        return _module_file(self.path, module) or module.replace(".", "/") + ".py"
+        return files.module_file(self.path, module) or module.replace(".", "/") + ".py"
 
     @property
     def notices(self) -> list[str]:
@@ -909,29 +843,13 @@ def _check_settings(project: Path, module: str | None) -> str:
         )
     if not isinstance(module, str) or not _MODULE.fullmatch(module):
         raise KitError(f"{module!r} is not a dotted module name. Fix: pass one such as settings='mysite.settings.dev'.")
-    if _module_file(project, module) is None:
+    if files.module_file(project, module) is None:
         path = module.replace(".", "/")
         raise KitError(
             f"The settings module '{module}' is not in the project (no {path}.py or {path}/__init__.py). "
             "Fix: pass the dotted name of its settings file, relative to manage.py, as settings='mysite.settings.dev'."
         )
     return module
-
-
-def _module_file(root: Path, module: str) -> str | None:
-    """Return the file of a dotted module under root: 'a/b.py' or, for a package, 'a/b/__init__.py'."""
-    base = module.replace(".", "/")
-    return next((f for f in (f"{base}.py", f"{base}/__init__.py") if (root / f).is_file()), None)
-
-
-def _absolute_module(name: str, package: str) -> str:
-    """Return the absolute module an import names, e.g. ('.base', 'mysite.settings') -> 'mysite.settings.base'."""
-    dots = len(name) - len(name.lstrip("."))
-    if not dots:
-        return name
-    parts = package.split(".")
-    base = parts[: len(parts) - (dots - 1)] if dots > 1 else parts
-    return ".".join([*base, *([name[dots:]] if name[dots:] else [])])
 
 
 def _check_include(include: Iterable[str]) -> list[str]:

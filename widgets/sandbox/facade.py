@@ -26,10 +26,9 @@ from widgets.errors import KitError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
-from widgets.sandbox import copying, disk, files, stand_in, templates
+from widgets.sandbox import backends, copying, disk, files, stand_in
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
-from widgets.sandbox.paths import TEMPLATE_DIR
 from widgets.sandbox.workspace import SNAPSHOT_COPY, Place, validate_name
 from widgets.sandbox.workspace import names as workspace_names
 from widgets.sandbox.workspace import root as workspace_root_of
@@ -96,22 +95,23 @@ class Sandbox:
         the workspace's PostgreSQL server (started on demand) instead of a
         SQLite file.
         """
-        engine = _engine(database)
+        engine = backends.engine(database)
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         runner().prepare()
         sandbox = cls(name, workspace_root_of(workspace))
+        place = Place(sandbox.name, sandbox.workspace)
         meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
         if engine == "postgresql":
-            meta |= {"engine": engine, "database": None, "postgres_database": sandbox._postgres_name()}
-        with sandbox._place.lock("Sandbox.fresh()", make=True):
-            sandbox._forget_old_database(keep=meta.get("postgres_database"))
-            existed = sandbox._place.exists()
+            meta |= {"engine": engine, "database": None, "postgres_database": backends.postgres_name(place)}
+        with place.lock("Sandbox.fresh()", make=True):
+            backends.forget_old_database(place, keep=meta.get("postgres_database"))
+            existed = place.exists()
             outcome = f"The sandbox '{name}' was not {'remade' if existed else 'made'}"
             kept = "it is as it was" if existed else "nothing of it is left"
-            with sandbox._place.undone_on_failure(existed), disk.refused(outcome, kept):
-                staged = sandbox._place.stage_meta(meta)  # written first: a full disk fails here, before any change
+            with place.undone_on_failure(existed), disk.refused(outcome, kept):
+                staged = place.stage_meta(meta)  # written first: a full disk fails here, before any change
                 sandbox._reset(meta)
-                staged.replace(sandbox._place.meta_file)
+                staged.replace(place.meta_file)
         return sandbox
 
     @classmethod
@@ -160,7 +160,7 @@ class Sandbox:
         server (a project on a SQLite file inside its folder): the same migrations
         are applied there and the data is carried over with dumpdata and loaddata.
         """
-        engine = _engine(database or "sqlite")
+        engine = backends.engine(database or "sqlite")
         source = Path(project).expanduser().resolve()
         interpreter = _interpreter(python)
         if not (source / "manage.py").is_file():
@@ -202,10 +202,10 @@ class Sandbox:
             with disk.refused(failed, kept), sandbox._place.undone_on_failure(existed=False):
                 sandbox._copy_project(meta, None if engine == "postgresql" else database, forced, left_out)
                 if engine == "postgresql":
-                    sandbox._forget_old_database()
-                    meta |= {"engine": engine, "postgres_database": sandbox._postgres_name()}
+                    backends.forget_old_database(sandbox._place)
+                    meta |= {"engine": engine, "postgres_database": backends.postgres_name(sandbox._place)}
                     sandbox._place.write_meta(meta)
-                    sandbox._postgres_from_copy()
+                    backends.of(sandbox._place, meta).from_copy()
         return sandbox
 
     @classmethod
@@ -222,15 +222,12 @@ class Sandbox:
 
     def _reset(self, meta: dict) -> None:
         """Copy the origin in place of the project, all or nothing; raise OSError if the disk refuses."""
-        if meta.get("engine") == "postgresql":
-            self._reset_postgres(meta)
-        elif meta["origin"] == "template":
-            database = templates.migrated_template_db(self.workspace) if meta["migrated"] else None
-            self._place.replace_project(
-                TEMPLATE_DIR, templates.TEMPLATE_COPY, {"db.sqlite3": database} if database else {}
-            )
+        backend = backends.of(self._place, meta)
+        if meta["origin"] == "template":
+            backend.from_template(meta["migrated"])
         else:
             self._reset_copy(meta)
+            backend.from_copy()
 
     def _reset_copy(self, meta: dict) -> list[tuple[str, str]]:
         """Copy the origin project again as its meta says; return what the copy left out."""
@@ -254,7 +251,7 @@ class Sandbox:
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
         with self._place.lock("delete()"):
-            self._forget_old_database()
+            backends.forget_old_database(self._place)
             error = self._place.remove()
             if error is not None:
                 raise disk.workspace_error(error, f"The sandbox '{self.name}' was not deleted", "what is left stays")
@@ -268,8 +265,7 @@ class Sandbox:
             kept = "the sandbox and its snapshots are as they were"
             with disk.refused(f"The snapshot '{label}' was not saved", kept):
                 self._place.save(self._place.snapshots / label)
-                if self.database == "postgresql":
-                    self._postgres().save(label)
+                self._backend().save(label)
         return label
 
     def restore(self, label: str) -> Sandbox:
@@ -284,13 +280,7 @@ class Sandbox:
         with self._place.lock("restore()"):
             with disk.refused(f"The snapshot '{label}' was not put back", "the sandbox is as it was"):
                 self._place.replace_project(source, _SNAPSHOT_COPY)
-            if self.database == "postgresql":
-                if not self._postgres().restore(label):
-                    raise KitError(
-                        f"The database copy of snapshot '{label}' is gone (the server was reset). "
-                        f"Fix: take the snapshot again with sandbox.snapshot('{label}')."
-                    )
-                self._write_postgres_settings()
+            self._backend().restore(label)
         return self
 
     def snapshots(self) -> list[str]:
@@ -338,20 +328,20 @@ class Sandbox:
             if guarded:
                 with disk.refused(f"{command} did not run", "the sandbox is unchanged"):
                     self._place.save(self._place.guard)
-            extra = (self._command_env(args) or {}) | (env or {})
+            backend = self._backend()
+            extra = (backend.command_env(args) or {}) | (env or {})
             try:
                 result = run_manage(self.path, args, input=input, timeout=timeout, env=extra, **self.command_options)
             except KeyboardInterrupt:  # the stop button: the command is killed, so undo it as a timeout is
-                if self.database == "postgresql":
-                    self._postgres().stop_sessions(extra["PGAPPNAME"])
+                backend.stop_sessions(extra.get("PGAPPNAME", ""))
                 if guarded:
                     outcome = f"{command} was interrupted but the sandbox was not put back"
                     with disk.refused(outcome, "it may hold part of what the command did"):
                         self._place.replace_project(self._place.guard, _SNAPSHOT_COPY)
                 raise
-            if result.timed_out and self.database == "postgresql":
+            if result.timed_out:
                 # The stopped command's session may still wait for a lock: end it, so PostgreSQL rolls it back.
-                self._postgres().stop_sessions(extra["PGAPPNAME"])
+                backend.stop_sessions(extra.get("PGAPPNAME", ""))
             if result.timed_out and guarded:
                 outcome = f"{command} was stopped after {timeout:g} s but the sandbox was not put back"
                 with disk.refused(outcome, "it may hold part of what the command did"):
@@ -375,17 +365,6 @@ class Sandbox:
     def copy_to(self, folder: Path) -> None:
         """Copy the project folder and its database to a new folder, as a snapshot copies them."""
         self._place.save(folder)
-
-    def _command_env(self, args: tuple[str, ...]) -> dict[str, str] | None:
-        """Return what a command needs beyond the kit's environment: on PostgreSQL, the settings and a session name."""
-        if self.database != "postgresql":
-            return None
-        self._write_postgres_settings()
-        # libpq reads PGAPPNAME: pg_stat_activity then names the session after the command.
-        return {
-            "DJANGO_SETTINGS_MODULE": self.run_settings,
-            "PGAPPNAME": f"manage.py {args[0] if args else ''}".strip(),
-        }
 
     def makemigrations(
         self,
@@ -465,17 +444,17 @@ class Sandbox:
     @property
     def run_settings(self) -> str:
         """Return the settings module commands run with: the project's own, or the kit's PostgreSQL override."""
-        return _postgres.OVERRIDE_MODULE if self.database == "postgresql" else self.settings_module
+        return self._backend().settings()
 
     @property
     def database(self) -> str:
         """Return the database engine of the sandbox: 'sqlite' or 'postgresql'."""
-        return self._place.meta().get("engine", "sqlite")
+        return self._backend().engine
 
     @property
     def database_name(self) -> str | None:
         """Return the PostgreSQL database's name, or None for a SQLite sandbox."""
-        return self._place.meta().get("postgres_database")
+        return self._backend().name
 
     @property
     def python(self) -> str | None:
@@ -514,16 +493,11 @@ class Sandbox:
     @property
     def db_path(self) -> Path:
         """Return the path of the SQLite database file (it may not exist yet)."""
-        if self.database == "postgresql":
-            raise KitError(
-                f"The sandbox '{self.name}' keeps its data in PostgreSQL, not in a file. "
-                "Fix: read it with sandbox.query(...), or sandbox.database_name for psql."
-            )
-        return self.file(self._place.meta().get("database") or "db.sqlite3")
+        return self._backend().path()
 
     def _source(self):
         """Return what the state readers read: the SQLite file, or the PostgreSQL database."""
-        return self._postgres() if self.database == "postgresql" else self.db_path
+        return self._backend().source()
 
     def applied_migrations(self) -> pd.DataFrame:
         """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
@@ -561,22 +535,17 @@ class Sandbox:
                 if graph is not None:
                     self._graph_cache = (key, graph)
         if self._graph_cache is None or self._graph_cache[0] != key:
-            self._prepare_probe()
+            self.prepare_probe()
             self._graph_cache = (key, _state.migration_graph(self.path, self.run_settings, python=self.python))
         return self._graph_cache[1]
 
     def _fingerprint(self) -> tuple:
         """Return the code's fingerprint and the database's (its file's size and time, or PostgreSQL's)."""
-        code = code_fingerprint(self.path)
-        if self.database == "postgresql":
-            return code, self._postgres().fingerprint()
-        database = self.db_path
-        db_stat = database.stat() if database.is_file() else None
-        return code, db_stat and (db_stat.st_size, db_stat.st_mtime_ns, db_stat.st_ino)
+        return code_fingerprint(self.path), self._backend().fingerprint()
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
-        self._prepare_probe()
+        self.prepare_probe()
         return _state.plan(self.path, self.run_settings, app_label, target, python=self.python)
 
     def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
@@ -584,25 +553,31 @@ class Sandbox:
 
         ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
         """
-        self._prepare_probe()
+        self.prepare_probe()
         other = self._other_database(sql_on) if sql_on else None
         return _state.preview(self.path, self.run_settings, app_label, target, python=self.python, other=other)
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""
-        self._prepare_probe()
+        self.prepare_probe()
         other = self._other_database("postgresql")
         return _state.sql_compare(self.path, self.run_settings, app_label, name, python=self.python, other=other)
 
     def _other_database(self, vendor: str) -> dict | None:
         """Return the read-only connection a probe needs to collect SQL for another engine, if any."""
-        if _engine(vendor) != "postgresql" or self.database == "postgresql":
-            return None
-        server = _postgres.server(self.workspace)
-        entry = server.django_database(server.params.get("dbname") or "postgres")
-        if server.reader:
-            entry |= {"USER": server.reader, "PASSWORD": ""}
-        return {"postgresql": entry}
+        return backends.other_database(self.workspace, vendor, self.database)
+
+    def prepare_probe(self) -> None:
+        """Make the sandbox ready for a probe: on PostgreSQL, write the settings that point Django at its database."""
+        self._backend().prepare_probe()
+
+    def postgres_database(self) -> _postgres.Database:
+        """Return the sandbox's PostgreSQL database (its server started if needed); refuse a SQLite sandbox."""
+        return self._backend().database()
+
+    def _backend(self) -> backends.Backend:
+        """Return the sandbox's database backend, as its bookkeeping names it now."""
+        return backends.of(self._place, self._place.meta())
 
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"
@@ -628,83 +603,6 @@ class Sandbox:
             meta["notices"] = [copying.left_out_sentence(left_out), self._stand_in(meta, answer["engine"])]
         meta["notices"] = [notice for notice in meta["notices"] if notice]
         self._place.write_meta(meta)
-
-    # ----- PostgreSQL (widgets/postgres.py does the work; imported only for PostgreSQL sandboxes) -------
-
-    def _postgres(self, meta: dict | None = None):
-        """Return the sandbox's PostgreSQL database, the workspace's server started if needed."""
-        name = (meta or self._place.meta()).get("postgres_database")
-        if name is None:
-            raise KitError(f"The sandbox '{self.name}' uses SQLite. Fix: make it with database='postgresql'.")
-        return _postgres.Database(_postgres.server(self.workspace), name)
-
-    def _postgres_name(self) -> str:
-        return _postgres.database_name(_postgres.server(self.workspace), self.name)
-
-    def _write_postgres_settings(self, meta: dict | None = None) -> None:
-        """Write (or refresh, if the server moved) the settings module that points Django at the database."""
-        meta = meta or self._place.meta()
-        database = self._postgres(meta)
-        _postgres.write_settings_override(
-            self.path, meta["settings"], database.django_settings(), database.server.reader
-        )
-
-    def _prepare_probe(self) -> None:
-        if self.database == "postgresql":
-            self._write_postgres_settings()
-
-    def _reset_postgres(self, meta: dict) -> None:
-        """Copy the project back (no SQLite file) and make its database again, from the migrated template if asked."""
-        if meta["origin"] == "template":
-            self._place.replace_project(TEMPLATE_DIR, templates.TEMPLATE_COPY)
-            server = _postgres.server(self.workspace)
-            template = templates.migrated_template_postgres(self.workspace, server) if meta["migrated"] else None
-            self._postgres(meta).create(template=template)
-            self._write_postgres_settings(meta)
-            return
-        self._reset_copy(meta)
-        self._postgres_from_copy()
-
-    def _postgres_from_copy(self) -> None:
-        """Give a copied project the same migrations and data on PostgreSQL as in its SQLite file."""
-        applied = _state.applied_migrations(self._copied_sqlite())
-        self._postgres().create()
-        self._write_postgres_settings()
-        env = {"DJANGO_SETTINGS_MODULE": self.run_settings, "PGAPPNAME": "manage.py migrate"}
-        for app_label, name in _latest_per_app(applied):
-            _checked_run(self, ["migrate", "--noinput", app_label, name], env)
-        dump = self._place.kit / "copy-data.json"
-        sqlite_args = [
-            "dumpdata",
-            "--natural-foreign",
-            "--natural-primary",
-            "-e",
-            "contenttypes",
-            "-e",
-            "auth.permission",
-        ]
-        result = run_manage(
-            self.path, [*sqlite_args, "-o", str(dump)], settings=self.settings_module, python=self.python
-        )
-        if not result.ok:
-            raise KitError(f"The copy's data could not be read for PostgreSQL. {result.message}")
-        try:
-            _checked_run(self, ["loaddata", str(dump)], env)
-        finally:
-            dump.unlink(missing_ok=True)
-
-    def _copied_sqlite(self) -> Path:
-        """Return the copied project's SQLite file inside the sandbox."""
-        return self.file(self._place.meta().get("database") or "db.sqlite3")
-
-    def _forget_old_database(self, keep: str | None = None) -> None:
-        """Drop the PostgreSQL database (and its snapshot copies) an earlier sandbox of this name had, unless kept."""
-        if not self._place.meta_file.is_file():
-            return
-        old = json.loads(self._place.meta_file.read_text(encoding="utf-8"))
-        if old.get("engine") == "postgresql" and old.get("postgres_database") not in (None, keep):
-            database = _postgres.Database(_postgres.server(self.workspace), old["postgres_database"])
-            database.drop(self.snapshots())
 
     def _stand_in(self, meta: dict, engine: str) -> str:
         """Put the copy on its own SQLite database, migrated like the original if it can be read; say what was done."""
@@ -771,27 +669,6 @@ def _interpreter(python: Path | str | None) -> str | None:
         )
     # Not resolved: a virtual environment's python is a link, and resolving it would leave the environment.
     return str(path)
-
-
-def _engine(database: str) -> str:
-    """Return 'sqlite' or 'postgresql' for what the learner asked for; refuse anything else."""
-    engines = {"sqlite": "sqlite", "sqlite3": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
-    if database not in engines:
-        raise KitError(f"The kit has no database called {database!r}. Fix: use database='sqlite' or 'postgresql'.")
-    return engines[database]
-
-
-def _latest_per_app(applied: pd.DataFrame) -> list[tuple[str, str]]:
-    """Return each app's last recorded migration (by name), the targets that reproduce a history."""
-    return sorted(applied.groupby("app")["name"].max().items()) if not applied.empty else []
-
-
-def _checked_run(sandbox: Sandbox, args: list[str], env: dict[str, str]) -> CommandResult:
-    """Run a command the kit needs to succeed; raise KitError with Django's reason if it does not."""
-    result = run_manage(sandbox.path, args, settings=sandbox.run_settings, python=sandbox.python, env=env)
-    if not result.ok:
-        raise KitError(f"The kit could not run {result.command} on PostgreSQL. {result.message}")
-    return result
 
 
 def _stdin(answers: list[str] | None) -> str | None:

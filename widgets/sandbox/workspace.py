@@ -22,7 +22,7 @@ from widgets.errors import KitError, SandboxNameError
 from widgets.sandbox import copying, disk, locks
 from widgets.sandbox.paths import workspace_root
 
-__all__ = ["KIT", "SNAPSHOT_COPY", "Place", "names", "root", "swap_in", "validate_name"]
+__all__ = ["KIT", "SNAPSHOT_COPY", "Place", "names", "replaceable", "root", "swap_in", "validate_name"]
 
 #: The workspace's folder for the kit's own bookkeeping, beside the sandboxes.
 KIT = ".kit"
@@ -96,6 +96,10 @@ class Place:
     def stand_in_cache(self) -> Path:
         """Return where a copy's migrated SQLite stand-in database is kept for reset()."""
         return self.kit / "stand-in.sqlite3"
+
+    def snapshot_labels(self) -> list[str]:
+        """Return the labels of the saved snapshots."""
+        return sorted(p.name for p in self.snapshots.glob("*") if p.is_dir()) if self.snapshots.is_dir() else []
 
     def meta(self) -> dict:
         """Return the bookkeeping; raise KitError if the sandbox is gone."""

@@ -22,7 +22,7 @@ from widgets.errors import KitError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, runner
-from widgets.sandbox import backends, copying, disk, files, project_copy
+from widgets.sandbox import backends, copying, disk, files, lifecycle, project_copy
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.workspace import SNAPSHOT_COPY, Place, validate_name
@@ -90,29 +90,14 @@ class Sandbox:
         # Start Django's pre-warmed worker now, so its imports overlap the learner's next cell.
         runner().prepare()
         sandbox = cls(name, workspace_root_of(workspace))
-        place = Place(sandbox.name, sandbox.workspace)
-        meta = {"origin": "template", "migrated": migrated, "settings": "djsandbox.settings", "database": "db.sqlite3"}
-        if engine == "postgresql":
-            meta |= {"engine": engine, "database": None, "postgres_database": backends.postgres_name(place)}
-        with place.lock("Sandbox.fresh()", make=True):
-            backends.forget_old_database(place, keep=meta.get("postgres_database"))
-            existed = place.exists()
-            outcome = f"The sandbox '{name}' was not {'remade' if existed else 'made'}"
-            kept = "it is as it was" if existed else "nothing of it is left"
-            with place.undone_on_failure(existed), disk.refused(outcome, kept):
-                staged = place.stage_meta(meta)  # written first: a full disk fails here, before any change
-                sandbox._reset(meta)
-                staged.replace(place.meta_file)
+        lifecycle.fresh(Place(sandbox.name, sandbox.workspace), engine, migrated=migrated)
         return sandbox
 
     @classmethod
     def open(cls, name: str, *, workspace: Path | str | None = None) -> Sandbox:
         """Return an existing sandbox; raise KitError if there is none by that name."""
         sandbox = cls(name, workspace_root_of(workspace))
-        if not (sandbox.path / "manage.py").is_file() or not sandbox._place.meta_file.is_file():
-            raise KitError(
-                f"There is no sandbox called '{name}' in this workspace. Fix: make it with Sandbox.fresh('{name}')."
-            )
+        lifecycle.must_exist(Place(sandbox.name, sandbox.workspace))
         return sandbox
 
     @classmethod
@@ -162,27 +147,12 @@ class Sandbox:
 
     def reset(self) -> Sandbox:
         """Put the sandbox back to its origin: the template or the copied project, copied the same way."""
-        with self._place.lock("reset()"):
-            with disk.refused(f"The sandbox '{self.name}' was not reset", "it is as it was"):
-                self._reset(self._place.meta())
+        lifecycle.reset(self._place)
         return self
-
-    def _reset(self, meta: dict) -> None:
-        """Copy the origin in place of the project, all or nothing; raise OSError if the disk refuses."""
-        backend = backends.of(self._place, meta)
-        if meta["origin"] == "template":
-            backend.from_template(meta["migrated"])
-        else:
-            project_copy.reset_copy(self._place, meta)
-            backend.from_copy()
 
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
-        with self._place.lock("delete()"):
-            backends.forget_old_database(self._place)
-            error = self._place.remove()
-            if error is not None:
-                raise disk.workspace_error(error, f"The sandbox '{self.name}' was not deleted", "what is left stays")
+        lifecycle.delete(self._place)
 
     # ----- snapshots ---------------------------------------------------------
 

@@ -55,6 +55,14 @@ class Backend:
         self.place = place
         self.meta = meta
 
+    def command_options(self) -> dict:
+        """Return how the runner runs the sandbox's commands: ``settings``, ``pass_settings`` and ``python``."""
+        return {
+            "settings": self.settings(),
+            "pass_settings": bool(self.meta.get("set_settings")),
+            "python": self.meta.get("python"),
+        }
+
     def _no_postgres(self) -> KitError:
         return KitError(f"The sandbox '{self.place.name}' uses SQLite. Fix: make it with database='postgresql'.")
 

@@ -21,27 +21,16 @@ import pandas as pd
 from widgets.errors import KitError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
-from widgets.run.runner import run_manage, runner
-from widgets.sandbox import backends, copying, disk, files, lifecycle, project_copy
+from widgets.run.runner import runner
+from widgets.sandbox import backends, copying, files, lifecycle, project_copy, snapshots
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
-from widgets.sandbox.workspace import SNAPSHOT_COPY, Place, validate_name
+from widgets.sandbox.workspace import Place, validate_name
 from widgets.sandbox.workspace import names as workspace_names
 from widgets.sandbox.workspace import root as workspace_root_of
 from widgets.sandbox.written import WrittenFile
 
 __all__ = ["Sandbox", "PageResult", "validate_name"]
-
-# Commands that only read: no guard snapshot is needed before them.
-_READ_ONLY_COMMANDS = {
-    "showmigrations",
-    "sqlmigrate",
-    "check",
-    "diffsettings",
-    "sqlflush",
-    "sqlsequencereset",
-    "inspectdb",
-}
 
 
 @dataclass(frozen=True)
@@ -158,36 +147,16 @@ class Sandbox:
 
     def snapshot(self, label: str) -> str:
         """Save the project files and database together under a label (replacing one of that label)."""
-        validate_name(label, "Snapshot label")
-        with self._place.lock("snapshot()"):
-            kept = "the sandbox and its snapshots are as they were"
-            with disk.refused(f"The snapshot '{label}' was not saved", kept):
-                self._place.save(self._place.snapshots / label)
-                self._backend().save(label)
-        return label
+        return snapshots.snapshot(self._place, label)
 
     def restore(self, label: str) -> Sandbox:
         """Put the project files and database back as they were at a snapshot."""
-        validate_name(label, "Snapshot label")
-        source = self._place.snapshots / label
-        if not source.is_dir():
-            known = ", ".join(self.snapshots()) or "none yet"
-            raise KitError(
-                f"There is no snapshot called '{label}' (snapshots: {known}). Fix: take one with sandbox.snapshot('{label}')."
-            )
-        with self._place.lock("restore()"):
-            with disk.refused(f"The snapshot '{label}' was not put back", "the sandbox is as it was"):
-                self._place.replace_project(source, SNAPSHOT_COPY)
-            self._backend().restore(label)
+        snapshots.restore(self._place, label)
         return self
 
     def snapshots(self) -> list[str]:
         """Return the labels of the saved snapshots."""
-        return (
-            sorted(p.name for p in self._place.snapshots.glob("*") if p.is_dir())
-            if self._place.snapshots.is_dir()
-            else []
-        )
+        return snapshots.labels(self._place)
 
     # ----- files ---------------------------------------------------------------
 
@@ -220,41 +189,12 @@ class Sandbox:
 
         ``env`` adds environment variables for this command only (``PGOPTIONS`` for a lock_timeout, say).
         """
-        guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
-        command = args[0] if args else "manage.py"
-        with self._place.lock(f"manage.py {command}"):
-            if guarded:
-                with disk.refused(f"{command} did not run", "the sandbox is unchanged"):
-                    self._place.save(self._place.guard)
-            backend = self._backend()
-            extra = (backend.command_env(args) or {}) | (env or {})
-            try:
-                result = run_manage(self.path, args, input=input, timeout=timeout, env=extra, **self.command_options)
-            except KeyboardInterrupt:  # the stop button: the command is killed, so undo it as a timeout is
-                backend.stop_sessions(extra.get("PGAPPNAME", ""))
-                if guarded:
-                    outcome = f"{command} was interrupted but the sandbox was not put back"
-                    with disk.refused(outcome, "it may hold part of what the command did"):
-                        self._place.replace_project(self._place.guard, SNAPSHOT_COPY)
-                raise
-            if result.timed_out:
-                # The stopped command's session may still wait for a lock: end it, so PostgreSQL rolls it back.
-                backend.stop_sessions(extra.get("PGAPPNAME", ""))
-            if result.timed_out and guarded:
-                outcome = f"{command} was stopped after {timeout:g} s but the sandbox was not put back"
-                with disk.refused(outcome, "it may hold part of what the command did"):
-                    self._place.replace_project(self._place.guard, SNAPSHOT_COPY)
-        return result
+        return snapshots.run_guarded(self._place, args, input=input, timeout=timeout, env=env)
 
     @property
     def command_options(self) -> dict:
         """Return how the runner runs this sandbox's commands: ``settings``, ``pass_settings`` and ``python``."""
-        meta = self._place.meta()
-        return {
-            "settings": self.run_settings,
-            "pass_settings": bool(meta.get("set_settings")),
-            "python": meta.get("python"),
-        }
+        return self._backend().command_options()
 
     def locked(self, doing: str = "a change") -> AbstractContextManager[None]:
         """Hold the sandbox while a block runs, against other commands and changes from any kernel."""

@@ -22,9 +22,8 @@ from widgets.errors import KitError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import runner
-from widgets.sandbox import backends, copying, files, lifecycle, project_copy, snapshots
+from widgets.sandbox import backends, copying, files, lifecycle, project_copy, readings, snapshots
 from widgets.sandbox import postgres as _postgres
-from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.workspace import Place, validate_name
 from widgets.sandbox.workspace import names as workspace_names
 from widgets.sandbox.workspace import root as workspace_root_of
@@ -56,7 +55,7 @@ class Sandbox:
         self.workspace = Path(workspace).resolve()
         self.path = self.workspace / name
         self._place = Place(self.name, self.workspace)
-        self._graph_cache: tuple[tuple, _state.MigrationGraph] | None = None
+        self._readings = readings.Readings(self._place)
 
     # ----- making and finding sandboxes -------------------------------------
 
@@ -363,47 +362,22 @@ class Sandbox:
         The graph is read again only when a Python file or the database changed since the last
         read, so refreshing every view after an action that changed neither costs no process.
         """
-        key = self._fingerprint()
-        if self._graph_cache is not None and self._graph_cache[0] != key:
-            cached_key, cached = self._graph_cache
-            if cached_key[0] == key[0] and self.database != "postgresql":
-                # Same code, another database (a migrate): without a squash only the applied flags change.
-                recorded = self.applied_migrations()
-                graph = _state.with_recorded(cached, set(zip(recorded["app"], recorded["name"], strict=True)))
-                if graph is not None:
-                    self._graph_cache = (key, graph)
-        if self._graph_cache is None or self._graph_cache[0] != key:
-            self.prepare_probe()
-            self._graph_cache = (key, _state.migration_graph(self.path, self.run_settings, python=self.python))
-        return self._graph_cache[1]
-
-    def _fingerprint(self) -> tuple:
-        """Return the code's fingerprint and the database's (its file's size and time, or PostgreSQL's)."""
-        return code_fingerprint(self.path), self._backend().fingerprint()
+        return self._readings.migration_graph()
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
-        self.prepare_probe()
-        return _state.plan(self.path, self.run_settings, app_label, target, python=self.python)
+        return self._readings.plan(app_label, target)
 
     def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
         """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only.
 
         ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
         """
-        self.prepare_probe()
-        other = self._other_database(sql_on) if sql_on else None
-        return _state.preview(self.path, self.run_settings, app_label, target, python=self.python, other=other)
+        return self._readings.preview(app_label, target, sql_on=sql_on)
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""
-        self.prepare_probe()
-        other = self._other_database("postgresql")
-        return _state.sql_compare(self.path, self.run_settings, app_label, name, python=self.python, other=other)
-
-    def _other_database(self, vendor: str) -> dict | None:
-        """Return the read-only connection a probe needs to collect SQL for another engine, if any."""
-        return backends.other_database(self.workspace, vendor, self.database)
+        return self._readings.sql_compare(app_label, name)
 
     def prepare_probe(self) -> None:
         """Make the sandbox ready for a probe: on PostgreSQL, write the settings that point Django at its database."""

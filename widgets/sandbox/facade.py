@@ -1,50 +1,32 @@
-"""Disposable copies of a Django project: make, reset, snapshot, restore, edit.
+"""The Sandbox: one object for a disposable copy of a Django project, each role handed to its module.
 
-A sandbox is a folder under the workspace holding a whole Django project and
-its SQLite database. The kit's own bookkeeping (origin, snapshots, the cached
-migrated template database) lives beside it in ``.kit/`` so that the project
-folder stays exactly what the learner would have on disk. Every copy goes
-through ``widgets.copying``: symbolic links are copied as links and never
-followed, and ``sandbox.notices`` names the ones that point outside.
+Where it lives and its locks: ``workspace``; made, reset, deleted: ``lifecycle``;
+copied from a project of one's own: ``project_copy``; snapshots and the guard
+around commands: ``snapshots``; files, never outside the sandbox: ``files``;
+SQLite or PostgreSQL: ``backends`` (``templates`` for the migrated template);
+the graph, plans and previews: ``readings``. Django runs only in the runner.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from widgets.errors import KitError
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import runner
-from widgets.sandbox import backends, copying, files, lifecycle, project_copy, readings, snapshots
+from widgets.sandbox import backends, copying, files, lifecycle, manage_args, project_copy, readings, snapshots
 from widgets.sandbox import postgres as _postgres
+from widgets.sandbox.manage_args import PageResult
 from widgets.sandbox.workspace import Place, validate_name
 from widgets.sandbox.workspace import names as workspace_names
 from widgets.sandbox.workspace import root as workspace_root_of
 from widgets.sandbox.written import WrittenFile
 
 __all__ = ["Sandbox", "PageResult", "validate_name"]
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """A page requested through Django's test client inside the sandbox."""
-
-    url: str
-    status: int
-    html: str
-    result: CommandResult
-
-    @property
-    def ok(self) -> bool:
-        """Return True for a 2xx answer."""
-        return 200 <= self.status < 300
 
 
 class Sandbox:
@@ -61,12 +43,7 @@ class Sandbox:
 
     @classmethod
     def fresh(
-        cls,
-        name: str,
-        *,
-        migrated: bool = True,
-        workspace: Path | str | None = None,
-        database: str = "sqlite",
+        cls, name: str, *, migrated: bool = True, workspace: Path | str | None = None, database: str = "sqlite"
     ) -> Sandbox:
         """Make (or remake) a sandbox from the template; migrated unless told otherwise.
 
@@ -214,12 +191,8 @@ class Sandbox:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> CommandResult:
         """Run makemigrations; ``answers`` are fed to Django's questions, one per line."""
-        args = ["makemigrations", *app_labels]
-        args += ["--name", name] if name else []
-        args += ["--dry-run"] if dry_run else []
-        args += ["--merge"] if merge else []
-        args += ["--empty"] if empty else []
-        return self.manage(*args, input=_stdin(answers), timeout=timeout)
+        args = manage_args.makemigrations(app_labels, name=name, dry_run=dry_run, merge=merge, empty=empty)
+        return self.manage(*args, input=manage_args.stdin(answers), timeout=timeout)
 
     def migrate(
         self,
@@ -232,11 +205,7 @@ class Sandbox:
         env: dict[str, str] | None = None,
     ) -> CommandResult:
         """Run migrate, for every app, one app, or one app to a target (``zero`` included)."""
-        if target is not None and app_label is None:
-            raise KitError("A target needs an app label. Fix: call sandbox.migrate('boards', '0002').")
-        args = ["migrate", *([app_label] if app_label else []), *([target] if target else [])]
-        args += ["--fake"] if fake else []
-        args += ["--plan"] if plan else []
+        args = manage_args.migrate(app_label, target, fake=fake, plan=plan)
         return self.manage(*args, timeout=timeout, env=env)
 
     def showmigrations(self, *app_labels: str) -> CommandResult:
@@ -249,9 +218,7 @@ class Sandbox:
 
     def startapp(self, label: str) -> CommandResult:
         """Run startapp to create a new app folder inside the sandbox."""
-        if not label.isidentifier():
-            raise KitError(f"'{label}' is not a valid app name. Fix: use a Python identifier such as 'app'.")
-        return self.manage("startapp", label)
+        return self.manage(*manage_args.startapp(label))
 
     def shell(self, code: str, *, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         """Run Python code in ``manage.py shell`` (Django set up, models importable)."""
@@ -259,17 +226,7 @@ class Sandbox:
 
     def get(self, url: str) -> PageResult:
         """Request a page with Django's test client inside the sandbox and return status and HTML."""
-        code = (
-            "import json\nfrom django.test import Client\n"
-            f"response = Client().get({url!r})\n"
-            "print('@@page@@' + json.dumps({'status': response.status_code, 'html': response.content.decode()}))"
-        )
-        result = self.shell(code)
-        line = next((line for line in result.stdout.splitlines() if line.startswith("@@page@@")), None)
-        if line is None:
-            raise KitError(f"The page {url} could not be rendered. {result.message}")
-        page = json.loads(line[len("@@page@@") :])
-        return PageResult(url, page["status"], page["html"], result)
+        return manage_args.get(self.shell, url)
 
     # ----- read-only state -------------------------------------------------------
 
@@ -305,9 +262,7 @@ class Sandbox:
         For a sandbox on a SQLite stand-in this is still the project's file, the one to edit:
         the stand-in module imports everything from it.
         """
-        meta = self._place.meta()
-        module = meta.get("project_settings") or meta["settings"]
-        return files.module_file(self.path, module) or module.replace(".", "/") + ".py"
+        return files.settings_file(self.path, self._place.meta())
 
     @property
     def notices(self) -> list[str]:
@@ -332,29 +287,25 @@ class Sandbox:
         """Return the path of the SQLite database file (it may not exist yet)."""
         return self._backend().path()
 
-    def _source(self):
-        """Return what the state readers read: the SQLite file, or the PostgreSQL database."""
-        return self._backend().source()
-
     def applied_migrations(self) -> pd.DataFrame:
         """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
-        return _state.applied_migrations(self._source())
+        return _state.applied_migrations(self._backend().source())
 
     def schema(self) -> pd.DataFrame:
         """Return one row per column of every table, foreign keys included; read-only."""
-        return _state.schema(self._source())
+        return _state.schema(self._backend().source())
 
     def tables(self) -> pd.DataFrame:
         """Return every table with its row count; read-only."""
-        return _state.tables(self._source())
+        return _state.tables(self._backend().source())
 
     def state(self) -> _state.State:
         """Return applied migrations, schema and row counts together; read-only."""
-        return _state.read_state(self._source())
+        return _state.read_state(self._backend().source())
 
     def query(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         """Run one SELECT on a read-only connection to the sandbox database (placeholders: ? on SQLite, %s on PostgreSQL)."""
-        return _state.query(self._source(), sql, params)
+        return _state.query(self._backend().source(), sql, params)
 
     def migration_graph(self) -> _state.MigrationGraph:
         """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only.
@@ -393,7 +344,3 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"
-
-
-def _stdin(answers: list[str] | None) -> str | None:
-    return None if answers is None else "".join(f"{line}\n" for line in answers)

@@ -20,7 +20,7 @@ from widgets.sandbox.written import WrittenFile
 if TYPE_CHECKING:  # the facade imports this module: no cycle at run time
     from widgets.sandbox.facade import Sandbox
 
-__all__ = ["absolute_module", "add_installed_app", "edit", "inside", "module_file", "read", "write"]
+__all__ = ["absolute_module", "add_installed_app", "edit", "inside", "module_file", "read", "settings_file", "write"]
 
 
 def inside(project: Path, relative: str | Path) -> Path:
@@ -128,6 +128,12 @@ def _installed_apps_file(sandbox: Sandbox, relative: str | None = None, depth: i
             if re.search(r"^INSTALLED_APPS\s*=", sandbox.read(candidate), re.MULTILINE):
                 return candidate
     return relative
+
+
+def settings_file(project: Path, meta: dict) -> str:
+    """Return the project's own settings file relative to it, from a sandbox's bookkeeping."""
+    module = meta.get("project_settings") or meta["settings"]
+    return module_file(project, module) or module.replace(".", "/") + ".py"
 
 
 def module_file(root: Path, module: str) -> str | None:

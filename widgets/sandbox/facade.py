@@ -1,14 +1,12 @@
-"""The Sandbox: one object for a disposable copy of a Django project, each role handed to its module.
+"""The Sandbox: a disposable copy of a Django project, each role handed to its module in this package.
 
-Where it lives and its locks: ``workspace``; made, reset, deleted: ``lifecycle``;
-copied from a project of one's own: ``project_copy``; snapshots and the guard
-around commands: ``snapshots``; files, never outside the sandbox: ``files``;
-SQLite or PostgreSQL: ``backends`` (``templates`` for the migrated template);
-the graph, plans and previews: ``readings``. Django runs only in the runner.
+workspace (folders, locks), lifecycle, project_copy (copy_of), snapshots (and the guard), files
+(never outside the sandbox), backends (SQLite, PostgreSQL), templates, readings (graph, plans, previews).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -21,12 +19,21 @@ from widgets.run.runner import runner
 from widgets.sandbox import backends, copying, files, lifecycle, manage_args, project_copy, readings, snapshots
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.manage_args import PageResult
+from widgets.sandbox.templates import CACHE_ENV as _CACHE_ENV
 from widgets.sandbox.workspace import Place, validate_name
 from widgets.sandbox.workspace import names as workspace_names
 from widgets.sandbox.workspace import root as workspace_root_of
 from widgets.sandbox.written import WrittenFile
 
 __all__ = ["Sandbox", "PageResult", "validate_name"]
+
+
+def __getattr__(name: str):
+    """Give CACHE_ENV, moved to widgets.sandbox.templates in 0.2, with a DeprecationWarning (until 0.3)."""
+    if name != "CACHE_ENV":
+        raise AttributeError(f"module 'widgets.sandbox.facade' has no attribute '{name}'")
+    warnings.warn("CACHE_ENV moved. Fix: import it from widgets.sandbox.templates.", DeprecationWarning, 2)
+    return _CACHE_ENV
 
 
 class Sandbox:
@@ -170,7 +177,7 @@ class Sandbox:
     @property
     def command_options(self) -> dict:
         """Return how the runner runs this sandbox's commands: ``settings``, ``pass_settings`` and ``python``."""
-        return self._backend().command_options()
+        return self._readings.backend().command_options()
 
     def locked(self, doing: str = "a change") -> AbstractContextManager[None]:
         """Hold the sandbox while a block runs, against other commands and changes from any kernel."""
@@ -238,17 +245,17 @@ class Sandbox:
     @property
     def run_settings(self) -> str:
         """Return the settings module commands run with: the project's own, or the kit's PostgreSQL override."""
-        return self._backend().settings()
+        return self._readings.backend().settings()
 
     @property
     def database(self) -> str:
         """Return the database engine of the sandbox: 'sqlite' or 'postgresql'."""
-        return self._backend().engine
+        return self._readings.backend().engine
 
     @property
     def database_name(self) -> str | None:
         """Return the PostgreSQL database's name, or None for a SQLite sandbox."""
-        return self._backend().name
+        return self._readings.backend().name
 
     @property
     def python(self) -> str | None:
@@ -285,34 +292,30 @@ class Sandbox:
     @property
     def db_path(self) -> Path:
         """Return the path of the SQLite database file (it may not exist yet)."""
-        return self._backend().path()
+        return self._readings.backend().path()
 
     def applied_migrations(self) -> pd.DataFrame:
         """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
-        return _state.applied_migrations(self._backend().source())
+        return _state.applied_migrations(self._readings.backend().source())
 
     def schema(self) -> pd.DataFrame:
         """Return one row per column of every table, foreign keys included; read-only."""
-        return _state.schema(self._backend().source())
+        return _state.schema(self._readings.backend().source())
 
     def tables(self) -> pd.DataFrame:
         """Return every table with its row count; read-only."""
-        return _state.tables(self._backend().source())
+        return _state.tables(self._readings.backend().source())
 
     def state(self) -> _state.State:
         """Return applied migrations, schema and row counts together; read-only."""
-        return _state.read_state(self._backend().source())
+        return _state.read_state(self._readings.backend().source())
 
     def query(self, sql: str, params: tuple = ()) -> pd.DataFrame:
         """Run one SELECT on a read-only connection to the sandbox database (placeholders: ? on SQLite, %s on PostgreSQL)."""
-        return _state.query(self._backend().source(), sql, params)
+        return _state.query(self._readings.backend().source(), sql, params)
 
     def migration_graph(self) -> _state.MigrationGraph:
-        """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only.
-
-        The graph is read again only when a Python file or the database changed since the last
-        read, so refreshing every view after an action that changed neither costs no process.
-        """
+        """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only (cached per fingerprint)."""
         return self._readings.migration_graph()
 
     def plan(self, app_label: str, target: str) -> _state.Plan:
@@ -332,15 +335,11 @@ class Sandbox:
 
     def prepare_probe(self) -> None:
         """Make the sandbox ready for a probe: on PostgreSQL, write the settings that point Django at its database."""
-        self._backend().prepare_probe()
+        self._readings.backend().prepare_probe()
 
     def postgres_database(self) -> _postgres.Database:
         """Return the sandbox's PostgreSQL database (its server started if needed); refuse a SQLite sandbox."""
-        return self._backend().database()
-
-    def _backend(self) -> backends.Backend:
-        """Return the sandbox's database backend, as its bookkeeping names it now."""
-        return backends.of(self._place, self._place.meta())
+        return self._readings.backend().database()
 
     def __repr__(self) -> str:
         return f"Sandbox({self.name!r})"

@@ -8,6 +8,7 @@ The PostgreSQL server itself is ``widgets.sandbox.postgres``.
 
 from __future__ import annotations
 
+import abc
 from pathlib import Path
 
 import pandas as pd
@@ -46,14 +47,67 @@ def of(place: Place, meta: dict) -> Backend:
     return PostgresBackend(place, meta) if meta.get("engine") == "postgresql" else SqliteBackend(place, meta)
 
 
-class Backend:
-    """What the facade asks of a database: where it is, make it, snapshot it, fingerprint it, settings."""
+class Backend(abc.ABC):
+    """What the facade asks of a sandbox's database: where it is, make it, snapshot it, fingerprint it, settings."""
 
     engine = ""
 
     def __init__(self, place: Place, meta: dict) -> None:
         self.place = place
         self.meta = meta
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str | None:
+        """Return the database's name on a server, or None for a file."""
+
+    @abc.abstractmethod
+    def path(self) -> Path:
+        """Return the database file inside the sandbox; refuse if the data is not in a file."""
+
+    @abc.abstractmethod
+    def source(self) -> Path | postgres.Database:
+        """Return what the state readers read."""
+
+    @abc.abstractmethod
+    def database(self) -> postgres.Database:
+        """Return the PostgreSQL database; refuse if there is none."""
+
+    @abc.abstractmethod
+    def settings(self) -> str:
+        """Return the settings module commands and probes run with."""
+
+    @abc.abstractmethod
+    def from_template(self, migrated: bool) -> None:
+        """Copy the template in place of the project, with its database migrated if asked."""
+
+    @abc.abstractmethod
+    def from_copy(self) -> None:
+        """Settle the database of a project just copied in place (from its original again)."""
+
+    @abc.abstractmethod
+    def save(self, label: str) -> None:
+        """Save what the project folder's snapshot does not hold, under a label."""
+
+    @abc.abstractmethod
+    def restore(self, label: str) -> None:
+        """Put back what save() kept under a label."""
+
+    @abc.abstractmethod
+    def fingerprint(self) -> tuple | None:
+        """Return a value that changes whenever the data changes."""
+
+    @abc.abstractmethod
+    def command_env(self, args: tuple[str, ...]) -> dict[str, str] | None:
+        """Return the environment a command needs beyond the kit's."""
+
+    @abc.abstractmethod
+    def prepare_probe(self) -> None:
+        """Make the sandbox ready for a probe."""
+
+    @abc.abstractmethod
+    def stop_sessions(self, application: str) -> None:
+        """End what a stopped command left running on the database."""
 
     def command_options(self) -> dict:
         """Return how the runner runs the sandbox's commands: ``settings``, ``pass_settings`` and ``python``."""

@@ -18,8 +18,8 @@ import pytest
 from widgets import Sandbox
 from widgets.run.commands import run_manage
 from widgets.run.runner import RUNNER_ENV, RUNNERS
-from widgets.sandbox.facade import CACHE_ENV
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
+from widgets.sandbox.templates import CACHE_ENV
 
 SHOP = Path(__file__).parent / "projects" / "shop"
 # Notebooks kept as test data (tests/test_old_lessons.py runs them itself): not collected by the suite's nbval.

@@ -13,7 +13,7 @@ from conftest import BIG, tree_digest
 
 from widgets import KitError, Sandbox, SandboxPathError
 from widgets.sandbox.copying import Link
-from widgets.sandbox.facade import _manage_settings
+from widgets.sandbox.project_copy import _manage_settings
 
 PRODUCTS = "SELECT COUNT(*) AS n FROM catalog_product"
 CATEGORIES = "SELECT COUNT(*) AS n FROM catalog_category"

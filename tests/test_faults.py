@@ -164,6 +164,11 @@ LINKS = (
 OUTSIDE = "'…' is outside the sandbox. Fix: use a path inside it, such as 'boards/models.py'."
 
 
+def bookkeeping(sandbox: Sandbox) -> Path:
+    """Return the kit's folder for a sandbox: its snapshots and the guard copy taken before a command."""
+    return sandbox.workspace / ".kit" / "sandboxes" / sandbox.name
+
+
 def regular_files(folder: Path) -> int:
     """Return how many regular files are under folder, entering no link."""
     return sum(
@@ -184,10 +189,10 @@ def test_a_link_to_a_parent_folder_is_copied_as_a_link(sandbox, untouched):
     assert matches(LINKS, notice) and "boards/up -> .. (a loop to a folder above it)" in notice
     sandbox.snapshot("with-loop")
     assert sandbox.migrate("boards", "0001").ok  # guarded: the guard copy holds the loop as a link
-    assert (sandbox._guard / "boards" / "up").is_symlink()
+    assert (bookkeeping(sandbox) / "before-command" / "boards" / "up").is_symlink()
     sandbox.restore("with-loop")
     assert os.readlink(sandbox.path / "boards" / "up") == ".."
-    assert regular_files(sandbox._snapshots / "with-loop") == files == regular_files(sandbox.path)
+    assert regular_files(bookkeeping(sandbox) / "snapshots" / "with-loop") == files == regular_files(sandbox.path)
     assert sandbox.file("boards/up/manage.py") == sandbox.path / "manage.py"  # inside: allowed
     assert not sandbox.applied_migrations().empty and integrity(sandbox.db_path) == "ok"
     sandbox.reset()  # the template has no such link
@@ -757,7 +762,7 @@ def test_disk_full_during_snapshot(full, says, untouched):
         box.snapshot("start")  # replacing the good one must not lose it
     says(str(error.value))
     assert tree_digest(box.path) == files and box.snapshots() == snapshots
-    assert tree_digest(box._snapshots / "start") == files
+    assert tree_digest(bookkeeping(box) / "snapshots" / "start") == files
     untouched()
 
 
@@ -855,7 +860,7 @@ def test_disk_full_during_a_command(full, says, untouched):
     assert result.diagnosis is not None and result.diagnosis.code == "disk_full", result.stderr
     says(result.message)
     disk.filler.unlink()
-    shutil.rmtree(box._snapshots / "measure")
+    shutil.rmtree(bookkeeping(box) / "snapshots" / "measure")
     assert box.showmigrations("boards").ok  # opens the database: SQLite rolls back what is left half-done
     assert boards(box) == 0 and integrity(box.db_path) == "ok"
     untouched()

@@ -164,7 +164,7 @@ def test_double_click_while_busy_runs_one_command(sandbox: Sandbox) -> None:
     lab = MigrationLab(sandbox)
     button = lab.buttons["showmigrations"]
     # Hold the sandbox as a running command would, so the first click is still busy at the second.
-    with sandbox._lock():
+    with sandbox.locked():
         button.click()
         assert lab.busy and button.disabled and lab.buttons["migrate"].disabled
         assert "mk-spinner" in lab.status.value

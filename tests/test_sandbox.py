@@ -11,8 +11,9 @@ from conftest import project_digest, tree_digest
 
 from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathError, StateError
 from widgets.lessons.scenarios import add_views_field
-from widgets.sandbox.facade import CACHE_ENV, validate_name
 from widgets.sandbox.paths import TEMPLATE_DIR
+from widgets.sandbox.templates import CACHE_ENV
+from widgets.sandbox.workspace import validate_name
 
 BOARD_COUNT = "SELECT COUNT(*) AS n FROM boards_board"
 CREATE_BOARD = "from boards.models import Board\nBoard.objects.create(name='Kit', description='made by a test')"

@@ -282,13 +282,12 @@ def _same_graph(a, b) -> None:
 
 def test_after_a_migrate_the_graph_read_without_django_is_djangos(sandbox, monkeypatch):
     from widgets.read import state
-    from widgets.sandbox import facade as sandbox_module
 
     scenarios.add_views_field(sandbox)
     sandbox.migration_graph()  # cached for this code
     probes = []
     real = state.migration_graph
-    monkeypatch.setattr(sandbox_module._state, "migration_graph", lambda *a, **k: probes.append(a) or real(*a, **k))
+    monkeypatch.setattr(state, "migration_graph", lambda *a, **k: probes.append(a) or real(*a, **k))
     for target in ("0001_initial", "zero", "0003_topic_views"):
         assert sandbox.migrate("boards", target).ok
         _same_graph(sandbox.migration_graph(), real(sandbox.path, sandbox.settings_module))

@@ -141,6 +141,6 @@ def remove(sandbox, relative: str) -> str:
     path = sandbox.file(relative)
     if not path.is_file():
         raise KitError(f"There is no file '{relative}' in the sandbox. Fix: check the path with sandbox.read.")
-    with sandbox._lock():
+    with sandbox.locked("remove()"):
         path.unlink()
     return f"removed {relative}"

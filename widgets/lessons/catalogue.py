@@ -37,7 +37,8 @@ from widgets.lessons.checks import (
 )
 from widgets.lessons.scenarios import STARTER_LINE, VIEWS_LINE
 from widgets.run.rehearsal import round_trip
-from widgets.sandbox.facade import _KIT, Sandbox
+from widgets.sandbox.facade import Sandbox
+from widgets.sandbox.workspace import KIT
 
 __all__ = ["EXERCISES", "Exercise"]
 
@@ -104,7 +105,7 @@ def _index_statements(sandbox: Sandbox, app_label: str, migration: str) -> int:
 
 def _writes_migration_files(sandbox: Sandbox, command: str) -> Check:
     """Run a command in a scratch copy of the template after a model change, and see if it wrote a migration."""
-    scratch_root = sandbox.workspace / _KIT / "experiments"
+    scratch_root = sandbox.workspace / KIT / "experiments"
     scratch_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch_root) as folder:
         scratch = Sandbox.fresh("scratch", migrated=False, workspace=Path(folder))

@@ -22,8 +22,8 @@ import pandas as pd
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
 from widgets.lessons.course import discover
-from widgets.sandbox.facade import _KIT
 from widgets.sandbox.paths import REPO_ROOT, workspace_root
+from widgets.sandbox.workspace import KIT
 
 try:  # POSIX only: elsewhere two kernels checking at the same instant may lose one count.
     import fcntl
@@ -39,7 +39,7 @@ _DONE = "background-color: #c8e6c9"
 def record_path(workspace: Path | str | None = None) -> Path:
     """Return where a workspace keeps its progress record."""
     root = Path(workspace).expanduser().resolve() if workspace is not None else workspace_root()
-    return root / _KIT / "progress.json"
+    return root / KIT / "progress.json"
 
 
 def _read(path: Path, *, set_aside: bool) -> dict:

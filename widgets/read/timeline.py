@@ -96,6 +96,6 @@ class Timeline:
 
 def read_timeline(sandbox) -> Timeline:
     """Read the schema after every migration from Django's own migration state, in one process; read-only."""
-    sandbox._prepare_probe()  # on PostgreSQL: column types as PostgreSQL names them
+    sandbox.prepare_probe()  # on PostgreSQL: column types as PostgreSQL names them
     answer = run_probe(sandbox.path, sandbox.run_settings, "states", python=sandbox.python)
     return Timeline.from_answer(answer)

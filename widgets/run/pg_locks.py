@@ -202,7 +202,7 @@ class Session:
             raise KitError(
                 "Locks you can watch need PostgreSQL. Fix: make the sandbox with Sandbox.fresh(..., database='postgresql')."
             )
-        database = sandbox._postgres()
+        database = sandbox.postgres_database()
         self.name = name
         self.connection = database.server.connect(database.name, application=name)
         self._thread: threading.Thread | None = None
@@ -315,7 +315,7 @@ def lock_table(sandbox) -> pd.DataFrame:
     order they connected; no process ids or timings, so the table reads the
     same every time the same thing happens.
     """
-    with sandbox._postgres().read_only() as reader:
+    with sandbox.postgres_database().read_only() as reader:
         rows = reader.connection.execute(_LOCKS_SQL).fetchall()
     records = [
         {

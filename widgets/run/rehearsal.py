@@ -96,10 +96,10 @@ def _in_copy(sandbox, targets: list[tuple[str, str]]) -> tuple[list[CommandResul
         )
     copy = sandbox.workspace / ".kit" / "rehearsals" / f"{sandbox.name}-{uuid.uuid4().hex[:8]}"
     copy.parent.mkdir(parents=True, exist_ok=True)
-    meta = sandbox._meta()
+    options = sandbox.command_options
     results, readings = [], []
     try:
-        sandbox._save(copy)  # the project folder and its database, as a snapshot copies them
+        sandbox.copy_to(copy)  # the project folder and its database, as a snapshot copies them
         database = copy / sandbox.db_path.relative_to(sandbox.path)
         readings.append(read_rows(database))
         for app_label, target in targets:
@@ -108,10 +108,8 @@ def _in_copy(sandbox, targets: list[tuple[str, str]]) -> tuple[list[CommandResul
                 copy,
                 ["migrate", app_label, target, "--noinput"],
                 timeout=DEFAULT_TIMEOUT,
-                settings=meta["settings"],
-                pass_settings=bool(meta.get("set_settings")),
-                python=meta.get("python"),
                 warm=False,
+                **options,
             )
             results.append(result)
             if not result.ok:

@@ -36,6 +36,7 @@ ALLOWED = {
     ("run/inprocess.py", "apps._pending_operations"): "Django's app registry, reset between projects",
     ("run/inprocess.py", "settings._wrapped"): "Django's lazy settings, reset between projects",
     ("run/inprocess.py", "connections._connections"): "Django's connection handler, reset between projects",
+    ("run/inprocess.py", "connections._settings"): "the DATABASES Django's connection handler configured",
     ("run/inprocess.py", "site._registry"): "the admin's registrations of a project's purged models",
     # pgserver keeps one handle per data folder and a lock for its kernel count, with no public way to reach them.
     ("sandbox/postgres.py", "server_class._instances"): "pgserver's handle per data folder",
@@ -56,6 +57,17 @@ def top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
+def own_members(tree: ast.Module) -> set[str]:
+    """Return the private members a module's own classes define: methods and ``self._x`` attributes."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("_"):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and ast.unparse(node.value) == "self":
+            names.add(node.attr)
+    return names
+
+
 def is_protocol(name: str) -> bool:
     """Return True for Python's dunder names and IPython's display protocol (``_repr_html_``)."""
     return name.startswith("__") or (name.endswith("_") and not name.endswith("__"))
@@ -65,11 +77,12 @@ def private_accesses(path: Path) -> list[tuple[int, str]]:
     """Return (line, expression) for each ``x._name`` in a module where x is not its own."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     own = top_level_names(tree) | {"self", "cls"}
+    members = own_members(tree)  # a module may use its own classes' private members on any instance of them
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute) or not node.attr.startswith("_") or is_protocol(node.attr):
             continue
-        if isinstance(node.value, ast.Name) and node.value.id in own:
+        if (isinstance(node.value, ast.Name) and node.value.id in own) or node.attr in members:
             continue
         found.append((node.lineno, ast.unparse(node)))
     return found

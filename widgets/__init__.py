@@ -15,7 +15,7 @@ from . import _moved
 
 # Public name -> the module that defines it. One table: __all__ and the lazy loader both read it.
 _PUBLIC = {
-    "CommandResult": "widgets.run.commands",
+    "CommandResult": "widgets.run.result",
     "Diagnosis": "widgets.run.diagnose",
     "Prompt": "widgets.run.prompts",
     "Runner": "widgets.run.runner",

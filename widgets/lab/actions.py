@@ -17,7 +17,7 @@ from widgets.lab.outcome import Outcome, command_line, from_result, kit_step
 from widgets.lab.questions import answers_for, rejected_answer, same_question
 from widgets.lab.travel import app_labels, default_target, needs_confirmation, targets, unapplies
 from widgets.read.state import Plan
-from widgets.run.commands import DEFAULT_TIMEOUT
+from widgets.run.result import DEFAULT_TIMEOUT
 from widgets.sandbox.facade import Sandbox
 
 __all__ = [

@@ -23,7 +23,7 @@ from widgets.lab.travel import Travel, click_meaning
 from widgets.read.rollback import rollback_preview
 from widgets.read.state import State
 from widgets.read.timeline import Timeline, read_timeline
-from widgets.run.commands import DEFAULT_TIMEOUT
+from widgets.run.result import DEFAULT_TIMEOUT
 from widgets.sandbox.facade import Sandbox
 from widgets.sandbox.fingerprint import code_fingerprint
 

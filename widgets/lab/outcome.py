@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # types only: importing them at run time would load the runner
     from widgets.read.state import Plan
-    from widgets.run.commands import CommandResult
     from widgets.run.prompts import Prompt
+    from widgets.run.result import CommandResult
 
 __all__ = ["Outcome", "command_line", "failed", "from_result", "kit_step"]
 

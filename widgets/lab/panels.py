@@ -31,7 +31,7 @@ from widgets.lab.screens import LabScreen, lab_screen, time_screen
 from widgets.lab.session import HistoryEntry, LabSession
 from widgets.read.state import MigrationGraph, Plan, State
 from widgets.read.timeline import Timeline
-from widgets.run.commands import DEFAULT_TIMEOUT
+from widgets.run.result import DEFAULT_TIMEOUT
 from widgets.sandbox.facade import Sandbox
 
 __all__ = ["HistoryEntry", "MigrationLab"]

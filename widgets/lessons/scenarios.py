@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from widgets.errors import KitError
-from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage
 from widgets.sandbox.facade import Sandbox, validate_name
 from widgets.sandbox.paths import EXAMPLE_PROJECTS, workspace_root

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from widgets.read.state import Plan, plan_from_steps
-from widgets.run.commands import stable_text
 from widgets.run.diagnose import diagnose
 from widgets.run.rehearsal import Rehearsal
 from widgets.run.rehearsal import rehearse as _rehearse
+from widgets.run.result import stable_text
 from widgets.run.risks import RiskReport, risks_from_preview
 
 __all__ = ["RollbackPreview", "rollback_preview"]

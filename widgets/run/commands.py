@@ -1,27 +1,19 @@
-"""Run ``manage.py`` in a subprocess and describe what happened.
-
-Django never runs in the notebook kernel: models load once per process, so
-after an edit to ``models.py`` only a fresh process sees the truth.
-"""
+"""Run ``manage.py`` in a process of its own (the process runner's commands), bounded and guarded."""
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 import selectors
-import shlex
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from widgets.run import _guard, bounded, worker
-from widgets.run.diagnose import Diagnosis, diagnose, last_line
 from widgets.run.env import child_env
-from widgets.run.prompts import Prompt, find_prompt
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult, command_result, stable_text
 
 __all__ = [
     "CommandResult",
@@ -33,88 +25,8 @@ __all__ = [
     "stable_text",
 ]
 
-DEFAULT_TIMEOUT = 60.0
 # After a timeout kill, how long to wait for the pipes to close before giving up on stragglers.
 _KILL_GRACE = 5.0
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """The outcome of one ``manage.py`` command, as a terminal would have shown it."""
-
-    args: tuple[str, ...]
-    stdout: str
-    stderr: str
-    exit_code: int
-    duration: float = field(compare=False)
-    timed_out: bool = False
-    prompt: Prompt | None = None
-    diagnosis: Diagnosis | None = None
-    timeout: float | None = field(default=None, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        """Return True when the command finished with exit code 0 and asked nothing."""
-        return self.exit_code == 0 and not self.timed_out and self.prompt is None
-
-    @property
-    def command(self) -> str:
-        """Return the command line as the learner would type it."""
-        return " ".join(_quote(arg) for arg in ["python", "manage.py", *self.args])
-
-    @property
-    def output(self) -> str:
-        """Return stdout and stderr together, as a terminal interleaves them."""
-        return "\n".join(part.rstrip("\n") for part in (self.stdout, self.stderr) if part.strip())
-
-    @property
-    def message(self) -> str:
-        """Return the one plain sentence a learner needs, or an empty string on success."""
-        if self.timed_out:
-            return (
-                f"The command did not finish within {self.timeout:g} s and was stopped. "
-                "Fix: run it again with a longer timeout, or look for a loop in the code it runs."
-            )
-        if self.prompt is not None:
-            return f"Django asked a question: {self.prompt.question.splitlines()[0]} Fix: {self.prompt.fix}"
-        if self.diagnosis is not None:
-            return str(self.diagnosis)
-        if self.exit_code != 0:
-            # Some commands report their failure on stdout and leave stderr empty.
-            reason = last_line(self.stderr) or last_line(self.stdout) or "it printed nothing."
-            return f"The command failed (exit code {self.exit_code}): {reason}"
-        return ""
-
-    def terminal(self) -> str:
-        """Return the command and its output as a terminal shows them, tracebacks folded."""
-        lines = [f"$ {self.command}"]
-        if self.stdout.strip():
-            lines.append(self.stdout.rstrip("\n"))
-        if self.stderr.strip():
-            lines.append(self._stderr_for_display())
-        if self.message:
-            lines.append(f"[{'!' if not self.ok else 'i'}] {self.message}")
-        return "\n".join(lines)
-
-    def _stderr_for_display(self) -> str:
-        """Fold a traceback the kit has explained into its last line."""
-        explained = self.prompt is not None or self.diagnosis is not None
-        if explained and "Traceback (most recent call last)" in self.stderr:
-            return f"{last_line(self.stderr)}\n(full traceback in result.stderr)"
-        return self.stderr.rstrip("\n")
-
-    def __str__(self) -> str:
-        return self.terminal()
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        printer.text(self.terminal())
-
-
-def _quote(arg: str) -> str:
-    """Quote like shlex, but keep multi-line code readable inside single quotes."""
-    if "\n" in arg and "'" not in arg:
-        return f"'{arg}'"
-    return shlex.quote(arg)
 
 
 def run_manage(
@@ -149,23 +61,6 @@ def run_manage(
     warm_for = settings if warm else None
     stdout, stderr, exit_code, timed_out = run_process(argv, project, input, timeout, full_env, settings=warm_for)
     return command_result(project, args, stdout, stderr, exit_code, time.perf_counter() - started, timed_out, timeout)
-
-
-def command_result(
-    project: Path,
-    args: tuple[str, ...],
-    stdout: str,
-    stderr: str,
-    exit_code: int,
-    duration: float,
-    timed_out: bool,
-    timeout: float,
-) -> CommandResult:
-    """Build a command's result the same way for every runner: stable text, a prompt or a diagnosis."""
-    stdout, stderr = stable_text(stdout, project), stable_text(stderr, project)
-    prompt = find_prompt(stdout, stderr) if exit_code != 0 else None
-    diagnosis = None if (prompt or timed_out) else diagnose(args, stdout, stderr, exit_code, project)
-    return CommandResult(args, stdout, stderr, exit_code, duration, timed_out, prompt, diagnosis, timeout)
 
 
 def run_process(
@@ -279,13 +174,3 @@ def _kill_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
-
-
-def stable_text(text: str, project: Path) -> str:
-    """Make output the same on every run: sandbox paths relative, object addresses dropped."""
-    for root in {str(project), str(project.resolve())}:
-        text = text.replace(root + os.sep, "").replace(root, ".")
-    return _ADDRESS.sub(">", text)

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from widgets.errors import KitError
 from widgets.run import bounded
-from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult, command_result
 from widgets.run.env import DROP_FROM_ENV
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult, command_result
 from widgets.run.runner import probe_answer
 from widgets.sandbox.fingerprint import code_fingerprint
 

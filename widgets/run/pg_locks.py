@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from widgets.errors import KitError
-from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
 
 __all__ = [
     "BLOCKS",

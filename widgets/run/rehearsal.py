@@ -20,7 +20,7 @@ import pandas as pd
 from widgets.draw.rows import read_rows, rows_diff
 from widgets.errors import KitError
 from widgets.read.state import django_tables
-from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage
 
 __all__ = ["Rehearsal", "RoundTrip", "rehearse", "round_trip"]

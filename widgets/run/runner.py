@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from widgets.errors import KitError, StateError, unknown_app_error
-from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.diagnose import diagnose
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
 from widgets.sandbox import database_file
 
 __all__ = [

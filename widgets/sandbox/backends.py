@@ -15,7 +15,7 @@ import pandas as pd
 
 from widgets.errors import KitError
 from widgets.read import state as _state
-from widgets.run.commands import CommandResult
+from widgets.run.result import CommandResult
 from widgets.run.runner import run_manage
 from widgets.sandbox import files, postgres, templates
 from widgets.sandbox.paths import TEMPLATE_DIR

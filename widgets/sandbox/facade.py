@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from widgets.read import state as _state
-from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
+from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import runner
 from widgets.sandbox import backends, copying, files, lifecycle, manage_args, project_copy, readings, snapshots
 from widgets.sandbox import postgres as _postgres

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from widgets.errors import KitError
-from widgets.run.commands import CommandResult
+from widgets.run.result import CommandResult
 
 __all__ = ["PageResult", "get", "makemigrations", "migrate", "startapp", "stdin"]
 

@@ -8,7 +8,7 @@ command that may change the sandbox, put back when the command is stopped
 from __future__ import annotations
 
 from widgets.errors import KitError
-from widgets.run.commands import CommandResult
+from widgets.run.result import CommandResult
 from widgets.run.runner import run_manage
 from widgets.sandbox import backends, disk
 from widgets.sandbox.workspace import SNAPSHOT_COPY, Place, validate_name

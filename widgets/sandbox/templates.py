@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from widgets.errors import KitError
-from widgets.run.commands import DEFAULT_TIMEOUT
+from widgets.run.result import DEFAULT_TIMEOUT
 from widgets.run.runner import run_manage
 from widgets.sandbox import copying, disk, postgres
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR

@@ -44,7 +44,14 @@ VENV = LITE / ".venv-build"
 CACHE = LITE / ".cache"
 KEY_FILE = OUTPUT / ".build-key"
 PYODIDE_VERSION = "314.0.6"  # jupyterlite-pyodide-kernel 0.8.6's PYODIDE_VERSION (checked below)
-PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide.js", "package.json"]
+PYODIDE_FILES = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide.js",
+    "package.json",
+]
 KIT_NAME = "django-migrations-kit"
 # What the kit needs in the browser: no pandas, pygraphviz, PostgreSQL or servers (no wasm wheels offline).
 KIT_BROWSER_REQUIRES = ["django>=5.2,<5.3", "ipywidgets>=8.1,<9", "anywidget>=0.9,<0.12", "graphviz>=0.20,<0.22"]
@@ -66,7 +73,9 @@ INPUTS = [
     "lite/jupyter-lite.json",
     "lite/overrides.json",
 ]
-IGNORED = re.compile(r"(^|/)(__pycache__|\.ipynb_checkpoints|workspace|\.pytest_cache)(/|$)|\.pyc$|\.sqlite3(-journal)?$")
+IGNORED = re.compile(
+    r"(^|/)(__pycache__|\.ipynb_checkpoints|workspace|\.pytest_cache)(/|$)|\.pyc$|\.sqlite3(-journal)?$"
+)
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -179,7 +188,9 @@ def check_kernel_pins() -> None:
     from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION as kernel_pyodide
 
     if kernel_pyodide != PYODIDE_VERSION:
-        sys.exit(f"jupyterlite-pyodide-kernel wants Pyodide {kernel_pyodide}; lite/package.json pins {PYODIDE_VERSION}.")
+        sys.exit(
+            f"jupyterlite-pyodide-kernel wants Pyodide {kernel_pyodide}; lite/package.json pins {PYODIDE_VERSION}."
+        )
 
 
 def npm_pyodide() -> Path:

@@ -68,6 +68,7 @@ INPUTS = [
     "lite/requirements-build.txt",
     "lite/wheels-lock.txt",
     "lite/wheels-site.txt",
+    "lite/wheels-test.txt",
     "lite/package.json",
     "lite/package-lock.json",
     "lite/jupyter-lite.json",
@@ -151,6 +152,7 @@ def build(key: str) -> None:
     pyodide = npm_pyodide()
     lock_wheels = download_wheels("lock")
     site_wheels = download_wheels("site")
+    download_wheels("test")  # pytest and its deps for scripts/pyodide_node.mjs; not shipped in the site
     with tempfile.TemporaryDirectory(prefix="lite-build-") as tmp:
         tmp = Path(tmp)
         kit = kit_wheel(tmp / "kit")

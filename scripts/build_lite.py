@@ -172,15 +172,20 @@ def build(key: str) -> None:
         shutil.copy2(LITE / "overrides.json", stage / "overrides.json")
         shutil.rmtree(OUTPUT, ignore_errors=True)
         jupyter = Path(sys.executable).parent / "jupyter"
-        run(
-            [
-                str(jupyter), "lite", "build", "--lite-dir", str(stage), "--output-dir", str(OUTPUT),
-                "--contents", str(REPO / "notebooks"), "--no-sourcemaps",
-                "--extra-ignore-contents", r"(^|/)(__pycache__|workspace)(/|$)|\.pyc$|\.sqlite3(-journal)?$",
-            ],
-            cwd=stage,
-            env={**os.environ, "SOURCE_DATE_EPOCH": "315532800"},
-        )  # fmt: skip
+        log = CACHE / "jupyter-lite-build.log"
+        print(f"+ jupyter lite build (log: {log.relative_to(REPO)})", flush=True)
+        command = [
+            str(jupyter), "lite", "build", "--lite-dir", str(stage), "--output-dir", str(OUTPUT),
+            "--contents", str(REPO / "notebooks"), "--no-sourcemaps",
+            "--extra-ignore-contents", r"(^|/)(__pycache__|workspace)(/|$)|\.pyc$|\.sqlite3(-journal)?$",
+        ]  # fmt: skip
+        with log.open("w") as out:
+            result = subprocess.run(
+                command, cwd=stage, env={**os.environ, "SOURCE_DATE_EPOCH": "315532800"}, stdout=out, stderr=out
+            )
+        if result.returncode != 0:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+            sys.exit(f"jupyter lite build failed ({result.returncode}); the end of {log}:\n{tail}")
     check_output()
     KEY_FILE.write_text(key + "\n")
 

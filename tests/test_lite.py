@@ -1,39 +1,37 @@
 """The kit as a static site: JupyterLite and Pyodide in headless Chromium, with no host but 127.0.0.1.
 
-The site is built by scripts/build_lite.py (make lite), which reuses the last
-build when its inputs are unchanged, and served from lite/_output/ by
-scripts/serve_lite.py. Every request the page or its workers make to any
-other host is refused and recorded; the test fails if there was one.
-
-The helpers (``open_notebook``, ``put_notebook``, ``run_all``, ``error_outputs``)
-take a page and a path, so a test can run a lesson end to end the same way.
+The site is built as ``make lite`` builds it (reused when its inputs are unchanged)
+and served on a free loopback port. Every request the page or its workers make to
+any other host is refused and recorded; a test fails if there was one. Timings go to
+test-artifacts/lite-timings.json. The helpers live in tests/lite_site.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import subprocess
-import sys
-import time
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from browser import ARTIFACTS, CHROMIUM_ARGS, browser_skip_reason, chromium_executable
+from lite_site import (
+    LOCAL_ONLY_ARGS,
+    SITE,
+    Traffic,
+    build_site,
+    error_outputs,
+    new_context,
+    open_notebook,
+    output_text,
+    put_notebook,
+    run_all,
+    serve_site,
+)
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parent.parent
-SITE = REPO / "lite" / "_output"
-BUILD_TIMEOUT = 1200  # seconds: a cold build downloads Pyodide and the wheels
-KERNEL_TIMEOUT = 120_000  # milliseconds: Pyodide, the kernel and the preloaded wheels
-CELL_TIMEOUT = 120_000
-# Chromium resolves no name but the loopback address: a request the router cannot see still goes nowhere.
-LOCAL_ONLY_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+TIMINGS = ARTIFACTS / "lite-timings.json"
 
 DJANGO_CELL = """\
 import io, os, sys, time
@@ -67,33 +65,11 @@ print("template", (root / "sandbox_project" / "manage.py").is_file(), (root / "n
 """
 
 
-@dataclass
-class Traffic:
-    """Requests the browser made: those to 127.0.0.1 were served, all others refused."""
-
-    local: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-
-
-def build_site() -> Path:
-    """Build the site with make lite's script (a no-op when its inputs are unchanged); return its folder."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "build_lite.py")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"make lite failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return SITE
-
-
-def _serve_module():
-    spec = importlib.util.spec_from_file_location("serve_lite", REPO / "scripts" / "serve_lite.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def record(**values) -> None:
+    """Add measurements to test-artifacts/lite-timings.json."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    known = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    TIMINGS.write_text(json.dumps({**known, **values, "load_average": os.getloadavg()}, indent=1))
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +78,11 @@ def site_url() -> Iterator[str]:
     reason = browser_skip_reason()
     if reason:
         pytest.skip(reason)
-    site = build_site()
-    server = _serve_module().start(site)
+    try:
+        build_site()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    server = serve_site(SITE)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
@@ -129,31 +108,6 @@ def lite_chromium(site_url) -> Iterator:
         browser.close()
 
 
-def new_context(browser, traffic: Traffic):
-    """Return a browser context that serves only 127.0.0.1, refuses the rest and exposes the app to tests."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(CELL_TIMEOUT)
-
-    def route(route):
-        url = route.request.url
-        if urlsplit(url).hostname != "127.0.0.1":
-            traffic.refused.append(url)
-            route.abort("blockedbyclient")
-            return
-        traffic.local.append(url)
-        if urlsplit(url).path == "/jupyter-lite.json":
-            # Tests drive the app through window.jupyterapp, which the site itself does not expose.
-            response = route.fetch()
-            config = response.json()
-            config["jupyter-config-data"]["exposeAppInBrowser"] = "true"
-            route.fulfill(response=response, body=json.dumps(config))
-            return
-        route.continue_()
-
-    context.route("**/*", route)
-    return context
-
-
 @pytest.fixture
 def traffic() -> Traffic:
     return Traffic()
@@ -161,7 +115,7 @@ def traffic() -> Traffic:
 
 @pytest.fixture
 def lite_context(lite_chromium, traffic: Traffic, request: pytest.FixtureRequest) -> Iterator:
-    """A fresh context (cold cache, empty IndexedDB) that must not reach any other host."""
+    """A fresh context (cold cache, empty browser storage) that must not reach any other host."""
     context = new_context(lite_chromium, traffic)
     yield context
     for page in context.pages:
@@ -171,96 +125,13 @@ def lite_context(lite_chromium, traffic: Traffic, request: pytest.FixtureRequest
     assert not traffic.refused, f"The site asked hosts other than 127.0.0.1: {sorted(set(traffic.refused))[:10]}"
 
 
-# --- helpers for any notebook ----------------------------------------------------------------------
-
-
-def open_notebook(page, site_url: str, path: str, *, timeout: float = KERNEL_TIMEOUT) -> float:
-    """Open a notebook by its path in JupyterLite; wait until its kernel is idle; return the seconds taken."""
-    started = time.monotonic()
-    page.goto(f"{site_url}/lab/index.html?path={path}")
-    page.wait_for_function(
-        """(path) => {
-            const app = window.jupyterapp;
-            const panel = app && app.shell.currentWidget;
-            if (!panel || !panel.context || panel.context.path !== path) return false;
-            const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-            return !!kernel && kernel.status === "idle" && panel.context.isReady;
-        }""",
-        arg=path,
-        timeout=timeout,
-    )
-    return time.monotonic() - started
-
-
-def put_notebook(page, path: str, sources: list[str]) -> None:
-    """Save a notebook of code cells into the site's browser storage (needs a loaded app)."""
-    notebook = {
-        "cells": [
-            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
-            for source in sources
-        ],
-        "metadata": {"kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    page.wait_for_function("() => !!window.jupyterapp")
-    page.evaluate(
-        """([path, content]) => window.jupyterapp.serviceManager.contents.save(
-            path, {type: "notebook", format: "json", content})""",
-        [path, notebook],
-    )
-
-
-def run_all(page, *, timeout: float = CELL_TIMEOUT) -> list[dict]:
-    """Run every cell of the open notebook, top to bottom; return each cell's type, source and outputs."""
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(
-        """() => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            const kernel = panel.sessionContext.session.kernel;
-            const cells = panel.content.widgets.filter((cell) => cell.model.type === "code");
-            return kernel.status === "idle" && cells.every((cell) => cell.model.executionCount !== null
-                && !cell.promptNode.textContent.includes("*"));
-        }""",
-        timeout=timeout,
-    )
-    return page.evaluate(
-        """() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells.map((cell) => ({
-            type: cell.cell_type, source: [].concat(cell.source).join(""), outputs: cell.outputs || []}))"""
-    )
-
-
-def output_text(cell: dict) -> str:
-    """Return a cell's stream and plain-text outputs as one string."""
-    parts = []
-    for output in cell["outputs"]:
-        if output["output_type"] == "stream":
-            parts.append("".join(output["text"]) if isinstance(output["text"], list) else output["text"])
-        elif "data" in output and "text/plain" in output["data"]:
-            text = output["data"]["text/plain"]
-            parts.append("".join(text) if isinstance(text, list) else text)
-    return "".join(parts)
-
-
-def error_outputs(cells: list[dict]) -> list[str]:
-    """Return a line per error output and per stderr stream in the cells, with the cell it came from."""
-    found = []
-    for index, cell in enumerate(cells):
-        for output in cell["outputs"]:
-            if output["output_type"] == "error":
-                found.append(f"cell {index}: {output['ename']}: {output['evalue']}")
-            elif output["output_type"] == "stream" and output["name"] == "stderr":
-                text = "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
-                found.append(f"cell {index} (stderr): {text.strip()[:500]}")
-    return found
-
-
 # --- tests ---------------------------------------------------------------------------------------------
 
 
 def test_site_is_within_budget(site_url):
     """The whole site, Pyodide and every wheel included, stays within 60 MB."""
     size = sum(p.stat().st_size for p in SITE.rglob("*") if p.is_file())
+    record(site_mb=round(size / 1e6, 1))
     assert size <= 60e6, f"The site is {size / 1e6:.1f} MB, over the 60 MB budget."
 
 
@@ -270,6 +141,7 @@ def test_lesson_opens_at_its_repository_name(lite_context, site_url, traffic):
     cold = open_notebook(page, site_url, "02-adding-the-views-field.ipynb")
     second = open_notebook(page, site_url, "02-adding-the-views-field.ipynb")
     print(f"kernel idle after {cold:.1f} s (cold cache), {second:.1f} s (second visit)")
+    record(kernel_idle_cold_s=round(cold, 1), kernel_idle_second_visit_s=round(second, 1))
     assert any(url.endswith("/static/pyodide/pyodide.asm.wasm") for url in traffic.local)
 
 
@@ -286,4 +158,5 @@ def test_django_migrates_in_the_browser(lite_context, site_url):
     assert "Applying auth.0001_initial... OK" in text, text
     assert "'django_migrations'" in text and "'auth_user'" in text, text
     assert "template True True" in output_text(cells[1]), output_text(cells[1])
-    print(text.splitlines()[-1])
+    timings = dict(re.findall(r"(setup|migrate)=([0-9.]+)", text))
+    record(django_setup_s=float(timings["setup"]), migrate_s=float(timings["migrate"]))

@@ -55,6 +55,8 @@ PYODIDE_FILES = [
 KIT_NAME = "django-migrations-kit"
 # What the kit needs in the browser: no pandas, pygraphviz, PostgreSQL or servers (no wasm wheels offline).
 KIT_BROWSER_REQUIRES = ["django>=5.2,<5.3", "ipywidgets>=8.1,<9", "anywidget>=0.9,<0.12", "graphviz>=0.20,<0.22"]
+KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
+KERNEL_WHEELS = {"piplite", "pyodide_kernel", "ipykernel"}
 # Folders the kit reads beside its package (widgets/paths.py: REPO_ROOT / ...), shipped inside its wheel.
 KIT_DATA = ["sandbox_project", "notebooks/projects"]
 # The inputs of a build: a change to any of them makes the next `make lite` rebuild.
@@ -329,8 +331,19 @@ def wheel_metadata(path: Path) -> tuple[str, str, list[str], list[str]]:
     return name, version, requires, imports
 
 
+def kernel_wheels() -> list[Path]:
+    """Return the kernel's own wheels (piplite, pyodide-kernel, the ipykernel stub) as its extension ships them."""
+    folder = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / KERNEL_EXTENSION / "static" / "pypi"
+    return sorted(p for p in folder.glob("*.whl") if p.name.split("-")[0] in KERNEL_WHEELS)
+
+
 def rewrite_lock(original: dict, lock_wheels: list[Path], site_wheels: list[Path]) -> dict:
-    """Return Pyodide's lock listing exactly the shipped wheels; site wheels point into ../../pypi/."""
+    """Return Pyodide's lock listing exactly the shipped wheels, each where the site has it.
+
+    The lock's own wheels sit beside it; the site's are those of ../../pypi/ and the kernel's
+    those of its extension, so that the kernel can preload them all in one go
+    (loadPyodideOptions.packages) instead of installing them one after the other.
+    """
     from packaging.requirements import Requirement
 
     # Pyodide's environment, for markers such as sys_platform != "emscripten".
@@ -342,7 +355,9 @@ def rewrite_lock(original: dict, lock_wheels: list[Path], site_wheels: list[Path
         "platform_python_implementation": "CPython", "extra": "",
     }  # fmt: skip
     entries = {}
-    for wheel, prefix in [(w, "") for w in lock_wheels] + [(w, "../../pypi/") for w in site_wheels]:
+    placed = [(w, "") for w in lock_wheels] + [(w, "../../pypi/") for w in site_wheels]
+    placed += [(w, f"../../extensions/{KERNEL_EXTENSION}/static/pypi/") for w in kernel_wheels()]
+    for wheel, prefix in placed:
         name, version, requires, imports = wheel_metadata(wheel)
         known = original["packages"].get(canonical(name), {})
         depends = []

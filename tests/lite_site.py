@@ -28,6 +28,7 @@ __all__ = [
     "TEST_WHEELS",
     "Traffic",
     "build_site",
+    "cells_of",
     "error_outputs",
     "new_context",
     "open_notebook",
@@ -143,19 +144,37 @@ def put_notebook(page, path: str, sources: list[str]) -> None:
 
 
 def run_all(page, *, timeout: float = CELL_TIMEOUT) -> list[dict]:
-    """Run every cell of the open notebook, top to bottom; return each cell's type, source and outputs."""
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    """Run the open notebook's cells top to bottom, as Run All does (it stops at a cell that raises).
+
+    Return each cell's type, source and outputs; cells after an error have none.
+    """
+    finished = page.evaluate(
+        """(timeout) => Promise.race([
+            window.jupyterapp.commands.execute("notebook:run-all-cells").then(() => true),
+            new Promise((resolve) => setTimeout(() => resolve(false), timeout)),
+        ])""",
+        timeout,
+    )
+    if not finished:
+        running = page.evaluate(
+            """() => window.jupyterapp.shell.currentWidget.content.widgets.flatMap((cell, index) =>
+                cell.model.type === "code" && cell.promptNode.textContent.includes("*") ? [index] : [])"""
+        )
+        seen = error_outputs(cells_of(page)) or ["no error output"]
+        raise TimeoutError(
+            f"The notebook's cells did not finish in {timeout / 1000:.0f} s; still running or queued: cells {running}; "
+            + "; ".join(seen)
+        )
     page.wait_for_function(
-        """() => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            const kernel = panel.sessionContext.session.kernel;
-            const cells = panel.content.widgets.filter((cell) => cell.model.type === "code");
-            return kernel.status === "idle" && cells.every((cell) => cell.model.executionCount !== null
-                && !cell.promptNode.textContent.includes("*"));
-        }""",
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
         timeout=timeout,
         polling=100,
     )
+    return cells_of(page)
+
+
+def cells_of(page) -> list[dict]:
+    """Return the open notebook's cells: type, source and outputs of each."""
     return page.evaluate(
         """() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells.map((cell) => ({
             type: cell.cell_type, source: [].concat(cell.source).join(""), outputs: cell.outputs || []}))"""

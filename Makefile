@@ -2,6 +2,7 @@
 # Each sets up what is missing first: a virtual environment with the kit and
 # its dependencies, and (as root on Debian/Ubuntu) Chromium for the browser test.
 # `make classroom` runs a JupyterHub for a class on one server (docs/classroom.md).
+# `make lite` builds the kit as a static JupyterLite site in lite/_output/; `make lite-serve` serves it.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 SOURCES := widgets tests bench scripts classroom
 
-.PHONY: lab test setup proxy chromium classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom voila notebooks screenshots clean
+.PHONY: lab test setup proxy chromium lite lite-serve classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -53,6 +54,16 @@ classroom: setup proxy
 # progress records stay. The next lesson each learner runs makes its sandbox afresh.
 classroom-reset:
 	@$(PYTHON) classroom/reset.py "$${CLASSROOM_HOMES:-classroom/homes}"
+
+# The kit as a static site (JupyterLite, Pyodide): pinned pip and npm packages only, built clean into
+# lite/_output/ and skipped when its inputs (pins, the kit, notebooks, sandbox_project) are unchanged.
+lite:
+	$(PYTHON) scripts/build_lite.py
+
+# Serve the built site on loopback (LITE_PORT, default 8000), with the right types for .wasm and .mjs.
+LITE_PORT ?= 8000
+lite-serve: lite
+	$(PYTHON) scripts/serve_lite.py --port $(LITE_PORT)
 
 # Debian's Chromium for the browser test; Playwright never downloads a browser.
 chromium:
@@ -99,4 +110,4 @@ screenshots: setup chromium
 	$(BIN)/python scripts/screenshots.py --run
 
 clean:
-	rm -rf workspace test-artifacts .pytest_cache .kit-cache node_modules
+	rm -rf workspace test-artifacts .pytest_cache .kit-cache node_modules lite/_output lite/.cache lite/node_modules lite/.venv-build

@@ -1,0 +1,162 @@
+"""The kit as a static site: JupyterLite and Pyodide in headless Chromium, with no host but 127.0.0.1.
+
+The site is built as ``make lite`` builds it (reused when its inputs are unchanged)
+and served on a free loopback port. Every request the page or its workers make to
+any other host is refused and recorded; a test fails if there was one. Timings go to
+test-artifacts/lite-timings.json. The helpers live in tests/lite_site.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from browser import ARTIFACTS, CHROMIUM_ARGS, browser_skip_reason, chromium_executable
+from lite_site import (
+    LOCAL_ONLY_ARGS,
+    SITE,
+    Traffic,
+    build_site,
+    error_outputs,
+    new_context,
+    open_notebook,
+    output_text,
+    put_notebook,
+    run_all,
+    serve_site,
+)
+
+pytestmark = pytest.mark.browser
+
+TIMINGS = ARTIFACTS / "lite-timings.json"
+
+DJANGO_CELL = """\
+import io, os, sys, time
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Pyodide's kernel runs inside an event loop
+import django
+from django.conf import settings
+from django.core.management import call_command
+started = time.perf_counter()
+settings.configure(
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/lite-check.sqlite3"}},
+    USE_TZ=True,
+)
+django.setup()
+set_up = time.perf_counter()
+out = io.StringIO()
+call_command("migrate", stdout=out, no_color=True)
+migrated = time.perf_counter()
+from django.db import connection
+print("django", django.get_version(), "python", sys.version.split()[0], sys.platform)
+print(out.getvalue())
+print("tables", sorted(connection.introspection.table_names()))
+print(f"TIMINGS setup={set_up - started:.3f} migrate={migrated - set_up:.3f}")
+"""
+# The kit finds its template beside its package (widgets/paths.py), without importing the kit.
+TEMPLATE_CELL = """\
+import importlib.util
+from pathlib import Path
+root = Path(importlib.util.find_spec("widgets").origin).resolve().parent.parent
+print("template", (root / "sandbox_project" / "manage.py").is_file(), (root / "notebooks" / "projects").is_dir())
+"""
+
+
+def record(**values) -> None:
+    """Add measurements to test-artifacts/lite-timings.json."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    known = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    TIMINGS.write_text(json.dumps({**known, **values, "load_average": os.getloadavg()}, indent=1))
+
+
+@pytest.fixture(scope="module")
+def site_url() -> Iterator[str]:
+    """Build (or reuse) the site and serve it on a free loopback port for the module."""
+    reason = browser_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        build_site()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    server = serve_site(SITE)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def lite_chromium(site_url) -> Iterator:
+    """Launch Debian's Chromium headless, its service workers' requests visible to the router."""
+    # Without this, requests a service worker makes bypass context.route (Chromium only).
+    os.environ["PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"] = "1"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_executable()),
+            headless=True,
+            args=[*CHROMIUM_ARGS, *LOCAL_ONLY_ARGS],
+            timeout=30_000,
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def traffic() -> Traffic:
+    return Traffic()
+
+
+@pytest.fixture
+def lite_context(lite_chromium, traffic: Traffic, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh context (cold cache, empty browser storage) that must not reach any other host."""
+    context = new_context(lite_chromium, traffic)
+    yield context
+    for page in context.pages:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"last-{request.node.name}.png"))
+    context.close()
+    assert not traffic.refused, f"The site asked hosts other than 127.0.0.1: {sorted(set(traffic.refused))[:10]}"
+
+
+# --- tests ---------------------------------------------------------------------------------------------
+
+
+def test_site_is_within_budget(site_url):
+    """The whole site, Pyodide and every wheel included, stays within 60 MB."""
+    size = sum(p.stat().st_size for p in SITE.rglob("*") if p.is_file())
+    record(site_mb=round(size / 1e6, 1))
+    assert size <= 60e6, f"The site is {size / 1e6:.1f} MB, over the 60 MB budget."
+
+
+def test_lesson_opens_at_its_repository_name(lite_context, site_url, traffic):
+    """lab/index.html?path=02-adding-the-views-field.ipynb opens lesson 02 with an idle Pyodide kernel."""
+    page = lite_context.new_page()
+    cold = open_notebook(page, site_url, "02-adding-the-views-field.ipynb")
+    second = open_notebook(page, site_url, "02-adding-the-views-field.ipynb")
+    print(f"kernel idle after {cold:.1f} s (cold cache), {second:.1f} s (second visit)")
+    record(kernel_idle_cold_s=round(cold, 1), kernel_idle_second_visit_s=round(second, 1))
+    assert any(url.endswith("/static/pyodide/pyodide.asm.wasm") for url in traffic.local)
+
+
+def test_django_migrates_in_the_browser(lite_context, site_url):
+    """A cell sets Django 5.2 up and migrates a SQLite database inside Pyodide, with no error output."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    put_notebook(page, "lite-check.ipynb", [DJANGO_CELL, TEMPLATE_CELL])
+    open_notebook(page, site_url, "lite-check.ipynb")
+    cells = run_all(page)
+    assert not error_outputs(cells), error_outputs(cells)
+    text = output_text(cells[0])
+    assert "django 5.2." in text and "emscripten" in text, text
+    assert "Applying auth.0001_initial... OK" in text, text
+    assert "'django_migrations'" in text and "'auth_user'" in text, text
+    assert "template True True" in output_text(cells[1]), output_text(cells[1])
+    timings = dict(re.findall(r"(setup|migrate)=([0-9.]+)", text))
+    record(django_setup_s=float(timings["setup"]), migrate_s=float(timings["migrate"]))

@@ -1,0 +1,89 @@
+"""The static site's build script without building: wheels rewritten, Pyodide's lock rewritten, inputs keyed."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib.util
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def build_lite():
+    spec = importlib.util.spec_from_file_location("build_lite", REPO / "scripts" / "build_lite.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_wheel(folder: Path, name: str, version: str, requires: list[str], modules: dict[str, str]) -> Path:
+    """Write a small pure-Python wheel with the given requirements and modules; return its path."""
+    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
+    path = folder / f"{name.replace('-', '_').lower()}-{version}-py3-none-any.whl"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires) + "\nA description.\n"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for module, text in modules.items():
+            wheel.writestr(module, text)
+        wheel.writestr(f"{dist_info}/METADATA", metadata)
+        wheel.writestr(f"{dist_info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{dist_info}/RECORD", "")
+    return path
+
+
+def test_kit_wheel_carries_extra_files_and_browser_requirements(build_lite, tmp_path: Path):
+    """Extra files land at the wheel's root, Requires-Dist is replaced, and RECORD matches every file."""
+    source = make_wheel(tmp_path, "kit", "1.0", ["pandas>=2", "django>=5.2"], {"widgets/__init__.py": "X = 1\n"})
+    target = tmp_path / "out.whl"
+    build_lite.rewrite_wheel(source, target, {"sandbox_project/manage.py": b"print()\n"}, ["django>=5.2,<5.3"])
+    with zipfile.ZipFile(target) as wheel:
+        files = {name: wheel.read(name) for name in wheel.namelist()}
+    assert files["sandbox_project/manage.py"] == b"print()\n"
+    metadata = files["kit-1.0.dist-info/METADATA"].decode()
+    assert "Requires-Dist: django>=5.2,<5.3" in metadata and "pandas" not in metadata
+    assert metadata.endswith("A description.\n")
+    for name, digest, size in csv.reader(io.StringIO(files["kit-1.0.dist-info/RECORD"].decode())):
+        if name != "kit-1.0.dist-info/RECORD":
+            expected = base64.urlsafe_b64encode(hashlib.sha256(files[name]).digest()).rstrip(b"=").decode()
+            assert (digest, int(size)) == (f"sha256={expected}", len(files[name]))
+    assert set(files) == {name for name, *_ in csv.reader(io.StringIO(files["kit-1.0.dist-info/RECORD"].decode()))}
+
+
+def test_lock_lists_exactly_the_shipped_wheels(build_lite, tmp_path: Path):
+    """Dependencies follow Pyodide's markers and the shipped set; site wheels point into ../../pypi/."""
+    lock_wheels = [
+        make_wheel(tmp_path, "ipython", "9.0", ['pexpect>4; sys_platform != "emscripten"', "jedi"], {}),
+        make_wheel(tmp_path, "jedi", "0.19", [], {"jedi/__init__.py": ""}),
+    ]
+    site_wheels = [make_wheel(tmp_path, "Django", "5.2", ["asgiref", 'tzdata; sys_platform == "win32"'], {})]
+    original = {
+        "info": {"python": "3.14.2", "platform": "emscripten"},
+        "packages": {"ipython": {"imports": ["IPython"]}},
+    }
+    lock = build_lite.rewrite_lock(original, lock_wheels, site_wheels)
+    packages = lock["packages"]
+    assert lock["info"] == original["info"]
+    assert {"ipython", "jedi", "django"} <= set(packages)
+    assert packages["ipython"]["depends"] == ["jedi"]  # pexpect is not for emscripten
+    assert packages["ipython"]["imports"] == ["IPython"]
+    assert packages["jedi"]["imports"] == ["jedi"]
+    assert packages["django"]["depends"] == []  # asgiref is not shipped here; tzdata is for Windows
+    assert packages["django"]["file_name"] == "../../pypi/django-5.2-py3-none-any.whl"
+    assert packages["jedi"]["sha256"] == hashlib.sha256(lock_wheels[1].read_bytes()).hexdigest()
+
+
+def test_inputs_leave_out_caches_and_sandboxes(build_lite):
+    """The build key covers the kit, lessons, template and pins, never bytecode, workspaces or databases."""
+    names = [path.relative_to(REPO).as_posix() for path in build_lite.input_files()]
+    assert "pyproject.toml" in names and "lite/wheels-site.txt" in names
+    assert any(name.startswith("sandbox_project/") for name in names)
+    assert any(name.startswith("notebooks/02-") for name in names)
+    assert not [name for name in names if "__pycache__" in name or name.endswith((".pyc", ".sqlite3"))]
+    assert build_lite.input_key() == build_lite.input_key()

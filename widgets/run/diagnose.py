@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from widgets.run import _guard
 from widgets.run.bounded import size_text
 from widgets.sandbox.database_file import DAMAGED, LOCKED_CAUSE, LOCKED_FIX
 from widgets.sandbox.disk import FULL_FIX
@@ -404,6 +403,8 @@ def _read_only_database(f: _Failure) -> Diagnosis | None:
 
 @_rule
 def _memory_limit(f: _Failure) -> Diagnosis | None:
+    from widgets.run import _guard  # the process runner's limits: imported only when one is met
+
     if not re.search(r"^MemoryError\b", f.stderr, re.MULTILINE):
         return None
     limit = _guard.limits()["memory"]
@@ -418,6 +419,8 @@ def _memory_limit(f: _Failure) -> Diagnosis | None:
 
 @_rule
 def _file_size_limit(f: _Failure) -> Diagnosis | None:
+    from widgets.run import _guard  # the process runner's limits: imported only when one is met
+
     if "[Errno 27] File too large" not in f.stderr and f.exit_code != -signal.SIGXFSZ:
         return None
     limit = _guard.limits()["file size"]
@@ -432,6 +435,8 @@ def _file_size_limit(f: _Failure) -> Diagnosis | None:
 
 @_rule
 def _process_limit(f: _Failure) -> Diagnosis | None:
+    from widgets.run import _guard  # the process runner's limits: imported only when one is met
+
     # EAGAIN at the end of a command's traceback: fork() (os.fork, subprocess) met RLIMIT_NPROC.
     if not last_line(f.stderr).startswith("BlockingIOError: [Errno 11]"):
         return None

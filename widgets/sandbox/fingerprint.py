@@ -33,9 +33,34 @@ def code_files(folder: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def code_fingerprint(folder: Path) -> str:
-    """Hash the name, size and modification time of every Python file under folder."""
-    files = code_files(folder)
-    return hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+    """Hash the relative name and the bytes of every Python file under folder.
+
+    By content, not by time: a snapshot put back rewrites every file with the
+    same bytes, and nothing that caches on the code (Django set up in-process,
+    the graph, the timeline) should start again for that. Each file is read
+    again only when its size, time or inode changed since it was last hashed.
+    """
+    digest = hashlib.sha256()
+    for path, stat in sorted(code_files(folder).items()):
+        digest.update(os.path.relpath(path, folder).encode() + b"\0" + _content_hash(path, stat) + b"\0")
+    return digest.hexdigest()
+
+
+_HASHES: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+
+
+def _content_hash(path: str, stat: tuple[int, int, int]) -> bytes:
+    """Return the hash of a file's bytes, from the cache while its stat is the same."""
+    cached = _HASHES.get(path)
+    if cached is not None and cached[0] == stat:
+        return cached[1]
+    try:
+        with open(path, "rb") as file:
+            value = hashlib.sha256(file.read()).digest()
+    except OSError:  # gone or unreadable since it was listed: its name still counts
+        value = b"unreadable"
+    _HASHES[path] = (stat, value)
+    return value
 
 
 def _is_migration(path: str) -> bool:

@@ -30,7 +30,7 @@ from widgets.errors import EditError, KitError, SandboxNameError, SandboxPathErr
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
-from widgets.sandbox import copying, disk, locks, stand_in
+from widgets.sandbox import copying, disk, installed_apps, locks, stand_in
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, workspace_root
@@ -399,23 +399,20 @@ class Sandbox:
                 f"'{label}' is not a valid app label. Fix: use the app's folder name, a Python identifier such as 'app'."
             )
         settings = self._installed_apps_file()
-        text = self.read(settings)
-        match = re.search(r"INSTALLED_APPS\s*=\s*\[(.*?)\]", text, re.DOTALL)
-        if match is None:
-            raise KitError(f'INSTALLED_APPS is not a plain list in {settings}. Fix: add "{label}" to it by hand.')
-        if re.search(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""", match.group(1)):
+        try:
+            edited = installed_apps.with_installed_app(self.read(settings), label)
+        except ValueError as reason:
+            raise KitError(f'In {settings}, {reason}. Fix: add "{label}" to INSTALLED_APPS by hand.') from None
+        if edited is None:
             return False
-        body = match.group(1).rstrip()
-        separator = "" if body.endswith(",") or not body.strip() else ","
-        replacement = f'INSTALLED_APPS = [{body}{separator}\n    "{label}",\n]'
-        self.write(settings, text[: match.start()] + replacement + text[match.end() :])
+        self.write(settings, edited)
         return True
 
     def _installed_apps_file(self, relative: str | None = None, depth: int = 0) -> str:
         """Return the settings file that assigns INSTALLED_APPS, following ``from .base import *`` lines."""
         relative = relative or self.settings_file
         text = self.read(relative) if self.file(relative).is_file() else ""
-        if re.search(r"^INSTALLED_APPS\s*=", text, re.MULTILINE) or depth > 4:
+        if installed_apps.assigns_installed_apps(text) or depth > 4:
             return relative
         module = str(PurePosixPath(relative).with_suffix("")).replace("/", ".").removesuffix(".__init__")
         package = module if relative.endswith("__init__.py") else module.rpartition(".")[0]
@@ -423,7 +420,7 @@ class Sandbox:
             found = _module_file(self.path, _absolute_module(star, package))
             if found and found != relative:
                 candidate = self._installed_apps_file(found, depth + 1)
-                if re.search(r"^INSTALLED_APPS\s*=", self.read(candidate), re.MULTILINE):
+                if installed_apps.assigns_installed_apps(self.read(candidate)):
                     return candidate
         return relative
 

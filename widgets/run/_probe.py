@@ -605,6 +605,68 @@ def _recorded_anywhere():
         return {"applied": None, "reason": f"{type(exc).__name__}: {first}".rstrip(": ")}
 
 
+_OPENED = {"recording": False, "files": []}
+
+
+def _record_open(event, args):
+    """Audit hook: note each file opened while the settings module is imported again."""
+    if _OPENED["recording"] and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED["files"].append(os.path.abspath(os.fsdecode(args[0])))
+
+
+def paths(module=None):
+    """List the absolute paths a settings module names and the files it reads; nothing is written.
+
+    The module (default: DJANGO_SETTINGS_MODULE) is imported again, with its
+    package, under an audit hook that notes every file opened meanwhile (config
+    files, .env files, the modules themselves). Every upper-case setting is
+    walked for strings and paths that are absolute; the database is left out
+    (the kit settles it on its own).
+    """
+    import importlib
+
+    module = module or os.environ["DJANGO_SETTINGS_MODULE"]
+    top = module.split(".")[0]
+    for name in [name for name in sys.modules if name == top or name.startswith(top + ".")]:
+        del sys.modules[name]  # this process ends after the probe: the fresh import is the one that counts
+    if not _OPENED.get("hooked"):
+        sys.addaudithook(_record_open)
+        _OPENED["hooked"] = True
+    _OPENED.update(recording=True, files=[])
+    try:
+        settings = importlib.import_module(module)
+    finally:
+        _OPENED["recording"] = False
+    named = []
+    for name in sorted(vars(settings)):
+        if name.isupper() and name != "DATABASES" and "URL" not in name:
+            named += _absolute_paths(name, getattr(settings, name), 0)
+    return {"file": getattr(settings, "__file__", None), "named": named, "opened": sorted(set(_OPENED["files"]))}
+
+
+def _absolute_paths(where, value, depth):
+    """Return [setting path, absolute path] for every absolute path held in a setting's value."""
+    if depth > 6:
+        return []
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _absolute_paths(f"{where}[{key!r}]", item, depth + 1)]
+    if isinstance(value, (list, tuple)):
+        return [found for n, item in enumerate(value) for found in _absolute_paths(f"{where}[{n}]", item, depth + 1)]
+    if isinstance(value, os.PathLike) or isinstance(value, str):
+        text = os.fspath(value)
+        if isinstance(text, str) and _looks_like_a_path(text):
+            return [[where, text]]
+    return []
+
+
+def _looks_like_a_path(text):
+    """Tell an absolute file path from a URL path or a name: it, or its folder below /, exists."""
+    if len(text) < 2 or not os.path.isabs(text) or "\n" in text:
+        return False
+    parent = os.path.dirname(text.rstrip("/"))
+    return os.path.exists(text) or (parent != "/" and os.path.isdir(parent))
+
+
 # ----- the schema time machine --------------------------------------------------------
 
 
@@ -689,6 +751,7 @@ COMMANDS = {
     "sql_compare": sql_compare,
     "database": database,
     "states": states,
+    "paths": paths,
 }
 
 if __name__ == "__main__":

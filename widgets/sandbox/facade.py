@@ -30,7 +30,7 @@ from widgets.errors import EditError, KitError, SandboxNameError, SandboxPathErr
 from widgets.read import state as _state
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
-from widgets.sandbox import copying, disk, installed_apps, locks, stand_in
+from widgets.sandbox import copying, disk, installed_apps, locks, outside_paths, settings_origin, stand_in
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, workspace_root
@@ -194,7 +194,7 @@ class Sandbox:
             )
         include = _check_include(include)
         named, forced = _manage_settings(source)
-        settings = _check_settings(source, settings or named)
+        settings = _check_settings(source, settings or named, interpreter)
         name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name)[:64].strip("-_") or "copy"
         sandbox = cls(name, _workspace(workspace))
         if sandbox.path.resolve() == source or source in sandbox.path.resolve().parents:
@@ -275,7 +275,9 @@ class Sandbox:
             if self._stand_in_cache.is_file():
                 databases[stand_in.DATABASE_FILE] = self._stand_in_cache
         with self._lock("reset()"):
-            return self._replace_project(origin, selection, databases, extra)
+            left_out = self._replace_project(origin, selection, databases, extra)
+            outside_paths.rewrite(self.path, origin, meta.get("rewritten", []))  # what rewrite_outside_paths() did
+            return left_out
 
     def delete(self) -> None:
         """Remove the sandbox, its snapshots and its bookkeeping."""
@@ -399,6 +401,11 @@ class Sandbox:
                 f"'{label}' is not a valid app label. Fix: use the app's folder name, a Python identifier such as 'app'."
             )
         settings = self._installed_apps_file()
+        if not self.file(settings).is_file():
+            raise KitError(
+                f"The settings module '{self.settings_module}' is imported from outside the sandbox, and the kit edits "
+                f'only the sandbox\'s files. Fix: add "{label}" to INSTALLED_APPS in a settings file inside the project.'
+            )
         try:
             edited = installed_apps.with_installed_app(self.read(settings), label)
         except ValueError as reason:
@@ -780,8 +787,46 @@ class Sandbox:
             if forced:
                 raise _forced_settings_error(stand_in.MODULE)
             meta["notices"] = [copying.left_out_sentence(left_out), self._stand_in(meta, answer["engine"])]
+        meta["notices"].append(outside_paths.sentence(self._outside_paths(meta)))
         meta["notices"] = [notice for notice in meta["notices"] if notice]
         self._write_meta(meta)
+
+    def outside_paths(self) -> list[outside_paths.OutsidePath]:
+        """Return the absolute paths the settings reach outside the sandbox (checked now); read-only.
+
+        Settings values (MEDIA_ROOT, STATIC_ROOT, a log handler's filename, a data folder, ...),
+        files the settings read when imported (a config or .env file) and the settings module
+        itself when it is imported from outside. ``rewritable`` ones lie in the original
+        project and are spelled out in a file of the sandbox: ``rewrite_outside_paths()``
+        points them at the sandbox's copy. Empty for a sandbox made from the template.
+        """
+        return self._outside_paths(self._meta())
+
+    def rewrite_outside_paths(self) -> list[str]:
+        """Point every rewritable outside path at the sandbox's copy, in the sandbox's files; return the files changed.
+
+        The original project's folder is replaced by the sandbox's wherever a file read by the
+        settings spells it out (a config file, a settings module inside the project); reset()
+        does it again. Paths elsewhere stay as they are: set them in the settings yourself.
+        """
+        meta = self._meta()
+        files = sorted({item.written_in for item in self._outside_paths(meta) if item.written_in})
+        with self._lock("rewrite_outside_paths()"):
+            changed = outside_paths.rewrite(self.path, Path(meta["origin"]), files)
+            meta["rewritten"] = sorted({*meta.get("rewritten", []), *changed})
+            meta["notices"] = [n for n in meta.get("notices", []) if not n.startswith(outside_paths.SENTENCE_START)]
+            meta["notices"].append(outside_paths.sentence(self._outside_paths(meta)))
+            meta["notices"] = [notice for notice in meta["notices"] if notice]
+            self._write_meta(meta)
+        return changed
+
+    def _outside_paths(self, meta: dict) -> list[outside_paths.OutsidePath]:
+        """Ask the settings, in the sandbox, which absolute paths they reach, and keep those outside it."""
+        if meta.get("origin") == "template":
+            return []
+        module = meta.get("project_settings") or meta["settings"]
+        answer = run_probe(self.path, meta["settings"], "paths", module, python=meta.get("python"))
+        return outside_paths.find(answer, self.path, Path(meta["origin"]))
 
     # ----- PostgreSQL (widgets/postgres.py does the work; imported only for PostgreSQL sandboxes) -------
 
@@ -1046,8 +1091,8 @@ def _constant(node: ast.AST) -> object:
     return node.value if isinstance(node, ast.Constant) else None
 
 
-def _check_settings(project: Path, module: str | None) -> str:
-    """Return the settings module if it is a dotted name of a module inside the project; raise KitError otherwise."""
+def _check_settings(project: Path, module: str | None, python: str | None = None) -> str:
+    """Return the settings module if it is a dotted name of a module in the project or importable there; raise KitError otherwise."""
     if module is None:
         raise KitError(
             "manage.py does not say which settings module to use. "
@@ -1055,19 +1100,18 @@ def _check_settings(project: Path, module: str | None) -> str:
         )
     if not isinstance(module, str) or not _MODULE.fullmatch(module):
         raise KitError(f"{module!r} is not a dotted module name. Fix: pass one such as settings='mysite.settings.dev'.")
-    if _module_file(project, module) is None:
+    if _module_file(project, module) is None and settings_origin.importable_file(project, module, python) is None:
         path = module.replace(".", "/")
         raise KitError(
-            f"The settings module '{module}' is not in the project (no {path}.py or {path}/__init__.py). "
-            "Fix: pass the dotted name of its settings file, relative to manage.py, as settings='mysite.settings.dev'."
+            f"The settings module '{module}' is not in the project (no {path}.py or {path}/__init__.py), "
+            "and the project's Python cannot import it. Fix: pass the dotted name of its settings file, relative "
+            "to manage.py, as settings='mysite.settings.dev', or the project's own interpreter as "
+            "python='~/code/mysite/.venv/bin/python'."
         )
     return module
 
 
-def _module_file(root: Path, module: str) -> str | None:
-    """Return the file of a dotted module under root: 'a/b.py' or, for a package, 'a/b/__init__.py'."""
-    base = module.replace(".", "/")
-    return next((f for f in (f"{base}.py", f"{base}/__init__.py") if (root / f).is_file()), None)
+_module_file = settings_origin.module_file
 
 
 def _absolute_module(name: str, package: str) -> str:

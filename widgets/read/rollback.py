@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from widgets.read.state import Plan, plan_from_steps
+from widgets.run import timeouts
 from widgets.run.commands import stable_text
 from widgets.run.diagnose import diagnose
 from widgets.run.rehearsal import Rehearsal
@@ -116,7 +117,9 @@ def _thing(row) -> str:
     return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
 
 
-def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | None = None) -> RollbackPreview:
+def rollback_preview(
+    sandbox, app_label: str, target: str, *, rehearse: bool | None = None, timeout: float | None = None
+) -> RollbackPreview:
     """Show what ``migrate app_label target`` would undo and destroy, without running it on the sandbox.
 
     One probe process reads the plan, collects each step's SQL the way
@@ -125,8 +128,13 @@ def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | N
     change any value, which no reading can foresee: then, or with
     ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
     and the preview shows every row and value that changed there.
+
+    ``timeout`` (seconds) limits reading the preview; by default the limit grows
+    with the number of migrations, so a long history is never cut off.
     """
-    answer = sandbox.preview(app_label, target)
+    call = f"rollback_preview(sandbox, {app_label!r}, {target!r}, timeout={{timeout}})"
+    with timeouts.named(call):
+        answer = sandbox.preview(app_label, target, timeout=timeout)
     plan = plan_from_steps(app_label, target, answer["steps"])
     backwards = [s for s in answer["steps"] if s["backwards"]]
     drops = [

@@ -16,6 +16,7 @@ import pandas as pd
 
 from widgets.read.diff import StateDiff, diff
 from widgets.read.state import APPLIED_COLUMNS, SCHEMA_COLUMNS, TABLE_COLUMNS, State
+from widgets.run import timeouts
 from widgets.run.runner import run_probe
 from widgets.sandbox.fingerprint import code_fingerprint
 
@@ -94,8 +95,13 @@ class Timeline:
         return done[-1] if done else -1
 
 
-def read_timeline(sandbox) -> Timeline:
-    """Read the schema after every migration from Django's own migration state, in one process; read-only."""
+def read_timeline(sandbox, *, timeout: float | None = None) -> Timeline:
+    """Read the schema after every migration from Django's own migration state, in one process; read-only.
+
+    ``timeout`` (seconds) limits the read; by default the limit grows with the number of migrations.
+    """
     sandbox._prepare_probe()  # on PostgreSQL: column types as PostgreSQL names them
-    answer = run_probe(sandbox.path, sandbox.run_settings, "states", python=sandbox.python)
+    limit = timeouts.scaled(sandbox.path, timeout)
+    with timeouts.named("read_timeline(sandbox, timeout={timeout})"):
+        answer = run_probe(sandbox.path, sandbox.run_settings, "states", python=sandbox.python, timeout=limit)
     return Timeline.from_answer(answer)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from widgets.errors import EditError, KitError, SandboxNameError, SandboxPathError
 from widgets.read import state as _state
+from widgets.run import timeouts
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult
 from widgets.run.runner import run_manage, run_probe, runner
 from widgets.sandbox import copying, disk, installed_apps, locks, outside_paths, settings_origin, stand_in
@@ -434,12 +435,14 @@ class Sandbox:
     # ----- commands ------------------------------------------------------------
 
     def manage(
-        self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None
+        self, *args: str, input: str | None = None, timeout: float | None = None, env: dict[str, str] | None = None
     ) -> CommandResult:
         """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was.
 
+        ``timeout`` (seconds) defaults to a limit that grows with the number of migrations.
         ``env`` adds environment variables for this command only (``PGOPTIONS`` for a lock_timeout, say).
         """
+        timeout = timeouts.scaled(self.path, timeout)
         guarded = bool(args) and args[0] not in _READ_ONLY_COMMANDS
         command = args[0] if args else "manage.py"
         with self._lock(f"manage.py {command}"):
@@ -495,7 +498,7 @@ class Sandbox:
         merge: bool = False,
         empty: bool = False,
         answers: list[str] | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
     ) -> CommandResult:
         """Run makemigrations; ``answers`` are fed to Django's questions, one per line."""
         args = ["makemigrations", *app_labels]
@@ -512,7 +515,7 @@ class Sandbox:
         *,
         fake: bool = False,
         plan: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         env: dict[str, str] | None = None,
     ) -> CommandResult:
         """Run migrate, for every app, one app, or one app to a target (``zero`` included)."""
@@ -537,7 +540,7 @@ class Sandbox:
             raise KitError(f"'{label}' is not a valid app name. Fix: use a Python identifier such as 'app'.")
         return self.manage("startapp", label)
 
-    def shell(self, code: str, *, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def shell(self, code: str, *, timeout: float | None = None) -> CommandResult:
         """Run Python code in ``manage.py shell`` (Django set up, models importable)."""
         return self.manage("shell", "--no-imports", "-c", code, timeout=timeout)
 
@@ -674,19 +677,23 @@ class Sandbox:
         db_stat = database.stat() if database.is_file() else None
         return code, db_stat and (db_stat.st_size, db_stat.st_mtime_ns, db_stat.st_ino)
 
-    def plan(self, app_label: str, target: str) -> _state.Plan:
+    def plan(self, app_label: str, target: str, *, timeout: float | None = None) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
         self._prepare_probe()
-        return _state.plan(self.path, self.run_settings, app_label, target, python=self.python)
+        with timeouts.named(f"sandbox.plan({app_label!r}, {target!r}, timeout={{timeout}})"):
+            return _state.plan(self.path, self.run_settings, app_label, target, python=self.python, timeout=timeout)
 
-    def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
+    def preview(self, app_label: str, target: str, *, sql_on: str | None = None, timeout: float | None = None) -> dict:
         """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only.
 
         ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
         """
         self._prepare_probe()
         other = self._other_database(sql_on) if sql_on else None
-        return _state.preview(self.path, self.run_settings, app_label, target, python=self.python, other=other)
+        with timeouts.named(f"sandbox.preview({app_label!r}, {target!r}, timeout={{timeout}})"):
+            return _state.preview(
+                self.path, self.run_settings, app_label, target, python=self.python, other=other, timeout=timeout
+            )
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""

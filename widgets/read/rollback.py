@@ -125,9 +125,10 @@ def rollback_preview(
     One probe process reads the plan, collects each step's SQL the way
     ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
     dropped table or column holds. Code in the plan (RunPython, RunSQL) can
-    change any value, which no reading can foresee: then, or with
-    ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
-    and the preview shows every row and value that changed there.
+    change any value, which no reading can foresee: then (unless all of it is
+    a noop on the way back), or with ``rehearse=True``, the plan also runs on a
+    throw-away copy of the sandbox and the preview shows every row and value
+    that changed there.
 
     ``timeout`` (seconds) limits reading the preview; by default the limit grows
     with the number of migrations, so a long history is never cut off.
@@ -150,7 +151,7 @@ def rollback_preview(
         for item in op["drops"]
     ]
     sql = [(s["app_label"], s["name"], _step_sql(sandbox, s)) for s in backwards]
-    runs_code = any(op["operation"] in ("RunPython", "RunSQL") for s in backwards for op in s["operations"])
+    runs_code = any(_runs_code_backwards(op) for s in backwards for op in s["operations"])
     # An irreversible step stops Django before any data changes past it; the plan already says so.
     # A rehearsal copies the SQLite file: none on PostgreSQL unless asked for (then refused in one sentence).
     automatic = rehearse is None and runs_code and not plan.irreversible and sandbox.database != "postgresql"
@@ -159,6 +160,20 @@ def rollback_preview(
     risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
     frame = pd.DataFrame(drops, columns=DROP_COLUMNS)
     return RollbackPreview(app_label, target, plan, sql, frame, tried, risks)
+
+
+def _runs_code_backwards(operation: dict) -> bool:
+    """Return True if unapplying the operation runs code that may change data (not RunPython.noop, not empty SQL).
+
+    A noop cannot change a row, so it needs no rehearsal: on a big project a
+    rehearsal is a whole copy and a real migrate, seconds for nothing.
+    """
+    reverse = (operation.get("code") or {}).get("backwards")
+    if operation["operation"] == "RunPython":
+        return not (isinstance(reverse, dict) and reverse.get("name") == "RunPython.noop")
+    if operation["operation"] == "RunSQL":
+        return reverse is None or bool(str(reverse).strip())
+    return False
 
 
 def _step_sql(sandbox, step: dict) -> str:

@@ -14,7 +14,12 @@ TINY = 0.001
 
 
 def test_the_default_limit_grows_with_the_migration_files(tmp_path):
-    for relative in ("a/migrations/__init__.py", "a/migrations/0001_initial.py", "b/migrations/0001_x.py", "a/models.py"):
+    for relative in (
+        "a/migrations/__init__.py",
+        "a/migrations/0001_initial.py",
+        "b/migrations/0001_x.py",
+        "a/models.py",
+    ):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("")
     assert migration_files(tmp_path) == 2

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -250,19 +252,30 @@ def measure(sandbox: Sandbox, repeats: int) -> list[tuple[str, str, str, str]]:
     files = sum(1 for _ in sandbox.path.glob("*/migrations/0*.py"))
     rows.append(("project", "", f"{len(graph.nodes)} nodes in Django's graph, {files} migration files", ""))
 
-    def median(what: str) -> tuple[float, dict]:
-        runs = [fresh(sandbox, what) for _ in range(repeats)]
+    kept = sandbox.workspace / ".kit" / "sandboxes" / sandbox.name / "states"
+
+    def median(what: str, cold: bool = False) -> tuple[float, dict]:
+        runs = []
+        for _ in range(repeats):
+            if cold:  # the states kept on disk by an earlier run would make it warm
+                shutil.rmtree(kept, ignore_errors=True)
+            runs.append(fresh(sandbox, what))
         runs.sort(key=lambda run: run["seconds"])
         return runs[len(runs) // 2]["seconds"], runs[len(runs) // 2]
 
-    seconds, run = median("timeline")
-    rows.append(("time machine, cold (fresh kernel)", f"{seconds:.2f} s", _detail(run, "steps"), "5 s"))
+    seconds, run = median("timeline", cold=True)
+    rows.append(
+        ("time machine, cold (fresh kernel, nothing kept on disk)", f"{seconds:.2f} s", _detail(run, "steps"), "5 s")
+    )
     rows.append(("time machine, one slider step (worst of 20)", f"{run['step']:.3f} s", "", "0.2 s"))
     seconds, run = median("timeline")
-    rows.append(("time machine again, another fresh kernel", f"{seconds:.2f} s", _detail(run, "steps"), ""))
+    rows.append(
+        ("time machine, another fresh kernel (states kept on disk)", f"{seconds:.2f} s", _detail(run, "steps"), "")
+    )
     for what, spec, bound in targets(sandbox):
         seconds, run = median(spec)
         rows.append((what, f"{seconds:.2f} s", _detail(run, "steps"), bound))
+    rows.append(("preview SQL against bare sqlmigrate --backwards", "", identical_sql(sandbox), "identical"))
     graph_s, _ = median("graph")
     bare = sorted(bare_showmigrations(sandbox) for _ in range(repeats))[repeats // 2]
     rows.append(("first graph in a fresh kernel", f"{graph_s:.2f} s", f"bare showmigrations {bare:.2f} s", "<= bare"))
@@ -274,6 +287,20 @@ def _detail(run: dict, unit: str) -> str:
     if "failed" in run:
         return f"failed: {run['failed']}"
     return f"{run[unit]} {unit}" + (", rehearsed" if run.get("rehearsed") else "")
+
+
+def identical_sql(sandbox: Sandbox, every: int = 40) -> str:
+    """Compare every ``every``-th step of the preview of the largest app to zero with bare sqlmigrate --backwards."""
+    from widgets.read.rollback import rollback_preview
+
+    preview = rollback_preview(sandbox, CORE, "zero")
+    now = re.compile(r"'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?'")  # a default of timezone.now: the reading's time
+    picked = preview.sql[::every]
+    same = sum(
+        now.sub("", sandbox.sqlmigrate(app, name, backwards=True).stdout.strip()) == now.sub("", sql)
+        for app, name, sql in picked
+    )
+    return f"{same} of {len(picked)} sampled steps text-identical"
 
 
 def table(rows: list[tuple[str, str, str, str]]) -> str:

@@ -105,6 +105,18 @@ from django.db.migrations.loader import MigrationLoader
 # A default of timezone.now is the time of the reading: the one thing two readings may not share.
 masked = lambda sql: re.sub(r"'\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?'", "'<now>'", json.dumps(sql))
 loader = MigrationLoader(connection)
+kit_for_sql, kit_restricted = _probe._for_sql, _probe._for_sql_restricted
+
+
+def as_sqlmigrate(migration, backwards, key):
+    # The SQL the way sqlmigrate collects it: Django's own apply or unapply on a fresh, whole, unrendered state.
+    _probe._for_sql, _probe._for_sql_restricted = (lambda m, b, state: state), (lambda m, state: None)
+    try:
+        return _probe._sql(connection, migration, backwards, lambda: loader.project_state(key, at_end=False))
+    finally:
+        _probe._for_sql, _probe._for_sql_restricted = kit_for_sql, kit_restricted
+
+
 nodes = sorted(loader.graph.nodes)
 orders = {"sorted": nodes, "reversed": nodes[::-1], "by plan": sorted(nodes, key=lambda k: len(loader.graph.forwards_plan(k)))}
 differences, compared = [], 0
@@ -120,7 +132,7 @@ for order, keys in orders.items():
             differences.append([order, list(key), "state after"])
         for backwards in (False, True):
             ours = _probe._sql(connection, migration, backwards, lambda: mine)
-            theirs = _probe._sql(connection, migration, backwards, lambda: django_s)
+            theirs = as_sqlmigrate(migration, backwards, key)
             if masked(ours) != masked(theirs):
                 differences.append([order, list(key), "sql", backwards, ours, theirs])
         compared += 1

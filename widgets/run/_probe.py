@@ -462,13 +462,16 @@ def _sql(connection, migration, backwards, state_before):
     """
     try:
         # What loader.collect_sql does for one step, from a state given (apply and unapply change it: clone).
-        before = _for_sql(migration, backwards, state_before())
-        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
-            if backwards:
-                migration.unapply(before, editor, collect_sql=True)
-            else:
-                migration.apply(before, editor, collect_sql=True)
-        statements = editor.collected_sql
+        given = state_before()
+        before = _for_sql(migration, backwards, given)
+        restricted = None if "apps" in before.__dict__ else _for_sql_restricted(migration, given)
+        try:
+            statements = _collect(connection, migration, backwards, restricted or before)
+        except Exception:
+            if restricted is None:
+                raise
+            # Something the step reads was left out: read it as sqlmigrate does, from the whole state.
+            statements = _collect(connection, migration, backwards, before)
     except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
         return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
     text = "\n".join(statements)
@@ -511,6 +514,36 @@ def _for_sql(migration, backwards, state):
     if names <= _ONE_STATE[backwards] | _NO_SCHEMA:
         return state.clone()
     return ProjectState(models={k: v.clone() for k, v in state.models.items()}, real_apps=state.real_apps)
+
+
+def _for_sql_restricted(migration, state):
+    """Return an unrendered copy of the state holding only what the step's SQL reads, or None to use all of it.
+
+    The models the step changes, the models that point at them, and every
+    model those point at: Django renders them (and only them) as sqlmigrate
+    renders its state, in the same order, so the SQL is the same text while
+    rendering a big project's hundred models for every step is avoided.
+    """
+    from django.db.migrations.state import ProjectState
+
+    models = {k: v.clone() for k, v in state.models.items()}
+    after = migration.mutate_state(ProjectState(models=models, real_apps=state.real_apps), preserve=False)
+    touched = _touched(migration, state) | _touched(migration, after)
+    if touched >= set(state.models):  # an operation the kit does not know, or everything changes
+        return None
+    needed = _pointed_at(state, _with_referrers(state, touched)) | _pointed_at(after, _with_referrers(after, touched))
+    kept = {k: v.clone() for k, v in state.models.items() if k in needed}
+    return ProjectState(models=kept, real_apps=state.real_apps)
+
+
+def _collect(connection, migration, backwards, state):
+    """Return the SQL statements of applying or unapplying one migration from a state (which it changes)."""
+    with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+        if backwards:
+            migration.unapply(state, editor, collect_sql=True)
+        else:
+            migration.apply(state, editor, collect_sql=True)
+    return editor.collected_sql
 
 
 def _existing_tables(connection):

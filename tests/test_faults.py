@@ -336,7 +336,9 @@ def test_a_killed_kernel_leaves_nothing_running_and_nothing_locked(
     "A command runs longer than its timeout (an endless loop)",
     sees=(
         "The command did not finish within … s and was stopped. "
-        "Fix: run it again with a longer timeout, or look for a loop in the code it runs."
+        "Fix: run it again with a longer time limit in seconds, timeout= on the call that ran it (for example "
+        "sandbox.manage(…, timeout=…); in the lab panel MigrationLab(sandbox, timeout=…)), "
+        "or look for a loop in the code it runs."
     ),
     kept="the sandbox as before the command, files and database; no process left (its whole group is killed)",
 )

@@ -84,3 +84,14 @@ def test_preview_counts_the_join_table_of_a_many_to_many(sandbox):
     preview = rollback_preview(sandbox, "app", "0002")
     lost = dict(zip(preview.drops["table"], preview.drops["rows_lost"], strict=True))
     assert lost == {"app_shelf": 1, "app_shelf_books": 1}
+
+
+def test_a_noop_on_the_way_back_needs_no_rehearsal_but_real_reverse_code_gets_one(sandbox):
+    from widgets.lessons.authoring import write_data_migration
+
+    code = "def forwards(apps, schema_editor):\n    pass\n\n\ndef backwards(apps, schema_editor):\n    pass\n"
+    write_data_migration(sandbox, "boards", "noop_back", code, noop_backwards=True)
+    assert sandbox.migrate().ok
+    quiet = rollback_preview(sandbox, "boards", "0002")
+    assert quiet.rehearsal is None and "RunPython" in str(quiet.plan)
+    assert rollback_preview(sandbox, "boards", "0002", rehearse=True).rehearsal is not None

@@ -15,6 +15,7 @@ __all__ = [
     "SandboxBusyError",
     "WorkspaceError",
     "DatabaseFileError",
+    "ProbeTimeout",
     "unknown_app_error",
 ]
 
@@ -47,6 +48,15 @@ class EditError(KitError, ValueError):
 
 class StateError(KitError, RuntimeError):
     """Report that Django could not load the sandbox to read its migration state."""
+
+
+class ProbeTimeout(StateError):
+    """Report that reading the migration state was stopped at its time limit, naming the argument to raise it."""
+
+    def __init__(self, message: str, *, probe: str = "", seconds: float = 0.0) -> None:
+        super().__init__(message)
+        self.probe = probe
+        self.seconds = seconds
 
 
 class SandboxBusyError(KitError):

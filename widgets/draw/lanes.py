@@ -183,7 +183,7 @@ def _lane_block(
         block.width = max(block.width, right)
     # The label sits level with the lane's first row of migrations.
     block.lanes[""] = (label_width / 2, block.positions[rows[0][0][0].id][1])
-    y = _place_hanging(lane_boxes, hanging, y, block)
+    y = _place_hanging(lane_boxes, hanging, y, block, left, max_width)
     block.height = y - GAP_Y
     return block
 
@@ -222,13 +222,25 @@ def _place_row(row: list[list[Box]], left: float, top: float, result: Layout) ->
     return top + sum(heights) + GAP_Y * depth, x - GAP_X
 
 
-def _place_hanging(lane_boxes: list[Box], hanging: dict[str, list[Box]], top: float, result: Layout) -> float:
-    """Place the boxes that hang under this lane's nodes, one row under each anchor; return the y below."""
+def _place_hanging(
+    lane_boxes: list[Box], hanging: dict[str, list[Box]], top: float, result: Layout, left: float, max_width: float
+) -> float:
+    """Place the boxes that hang under this lane's nodes, in rows under each anchor; return the y below.
+
+    A squash of 34 migrations expanded would make one row thousands of points
+    wide: the parts wrap into rows no wider than the lane, starting under their
+    anchor when there is room for a few of them there, else at the lane's left.
+    """
     y = top
     for anchor in sorted((b for b in lane_boxes if b.id in hanging), key=lambda b: result.positions[b.id][0]):
-        x = result.positions[anchor.id][0] - anchor.width / 2
-        height = 0.0
-        for box in hanging[anchor.id]:
+        parts = hanging[anchor.id]
+        start = result.positions[anchor.id][0] - anchor.width / 2
+        if max_width - start < 4 * max(box.width + GAP_X / 2 for box in parts):
+            start = left
+        x, height = start, 0.0
+        for box in parts:
+            if x > start and x + box.width > max_width:  # wrap: a new row under this one
+                x, y, height = start, y + height + GAP_Y, 0.0
             result.positions[box.id] = (x + box.width / 2, y + box.height / 2)
             x += box.width + GAP_X / 2
             height = max(height, box.height)

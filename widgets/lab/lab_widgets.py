@@ -15,6 +15,7 @@ import ipywidgets as ipw
 
 from widgets.lab import panel_views as views
 from widgets.lab.graph_widget import GraphView
+from widgets.lab.picker_width import fitted_width
 from widgets.lab.screens import TimeScreen
 from widgets.lab.session import Note, PendingRollback, Question
 
@@ -163,6 +164,7 @@ class TimeMachine(ipw.VBox):
         try:
             options = [("every app, in plan order", "")] + [(app, app) for app in apps]
             self.scope.options = options
+            self.scope.layout.width = fitted_width(options, 7, 17)
             if self.scope.value not in apps and self.scope.value != "":
                 self.scope.value = scope if scope in apps else ""
             elif not self._loaded and scope in apps:
@@ -182,6 +184,7 @@ class TimeMachine(ipw.VBox):
             self.slider.options = labels
             self.slider.value = screen.index if screen.positions else -1
             self.compare.options = [("the step before", PREVIOUS), (screen.label(-1), -1)] + labels
+            self.compare.layout.width = fitted_width(self.compare.options, 7, 24)
             self.compare.value = compare if compare in [v for _l, v in labels] + [-1] else PREVIOUS
         finally:
             self._updating = False

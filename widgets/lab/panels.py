@@ -27,6 +27,7 @@ from widgets.lab.graph_widget import GraphView
 from widgets.lab.lab_widgets import ModelEditor, QuestionBox, RollbackBox, TimeMachine, button
 from widgets.lab.options import check_options
 from widgets.lab.outcome import Outcome
+from widgets.lab.picker_width import fitted_width
 from widgets.lab.screens import LabScreen, lab_screen, time_screen
 from widgets.lab.session import HistoryEntry, LabSession
 from widgets.read.state import MigrationGraph, Plan, State
@@ -486,6 +487,10 @@ class MigrationLab(ipw.VBox):
             migrations = session.migrations() or [""]
             self.sql_picker.options = migrations
             self.sql_picker.value = choices.migration if choices.migration in migrations else migrations[-1]
+            # Wide enough for the longest name: a cut name cannot be told from its neighbour.
+            self.app_picker.layout.width = fitted_width(self.app_picker.options, 4.5, 12.5)
+            self.target_picker.layout.width = fitted_width(self.target_picker.options, 4.5, 16)
+            self.sql_picker.layout.width = fitted_width(migrations, 5.2, 16.7)
         finally:
             self._updating = False
 

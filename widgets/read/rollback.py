@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from widgets.read.state import Plan, plan_from_steps
+from widgets.run import timeouts
 from widgets.run.diagnose import diagnose
 from widgets.run.rehearsal import Rehearsal
 from widgets.run.rehearsal import rehearse as _rehearse
@@ -150,17 +151,25 @@ def _thing(row) -> str:
     return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
 
 
-def rollback_preview(sandbox, app_label: str, target: str, *, rehearse: bool | None = None) -> RollbackPreview:
+def rollback_preview(
+    sandbox, app_label: str, target: str, *, rehearse: bool | None = None, timeout: float | None = None
+) -> RollbackPreview:
     """Show what ``migrate app_label target`` would undo and destroy, without running it on the sandbox.
 
     One probe process reads the plan, collects each step's SQL the way
     ``sqlmigrate --backwards`` does (text-identical), and counts the rows each
     dropped table or column holds. Code in the plan (RunPython, RunSQL) can
-    change any value, which no reading can foresee: then, or with
-    ``rehearse=True``, the plan also runs on a throw-away copy of the sandbox
-    and the preview shows every row and value that changed there.
+    change any value, which no reading can foresee: then (unless all of it is
+    a noop on the way back), or with ``rehearse=True``, the plan also runs on a
+    throw-away copy of the sandbox and the preview shows every row and value
+    that changed there.
+
+    ``timeout`` (seconds) limits reading the preview; by default the limit grows
+    with the number of migrations, so a long history is never cut off.
     """
-    answer = sandbox.preview(app_label, target)
+    call = f"rollback_preview(sandbox, {app_label!r}, {target!r}, timeout={{timeout}})"
+    with timeouts.named(call):
+        answer = sandbox.preview(app_label, target, timeout=timeout)
     plan = plan_from_steps(app_label, target, answer["steps"])
     backwards = [s for s in answer["steps"] if s["backwards"]]
     drops = [
@@ -222,6 +231,20 @@ def step_may_fail(step: dict) -> str:
     if names & _PUTS_BACK - {"RemoveField"} and re.search(r"\b(UNIQUE|REFERENCES|FOREIGN KEY|CHECK)\b", text):
         return "it puts a constraint back over the rows already there"
     return ""
+
+
+def _runs_code_backwards(operation: dict) -> bool:
+    """Return True if unapplying the operation runs code that may change data (not RunPython.noop, not empty SQL).
+
+    A noop cannot change a row, so it needs no rehearsal: on a big project a
+    rehearsal is a whole copy and a real migrate, seconds for nothing.
+    """
+    reverse = (operation.get("code") or {}).get("backwards")
+    if operation["operation"] == "RunPython":
+        return not (isinstance(reverse, dict) and reverse.get("name") == "RunPython.noop")
+    if operation["operation"] == "RunSQL":
+        return reverse is None or bool(str(reverse).strip())
+    return False
 
 
 def _step_sql(sandbox, step: dict) -> str:

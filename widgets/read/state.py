@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from widgets.errors import KitError
+from widgets.run import timeouts
 from widgets.run.runner import run_probe
 from widgets.sandbox import database_file
 
@@ -340,9 +341,12 @@ def with_recorded(graph: MigrationGraph, recorded: set[tuple[str, str]]) -> Migr
     return dataclasses.replace(graph, nodes=nodes, recorded_unknown=unknown)
 
 
-def migration_graph(project: Path, settings_module: str, *, python: str | None = None) -> MigrationGraph:
+def migration_graph(
+    project: Path, settings_module: str, *, python: str | None = None, timeout: float | None = None
+) -> MigrationGraph:
     """Return Django's migration graph, as its MigrationLoader builds it for this database; read-only."""
-    return graph_from_answer(run_probe(project, settings_module, "graph", python=python))
+    limit = timeouts.scaled(project, timeout)
+    return graph_from_answer(run_probe(project, settings_module, "graph", python=python, timeout=limit))
 
 
 @dataclass(frozen=True)
@@ -437,9 +441,18 @@ def operation_text(op: dict, backwards: bool = False) -> str:
     return "RunSQL: " + " ".join(str(ran).split())[:120]
 
 
-def plan(project: Path, settings_module: str, app_label: str, target: str, *, python: str | None = None) -> Plan:
+def plan(
+    project: Path,
+    settings_module: str,
+    app_label: str,
+    target: str,
+    *,
+    python: str | None = None,
+    timeout: float | None = None,
+) -> Plan:
     """Return the forwards or backwards plan of ``migrate app_label target``; read-only."""
-    answer = run_probe(project, settings_module, "plan", app_label, target, python=python)
+    limit = timeouts.scaled(project, timeout)
+    answer = run_probe(project, settings_module, "plan", app_label, target, python=python, timeout=limit)
     return plan_from_steps(app_label, target, answer["steps"])
 
 
@@ -451,14 +464,18 @@ def preview(
     *,
     python: str | None = None,
     other: dict | None = None,
+    timeout: float | None = None,
 ) -> dict:
     """Return the plan of ``migrate app_label target`` with each step's SQL and rows lost, in one probe; read-only.
 
     ``other`` ({"postgresql": DATABASES entry}) collects each step's SQL on that database instead.
+    ``timeout`` (seconds) defaults to a limit that grows with the number of migrations.
     """
     vendor = next(iter(other), "") if other else ""
     given = json.dumps(other) if other else None
-    return run_probe(project, settings_module, "preview", app_label, target, vendor, python=python, input=given)
+    limit = timeouts.scaled(project, timeout)
+    args = ("preview", app_label, target, vendor)
+    return run_probe(project, settings_module, *args, python=python, input=given, timeout=limit)
 
 
 def sql_compare(

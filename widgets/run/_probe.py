@@ -338,52 +338,112 @@ def _plan(app_label, target, with_sql, sql_vendor=None):
         sql_on = _other_connection(sql_vendor)
     states = _StatesBefore(loader)
     plan = executor.migration_plan([node])
-    steps = [_step(loader, connection, m, backwards, tables, states, sql_on) for m, backwards in plan]
+    # Build the states earliest first (shortest forwards plan first): each then starts from one already built.
+    steps = [None] * len(plan)
+    for index in sorted(range(len(plan)), key=lambda i: len(states.plan_of((plan[i][0].app_label, plan[i][0].name)))):
+        migration, backwards = plan[index]
+        steps[index] = _step(loader, connection, migration, backwards, tables, states, sql_on)
     return {"target": [app_label, node[1]], "steps": steps, "sql_vendor": (sql_on or connection).vendor}
 
 
 class _StatesBefore:
     """Django's project state just before each migration, as ``loader.project_state(key, at_end=False)`` gives it.
 
-    Django builds each one from scratch by replaying every ancestor, so a
-    plan of n steps costs n full replays (seconds on a big project). A
-    migration with one parent has exactly its parent's ancestors plus the
-    parent, in the same order (``forwards_plan`` is a depth-first walk), so its
-    state is the parent's state with the parent applied: one step of work.
-    Merges and roots are built the way Django builds them.
+    Django builds each one from scratch by replaying every ancestor
+    (``forwards_plan(key)`` minus the key), so a plan of n steps costs n full
+    replays and n full renders. ``forwards_plan`` is a post-order depth-first
+    walk that visits the largest parent first, so the plan of some earlier
+    node is very often exactly the start of the key's plan: the state after
+    that node, kept once built, plus the few migrations that follow is the
+    same replay, in the same order, as Django's. States are built as the
+    executor builds them: a short replay mutates a rendered clone (only the
+    models that change are reloaded); a long one mutates plain model states
+    and renders the apps once at the end.
     """
+
+    # Past this many migrations to replay, rendering once at the end beats reloading model by model.
+    RENDER_ONCE = 8
 
     def __init__(self, loader):
         self.loader = loader
-        self.cache = {}
+        self.graph = loader.graph
+        self.plans = {}
+        self.after = {}  # key -> the rendered state after key, replayed in forwards_plan(key) order
+
+    def plan_of(self, key):
+        """Return Django's forwards plan of one node, as a tuple (kept: states of a plan share them)."""
+        if key not in self.plans:
+            self.plans[key] = tuple(self.graph.forwards_plan(key))
+        return self.plans[key]
 
     def __call__(self, key):
         """Return the state before ``key``; the caller must not change it (clone it first)."""
-        chain = []
-        while key not in self.cache:
-            parents = self.loader.graph.node_map[key].parents
-            if len(parents) != 1:
-                self.cache[key] = self.loader.project_state(key, at_end=False)
+        plan = self.plan_of(key)[:-1]
+        base, start = None, 0
+        for index in range(len(plan) - 1, -1, -1):
+            node = plan[index]
+            if node in self.after and len(self.plan_of(node)) == index + 1 and self.plan_of(node) == plan[: index + 1]:
+                base, start = self.after[node], index + 1
                 break
-            chain.append(key)
-            (parent,) = parents
-            key = parent.key
-        for child in reversed(chain):
-            parent = next(iter(self.loader.graph.node_map[child].parents)).key
-            self.cache[child] = self.loader.graph.nodes[parent].mutate_state(self.cache[parent], preserve=True)
-        return self.cache[chain[0]] if chain else self.cache[key]
+        return self._replay(base, plan[start:])
+
+    def state_after(self, key, before):
+        """Return the state after ``key`` from the state before it, and keep it for the keys that follow."""
+        if key not in self.after:
+            self.after[key] = self.graph.nodes[key].mutate_state(before, preserve=True)
+        return self.after[key]
+
+    def around_operations(self, key, before):
+        """Return (state before, state after) each operation of ``key``, and keep the last as the state after it.
+
+        A squash that adds a field and later renames it in the same migration
+        has the field only between those two operations: each operation is
+        described from the states around it, not around the whole migration.
+        """
+        migration = self.graph.nodes[key]
+        if len(migration.operations) <= 1:
+            return [(before, self.state_after(key, before))] * len(migration.operations)
+        around, state = [], before
+        for operation in migration.operations:
+            following = state.clone()
+            operation.state_forwards(migration.app_label, following)
+            around.append((state, following))
+            state = following
+        self.after.setdefault(key, state)
+        return around
+
+    def _replay(self, base, nodes):
+        """Return a new rendered state: ``base`` (None: empty) with ``nodes`` applied in order."""
+        from django.db.migrations.state import ProjectState
+
+        if base is not None and not nodes:
+            return base
+        if base is not None and len(nodes) < self.RENDER_ONCE:
+            state = base.clone()
+            for node in nodes:
+                state = self.graph.nodes[node].mutate_state(state, preserve=False)
+            return state
+        models = {k: v.clone() for k, v in base.models.items()} if base is not None else {}
+        state = ProjectState(models=models, real_apps=self.loader.unmigrated_apps)
+        for node in nodes:
+            state = self.graph.nodes[node].mutate_state(state, preserve=False)
+        _ = state.apps  # render once
+        return state
 
 
 def _step(loader, connection, migration, backwards, tables, states, sql_on=None):
     """Describe one step; with ``tables`` (a preview), add its SQL and the rows its drops lose."""
     key = (migration.app_label, migration.name)
     before = states(key)
-    after = migration.mutate_state(before, preserve=True)
+    around = states.around_operations(key, before)
     step = {
         "app_label": migration.app_label,
         "name": migration.name,
         "backwards": backwards,
-        "operations": [_describe(migration, op, backwards, before, after) for op in migration.operations],
+        "operations": [
+            _describe(migration, op, backwards, *states_around)
+            for op, states_around in zip(migration.operations, around, strict=True)
+        ],
     }
     if tables is not None:
         # The project state does not depend on the database: the SQL of another vendor comes from the same one.
@@ -402,13 +462,16 @@ def _sql(connection, migration, backwards, state_before):
     """
     try:
         # What loader.collect_sql does for one step, from a state given (apply and unapply change it: clone).
-        before = state_before().clone()
-        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
-            if backwards:
-                migration.unapply(before, editor, collect_sql=True)
-            else:
-                migration.apply(before, editor, collect_sql=True)
-        statements = editor.collected_sql
+        given = state_before()
+        before = _for_sql(migration, backwards, given)
+        restricted = None if "apps" in before.__dict__ else _for_sql_restricted(migration, given)
+        try:
+            statements = _collect(connection, migration, backwards, restricted or before)
+        except Exception:
+            if restricted is None:
+                raise
+            # Something the step reads was left out: read it as sqlmigrate does, from the whole state.
+            statements = _collect(connection, migration, backwards, before)
     except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
         return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
     text = "\n".join(statements)
@@ -416,6 +479,71 @@ def _sql(connection, migration, backwards, state_before):
     if text and migration.atomic and connection.features.can_rollback_ddl:
         text = f"{connection.ops.start_transaction_sql()}\n{text}\n{connection.ops.end_transaction_sql()}"
     return {"text": text}
+
+
+# Operations whose SQL, in this direction, reads the fields of one state's model only (backwards=True/False).
+# Their SQL does not depend on when each state was rendered, so an already rendered state gives sqlmigrate's text.
+_ONE_STATE = {
+    False: {
+        "CreateModel",
+        "DeleteModel",
+        "RemoveField",
+        "AddIndex",
+        "RemoveIndex",
+        "AddConstraint",
+        "RemoveConstraint",
+    },
+    True: {"CreateModel", "DeleteModel", "AddField", "AddIndex", "RemoveIndex", "AddConstraint", "RemoveConstraint"},
+}
+_NO_SCHEMA = {"RunPython", "RunSQL", "AlterModelOptions", "AlterModelManagers"}
+
+
+def _for_sql(migration, backwards, state):
+    """Return a copy of the state to collect a step's SQL from, exactly as sqlmigrate would collect it.
+
+    SQLite rebuilds a table with its columns in the order of the fields'
+    creation, and an operation that puts a field of one state into a model of
+    the other (AddField forwards, AlterField, RenameModel, ...) orders them by
+    when Django rendered each state. sqlmigrate starts from a state that is not
+    rendered yet, so such a step gets one too (Django renders it, as
+    sqlmigrate does); every other step keeps the rendered state, which is fast.
+    """
+    from django.db.migrations.state import ProjectState
+
+    names = {type(operation).__name__ for operation in migration.operations}
+    if names <= _ONE_STATE[backwards] | _NO_SCHEMA:
+        return state.clone()
+    return ProjectState(models={k: v.clone() for k, v in state.models.items()}, real_apps=state.real_apps)
+
+
+def _for_sql_restricted(migration, state):
+    """Return an unrendered copy of the state holding only what the step's SQL reads, or None to use all of it.
+
+    The models the step changes, the models that point at them, and every
+    model those point at: Django renders them (and only them) as sqlmigrate
+    renders its state, in the same order, so the SQL is the same text while
+    rendering a big project's hundred models for every step is avoided.
+    """
+    from django.db.migrations.state import ProjectState
+
+    models = {k: v.clone() for k, v in state.models.items()}
+    after = migration.mutate_state(ProjectState(models=models, real_apps=state.real_apps), preserve=False)
+    touched = _touched(migration, state) | _touched(migration, after)
+    if touched >= set(state.models):  # an operation the kit does not know, or everything changes
+        return None
+    needed = _pointed_at(state, _with_referrers(state, touched)) | _pointed_at(after, _with_referrers(after, touched))
+    kept = {k: v.clone() for k, v in state.models.items() if k in needed}
+    return ProjectState(models=kept, real_apps=state.real_apps)
+
+
+def _collect(connection, migration, backwards, state):
+    """Return the SQL statements of applying or unapplying one migration from a state (which it changes)."""
+    with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+        if backwards:
+            migration.unapply(state, editor, collect_sql=True)
+        else:
+            migration.apply(state, editor, collect_sql=True)
+    return editor.collected_sql
 
 
 def _existing_tables(connection):
@@ -605,6 +733,68 @@ def _recorded_anywhere():
         return {"applied": None, "reason": f"{type(exc).__name__}: {first}".rstrip(": ")}
 
 
+_OPENED = {"recording": False, "files": []}
+
+
+def _record_open(event, args):
+    """Audit hook: note each file opened while the settings module is imported again."""
+    if _OPENED["recording"] and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED["files"].append(os.path.abspath(os.fsdecode(args[0])))
+
+
+def paths(module=None):
+    """List the absolute paths a settings module names and the files it reads; nothing is written.
+
+    The module (default: DJANGO_SETTINGS_MODULE) is imported again, with its
+    package, under an audit hook that notes every file opened meanwhile (config
+    files, .env files, the modules themselves). Every upper-case setting is
+    walked for strings and paths that are absolute; the database is left out
+    (the kit settles it on its own).
+    """
+    import importlib
+
+    module = module or os.environ["DJANGO_SETTINGS_MODULE"]
+    top = module.split(".")[0]
+    for name in [name for name in sys.modules if name == top or name.startswith(top + ".")]:
+        del sys.modules[name]  # this process ends after the probe: the fresh import is the one that counts
+    if not _OPENED.get("hooked"):
+        sys.addaudithook(_record_open)
+        _OPENED["hooked"] = True
+    _OPENED.update(recording=True, files=[])
+    try:
+        settings = importlib.import_module(module)
+    finally:
+        _OPENED["recording"] = False
+    named = []
+    for name in sorted(vars(settings)):
+        if name.isupper() and name != "DATABASES" and "URL" not in name:
+            named += _absolute_paths(name, getattr(settings, name), 0)
+    return {"file": getattr(settings, "__file__", None), "named": named, "opened": sorted(set(_OPENED["files"]))}
+
+
+def _absolute_paths(where, value, depth):
+    """Return [setting path, absolute path] for every absolute path held in a setting's value."""
+    if depth > 6:
+        return []
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _absolute_paths(f"{where}[{key!r}]", item, depth + 1)]
+    if isinstance(value, (list, tuple)):
+        return [found for n, item in enumerate(value) for found in _absolute_paths(f"{where}[{n}]", item, depth + 1)]
+    if isinstance(value, os.PathLike) or isinstance(value, str):
+        text = os.fspath(value)
+        if isinstance(text, str) and _looks_like_a_path(text):
+            return [[where, text]]
+    return []
+
+
+def _looks_like_a_path(text):
+    """Tell an absolute file path from a URL path or a name: it, or its folder below /, exists."""
+    if len(text) < 2 or not os.path.isabs(text) or "\n" in text:
+        return False
+    parent = os.path.dirname(text.rstrip("/"))
+    return os.path.exists(text) or (parent != "/" and os.path.isdir(parent))
+
+
 # ----- the schema time machine --------------------------------------------------------
 
 
@@ -617,12 +807,17 @@ def states():
     step lists only the tables it changed (None for a table that went), so the
     kit replays them. Nothing touches the database: column types come from
     ``field.db_type(connection)``, which needs no open connection.
+
+    The state is never rendered whole: rendering every model again after each
+    step (what a reload of a model many others point at does) costs seconds
+    per step on a big project. After each step only the models it changed,
+    and those that point at them, are rendered, with the models they point at.
     """
     _setup()
     from django.apps import apps as installed
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.state import ProjectState
+    from django.db.migrations.state import ProjectState, StateApps
 
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     graph = loader.graph
@@ -633,13 +828,23 @@ def states():
                 seen.add(key)
                 plan.append(key)
     contrib = {c.label: _is_contrib(c.name) for c in installed.get_app_configs()}
-    state = ProjectState(real_apps=loader.unmigrated_apps)
-    _ = state.apps  # render once: each operation then reloads only the models it touches
-    steps, before = [], {}
+    state = ProjectState(real_apps=loader.unmigrated_apps)  # never rendered: its models are mutated cheaply
+    # Models of apps without migrations are Django's real models: the same at every step (a throw-away render).
+    real = {("", "real"): _schema_of(ProjectState(real_apps=loader.unmigrated_apps).apps, connection, contrib)[0]}
+    by_model, steps, before = dict(real), [], {}
     for key in plan:
         migration = graph.nodes[key]
+        touched = _touched(migration, state)
         state = migration.mutate_state(state, preserve=False)
-        after = _schema_of(state.apps, connection, contrib)
+        touched = _with_referrers(state, touched | _touched(migration, state))
+        for model_key in touched:
+            by_model.pop(model_key, None)
+        present = sorted(k for k in touched if k in state.models)
+        if present:
+            apps = StateApps(state.real_apps, {k: state.models[k] for k in _pointed_at(state, present)})
+            for model_key in present:
+                by_model[model_key] = _tables_of_model(apps.get_model(*model_key), connection, contrib)
+        after = {table: value for tables in by_model.values() for table, value in tables.items()}
         changes = {t: v for t, v in after.items() if before.get(t) != v}
         changes.update({t: None for t in before if t not in after})
         steps.append({"app_label": key[0], "name": key[1], "changes": dict(sorted(changes.items()))})
@@ -647,20 +852,123 @@ def states():
     return {"steps": steps}
 
 
-def _schema_of(apps, connection, contrib):
-    """Return table -> {app_label, contrib, columns} for every managed model of a migration state."""
-    tables = {}
-    for model in apps.get_models(include_auto_created=True):
-        meta = model._meta
-        if not meta.managed or meta.proxy or meta.swapped:
+def _touched(migration, state):
+    """Return the models of the state a migration's operations change (every model for an unknown operation)."""
+    keys = set()
+    pending = list(migration.operations)
+    while pending:
+        operation = pending.pop()
+        name = type(operation).__name__
+        if name == "RunPython":
             continue
-        columns = [_column_of(field, connection) for field in meta.local_concrete_fields]
-        tables[meta.db_table] = {
-            "app_label": meta.app_label,
-            "contrib": contrib.get(meta.app_label, False),
-            "columns": [c for c in columns if c is not None],
+        if name in ("RunSQL", "SeparateDatabaseAndState"):
+            pending.extend(getattr(operation, "state_operations", None) or [])
+            continue
+        if isinstance(getattr(operation, "model_name_lower", None), str):  # a field, index or constraint
+            names = [operation.model_name_lower]
+        else:  # a model operation; RenameModel names the old model and the new one
+            names = [getattr(operation, a, None) for a in ("name_lower", "old_name_lower", "new_name_lower")]
+            names = [n for n in names if isinstance(n, str)]
+        if not names:  # an operation the kit does not know: any model may have changed
+            return set(state.models)
+        keys.update((migration.app_label, n) for n in names)
+    return keys
+
+
+def _related_key(model, app_label):
+    """Return (app_label, model_name) of a relation's target or a base, as a ModelState names it."""
+    from django.db.migrations.state import _get_app_label_and_model_name
+
+    found = _get_app_label_and_model_name(model, app_label)
+    return found[0], found[1].lower()
+
+
+def _targets(model_state):
+    """Return the models a model state points at: relation targets, explicit through models, bases."""
+    found = set()
+    for field in model_state.fields.values():
+        if field.is_relation and field.remote_field.model != "self":
+            found.add(_related_key(field.remote_field.model, model_state.app_label))
+            through = getattr(field.remote_field, "through", None)
+            if through is not None:
+                found.add(_related_key(through, model_state.app_label))
+    for base in model_state.bases:
+        if isinstance(base, str) and base.count(".") == 1:
+            found.add(_related_key(base, model_state.app_label))
+    return found
+
+
+def _with_referrers(state, touched):
+    """Add the models that point at a touched one (their foreign key columns follow it), and so on up keys."""
+    result, frontier = set(touched), set(touched)
+    while frontier:
+        pointing = {k for k, m in state.models.items() if k not in result and _targets(m) & frontier}
+        result |= pointing
+        # A referrer whose primary key is itself a relation changes what points at it in turn.
+        frontier = {
+            k for k in pointing if any(f.primary_key and f.is_relation for f in state.models[k].fields.values())
         }
-    return tables
+        frontier |= {k for k in pointing if any(isinstance(b, str) for b in state.models[k].bases)}
+    return result
+
+
+def _pointed_at(state, keys):
+    """Return the keys and every model they point at, on and on: what rendering them needs."""
+    needed, pending = set(), list(keys)
+    while pending:
+        key = pending.pop()
+        if key in needed or key not in state.models:
+            continue
+        needed.add(key)
+        pending.extend(_targets(state.models[key]))
+    return needed
+
+
+def _tables_of_model(model, connection, contrib):
+    """Return the tables of one rendered model: its own and its auto-created many-to-many join tables."""
+    found = {}
+    models = [model] + [
+        f.remote_field.through
+        for f in model._meta.local_many_to_many
+        if not isinstance(f.remote_field.through, str) and f.remote_field.through._meta.auto_created
+    ]
+    for each in models:
+        meta = each._meta
+        if meta.managed and not meta.proxy and not meta.swapped:
+            columns = [_column_of(field, connection) for field in meta.local_concrete_fields]
+            found[meta.db_table] = {
+                "app_label": meta.app_label,
+                "contrib": contrib.get(meta.app_label, False),
+                "columns": [c for c in columns if c is not None],
+            }
+    return found
+
+
+def _schema_of(apps, connection, contrib, seen=None):
+    """Return (table -> {app_label, contrib, columns}, model -> its tables) for every managed model of a state.
+
+    ``seen`` is what an earlier call returned: a model class that is still the
+    same object was not reloaded (Django renders a model again whenever it or
+    a model it points to changes), so its table is taken as it was.
+    """
+    seen = seen or {}
+    tables, now = {}, {}
+    for model in apps.get_models(include_auto_created=True):
+        if model in seen:
+            found = seen[model]
+        else:
+            meta = model._meta
+            found = {}
+            if meta.managed and not meta.proxy and not meta.swapped:
+                columns = [_column_of(field, connection) for field in meta.local_concrete_fields]
+                found[meta.db_table] = {
+                    "app_label": meta.app_label,
+                    "contrib": contrib.get(meta.app_label, False),
+                    "columns": [c for c in columns if c is not None],
+                }
+        now[model] = found
+        tables.update(found)
+    return tables, now
 
 
 def _column_of(field, connection):
@@ -689,6 +997,7 @@ COMMANDS = {
     "sql_compare": sql_compare,
     "database": database,
     "states": states,
+    "paths": paths,
 }
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from widgets.errors import StateError
+from widgets.errors import ProbeTimeout, StateError
 from widgets.run import worker
 from widgets.run._probe import MARKER
 from widgets.run.commands import DEFAULT_TIMEOUT, CommandResult, run_manage, run_process
@@ -63,9 +63,11 @@ class ProcessRunner:
             argv, project, input, timeout, env, settings=settings_module, limit=PROBE_OUTPUT_LIMIT
         )
         if timed_out:
-            raise StateError(
+            raise ProbeTimeout(
                 f"Reading the migration state ({args[0]}) took longer than {timeout:g} s and was stopped. "
-                "Fix: pass a longer timeout= to the call that read it (in seconds)."
+                "Fix: pass a longer time limit in seconds with timeout= to the call that read it.",
+                probe=args[0],
+                seconds=timeout,
             )
         line = next((line for line in stdout.splitlines() if line.startswith(MARKER)), None)
         if line is None:

@@ -20,7 +20,8 @@ import pandas as pd
 from widgets.draw.rows import read_rows, rows_diff
 from widgets.errors import KitError
 from widgets.read.state import django_tables
-from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
+from widgets.run import timeouts
+from widgets.run.result import CommandResult
 from widgets.run.runner import run_manage
 
 __all__ = ["Rehearsal", "RoundTrip", "rehearse", "round_trip"]
@@ -107,7 +108,7 @@ def _in_copy(sandbox, targets: list[tuple[str, str]]) -> tuple[list[CommandResul
             result = run_manage(
                 copy,
                 ["migrate", app_label, target, "--noinput"],
-                timeout=DEFAULT_TIMEOUT,
+                timeout=timeouts.scaled(copy),
                 warm=False,
                 **options,
             )

@@ -49,9 +49,13 @@ class CommandResult:
     def message(self) -> str:
         """Return the one plain sentence a learner needs, or an empty string on success."""
         if self.timed_out:
+            longer = f"{max(60, round((self.timeout or 60) * 4, -1)):g}"
+            again = ", ".join([*(repr(arg) for arg in self.args), f"timeout={longer}"])
             return (
                 f"The command did not finish within {self.timeout:g} s and was stopped. "
-                "Fix: run it again with a longer timeout, or look for a loop in the code it runs."
+                "Fix: run it again with a longer time limit in seconds, timeout= on the call that ran it "
+                f"(for example sandbox.manage({again}); in the lab panel MigrationLab(sandbox, timeout={longer})), "
+                "or look for a loop in the code it runs."
             )
         if self.prompt is not None:
             return f"Django asked a question: {self.prompt.question.splitlines()[0]} Fix: {self.prompt.fix}"

@@ -3,6 +3,8 @@
 Every tree the sandbox copies (a fresh sandbox, a copied project, a snapshot, a
 restore, the guard taken before a command, the template database build) goes
 through :func:`copy_tree`, and every tree it hashes through :func:`tree_digest`.
+A SQLite database is copied through SQLite's backup API (``widgets.sandbox.sqlite_copy``),
+so a copy taken while the project's server writes is never torn.
 A symbolic link is recreated with the same target and never entered, so a link
 to a big folder elsewhere, or to a folder above itself (a loop), costs one
 directory entry and can never pull outside bytes into the workspace.
@@ -17,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+from widgets.sandbox import sqlite_copy
 
 __all__ = [
     "CATEGORIES",
@@ -120,10 +124,11 @@ def copy_tree(source: Path, target: Path, selection: Selection = KEEP_ALL) -> li
             if category is not None:
                 skipped.add(name)
                 left_out.append((name if relative == "." else f"{relative}/{name}", category))
-        return skipped
+        # A database's -wal and -journal are read through its backup, never copied beside it.
+        return skipped | {name for name in names if name not in skipped and sqlite_copy.companion_of(folder, name)}
 
     # symlinks=True: every link, to a file or a folder, inside or out, is recreated, not entered.
-    shutil.copytree(source, target, symlinks=True, ignore=ignore)
+    shutil.copytree(source, target, symlinks=True, ignore=ignore, copy_function=sqlite_copy.copy_file)
     return sorted(left_out)
 
 

@@ -14,9 +14,20 @@ from pathlib import Path
 import pandas as pd
 
 from widgets.read import state as _state
-from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
+from widgets.run import timeouts
+from widgets.run.result import CommandResult
 from widgets.run.runner import runner
-from widgets.sandbox import backends, copying, files, lifecycle, manage_args, project_copy, readings, snapshots
+from widgets.sandbox import (
+    backends,
+    copying,
+    files,
+    lifecycle,
+    manage_args,
+    outside_paths,
+    project_copy,
+    readings,
+    snapshots,
+)
 from widgets.sandbox import postgres as _postgres
 from widgets.sandbox.manage_args import PageResult
 from widgets.sandbox.templates import CACHE_ENV as _CACHE_ENV
@@ -166,12 +177,13 @@ class Sandbox:
     # ----- commands ------------------------------------------------------------
 
     def manage(
-        self, *args: str, input: str | None = None, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None
+        self, *args: str, input: str | None = None, timeout: float | None = None, env: dict[str, str] | None = None
     ) -> CommandResult:
         """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was.
 
         ``env`` adds environment variables for this command only (``PGOPTIONS`` for a lock_timeout, say).
         """
+        timeout = timeouts.scaled(self.path, timeout)  # by default, a limit that grows with the migrations
         return snapshots.run_guarded(self._place, args, input=input, timeout=timeout, env=env)
 
     @property
@@ -195,7 +207,7 @@ class Sandbox:
         merge: bool = False,
         empty: bool = False,
         answers: list[str] | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
     ) -> CommandResult:
         """Run makemigrations; ``answers`` are fed to Django's questions, one per line."""
         args = manage_args.makemigrations(app_labels, name=name, dry_run=dry_run, merge=merge, empty=empty)
@@ -208,7 +220,7 @@ class Sandbox:
         *,
         fake: bool = False,
         plan: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         env: dict[str, str] | None = None,
     ) -> CommandResult:
         """Run migrate, for every app, one app, or one app to a target (``zero`` included)."""
@@ -227,7 +239,7 @@ class Sandbox:
         """Run startapp to create a new app folder inside the sandbox."""
         return self.manage(*manage_args.startapp(label))
 
-    def shell(self, code: str, *, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def shell(self, code: str, *, timeout: float | None = None) -> CommandResult:
         """Run Python code in ``manage.py shell`` (Django set up, models importable)."""
         return self.manage("shell", "--no-imports", "-c", code, timeout=timeout)
 
@@ -290,6 +302,19 @@ class Sandbox:
         return copying.outside_links(self.path) if self.path.is_dir() else []
 
     @property
+    def outside_paths(self) -> list[outside_paths.OutsidePath]:
+        """Return the absolute paths the settings reach outside the sandbox (checked now); read-only.
+
+        Settings values (MEDIA_ROOT, a log file, a data folder, ...), files the settings read
+        when imported (a config or .env file) and the settings module itself when it is
+        imported from outside. Empty for a sandbox made from the template.
+        """
+        return project_copy.find_outside_paths(self._place, self._place.meta())
+
+    def rewrite_outside_paths(self) -> list[str]:
+        """Point every outside path spelled out in the sandbox's files at its copy; return the files changed."""
+        return project_copy.rewrite_outside_paths(self._place)
+
     def db_path(self) -> Path:
         """Return the path of the SQLite database file (it may not exist yet)."""
         return self._readings.backend().path()
@@ -318,16 +343,16 @@ class Sandbox:
         """Return Django's migration graph: nodes, edges, leaf nodes, conflicts; read-only (cached per fingerprint)."""
         return self._readings.migration_graph()
 
-    def plan(self, app_label: str, target: str) -> _state.Plan:
+    def plan(self, app_label: str, target: str, *, timeout: float | None = None) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described; read-only."""
-        return self._readings.plan(app_label, target)
+        return self._readings.plan(app_label, target, timeout=timeout)
 
-    def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
+    def preview(self, app_label: str, target: str, *, sql_on: str | None = None, timeout: float | None = None) -> dict:
         """Return the plan with each step's SQL and the rows its drops lose, read in one process; read-only.
 
         ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
         """
-        return self._readings.preview(app_label, target, sql_on=sql_on)
+        return self._readings.preview(app_label, target, sql_on=sql_on, timeout=timeout)
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""

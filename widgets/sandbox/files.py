@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from widgets.errors import EditError, KitError, SandboxPathError
-from widgets.sandbox import disk
+from widgets.sandbox import disk, installed_apps, settings_origin
 from widgets.sandbox.written import WrittenFile
 
 if TYPE_CHECKING:  # the facade imports this module: no cycle at run time
@@ -100,16 +100,18 @@ def add_installed_app(sandbox: Sandbox, label: str) -> bool:
             f"'{label}' is not a valid app label. Fix: use the app's folder name, a Python identifier such as 'app'."
         )
     settings = _installed_apps_file(sandbox)
-    text = sandbox.read(settings)
-    match = re.search(r"INSTALLED_APPS\s*=\s*\[(.*?)\]", text, re.DOTALL)
-    if match is None:
-        raise KitError(f'INSTALLED_APPS is not a plain list in {settings}. Fix: add "{label}" to it by hand.')
-    if re.search(rf"""["']{re.escape(label)}(\.apps\.\w+)?["']""", match.group(1)):
+    if not sandbox.file(settings).is_file():
+        raise KitError(
+            f"The settings module '{sandbox.settings_module}' is imported from outside the sandbox, and the kit edits "
+            f'only the sandbox\'s files. Fix: add "{label}" to INSTALLED_APPS in a settings file inside the project.'
+        )
+    try:
+        edited = installed_apps.with_installed_app(sandbox.read(settings), label)
+    except ValueError as reason:
+        raise KitError(f'In {settings}, {reason}. Fix: add "{label}" to INSTALLED_APPS by hand.') from None
+    if edited is None:
         return False
-    body = match.group(1).rstrip()
-    separator = "" if body.endswith(",") or not body.strip() else ","
-    replacement = f'INSTALLED_APPS = [{body}{separator}\n    "{label}",\n]'
-    sandbox.write(settings, text[: match.start()] + replacement + text[match.end() :])
+    sandbox.write(settings, edited)
     return True
 
 
@@ -117,7 +119,7 @@ def _installed_apps_file(sandbox: Sandbox, relative: str | None = None, depth: i
     """Return the settings file that assigns INSTALLED_APPS, following ``from .base import *`` lines."""
     relative = relative or sandbox.settings_file
     text = sandbox.read(relative) if sandbox.file(relative).is_file() else ""
-    if re.search(r"^INSTALLED_APPS\s*=", text, re.MULTILINE) or depth > 4:
+    if installed_apps.assigns_installed_apps(text) or depth > 4:
         return relative
     module = str(PurePosixPath(relative).with_suffix("")).replace("/", ".").removesuffix(".__init__")
     package = module if relative.endswith("__init__.py") else module.rpartition(".")[0]
@@ -125,7 +127,7 @@ def _installed_apps_file(sandbox: Sandbox, relative: str | None = None, depth: i
         found = module_file(sandbox.path, absolute_module(star, package))
         if found and found != relative:
             candidate = _installed_apps_file(sandbox, found, depth + 1)
-            if re.search(r"^INSTALLED_APPS\s*=", sandbox.read(candidate), re.MULTILINE):
+            if installed_apps.assigns_installed_apps(sandbox.read(candidate)):
                 return candidate
     return relative
 
@@ -136,10 +138,7 @@ def settings_file(project: Path, meta: dict) -> str:
     return module_file(project, module) or module.replace(".", "/") + ".py"
 
 
-def module_file(root: Path, module: str) -> str | None:
-    """Return the file of a dotted module under root: 'a/b.py' or, for a package, 'a/b/__init__.py'."""
-    base = module.replace(".", "/")
-    return next((f for f in (f"{base}.py", f"{base}/__init__.py") if (root / f).is_file()), None)
+module_file = settings_origin.module_file
 
 
 def absolute_module(name: str, package: str) -> str:

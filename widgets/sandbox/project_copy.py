@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from widgets.errors import KitError
 from widgets.run.runner import run_probe
-from widgets.sandbox import backends, copying, disk, stand_in
+from widgets.sandbox import backends, copying, disk, outside_paths, settings_origin, stand_in
 from widgets.sandbox.files import module_file
 from widgets.sandbox.workspace import Place
 from widgets.sandbox.workspace import root as workspace_root
@@ -57,7 +57,7 @@ def copy_of(
         )
     include = _check_include(include)
     named, forced = _manage_settings(source)
-    settings = _check_settings(source, settings or named)
+    settings = _check_settings(source, settings or named, interpreter)
     name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name)[:64].strip("-_") or "copy"
     sandbox = make(name, workspace_root(workspace))
     place = Place(sandbox.name, sandbox.workspace)
@@ -111,7 +111,9 @@ def reset_copy(place: Place, meta: dict) -> list[tuple[str, str]]:
         if place.stand_in_cache.is_file():
             databases[stand_in.DATABASE_FILE] = place.stand_in_cache
     with place.lock("reset()"):
-        return place.replace_project(origin, selection, databases, extra)
+        left_out = place.replace_project(origin, selection, databases, extra)
+        outside_paths.rewrite(place.path, origin, meta.get("rewritten", []))  # what rewrite_outside_paths() did
+        return left_out
 
 
 def _copy_project(
@@ -133,8 +135,32 @@ def _copy_project(
         if forced:
             raise _forced_settings_error(stand_in.MODULE)
         meta["notices"] = [copying.left_out_sentence(left_out), _stand_in(sandbox, place, meta, answer["engine"])]
+    meta["notices"].append(outside_paths.sentence(find_outside_paths(place, meta)))
     meta["notices"] = [notice for notice in meta["notices"] if notice]
     place.write_meta(meta)
+
+
+def find_outside_paths(place: Place, meta: dict) -> list[outside_paths.OutsidePath]:
+    """Ask the settings, in the sandbox, which absolute paths they reach, and keep those outside it."""
+    if meta.get("origin") == "template":
+        return []
+    module = meta.get("project_settings") or meta["settings"]
+    answer = run_probe(place.path, meta["settings"], "paths", module, python=meta.get("python"))
+    return outside_paths.find(answer, place.path, Path(meta["origin"]))
+
+
+def rewrite_outside_paths(place: Place) -> list[str]:
+    """Point every rewritable outside path at the sandbox's copy, in the sandbox's files; return the files changed."""
+    meta = place.meta()
+    files = sorted({item.written_in for item in find_outside_paths(place, meta) if item.written_in})
+    with place.lock("rewrite_outside_paths()"):
+        changed = outside_paths.rewrite(place.path, Path(meta["origin"]), files)
+        meta["rewritten"] = sorted({*meta.get("rewritten", []), *changed})
+        meta["notices"] = [n for n in meta.get("notices", []) if not n.startswith(outside_paths.SENTENCE_START)]
+        meta["notices"].append(outside_paths.sentence(find_outside_paths(place, meta)))
+        meta["notices"] = [notice for notice in meta["notices"] if notice]
+        place.write_meta(meta)
+    return changed
 
 
 def _stand_in(sandbox: Sandbox, place: Place, meta: dict, engine: str) -> str:
@@ -242,8 +268,8 @@ def _constant(node: ast.AST) -> object:
     return node.value if isinstance(node, ast.Constant) else None
 
 
-def _check_settings(project: Path, module: str | None) -> str:
-    """Return the settings module if it is a dotted name of a module inside the project; raise KitError otherwise."""
+def _check_settings(project: Path, module: str | None, python: str | None = None) -> str:
+    """Return the settings module if it is a dotted name of a module in the project or importable there; raise KitError otherwise."""
     if module is None:
         raise KitError(
             "manage.py does not say which settings module to use. "
@@ -251,11 +277,13 @@ def _check_settings(project: Path, module: str | None) -> str:
         )
     if not isinstance(module, str) or not _MODULE.fullmatch(module):
         raise KitError(f"{module!r} is not a dotted module name. Fix: pass one such as settings='mysite.settings.dev'.")
-    if module_file(project, module) is None:
+    if module_file(project, module) is None and settings_origin.importable_file(project, module, python) is None:
         path = module.replace(".", "/")
         raise KitError(
-            f"The settings module '{module}' is not in the project (no {path}.py or {path}/__init__.py). "
-            "Fix: pass the dotted name of its settings file, relative to manage.py, as settings='mysite.settings.dev'."
+            f"The settings module '{module}' is not in the project (no {path}.py or {path}/__init__.py), "
+            "and the project's Python cannot import it. Fix: pass the dotted name of its settings file, relative "
+            "to manage.py, as settings='mysite.settings.dev', or the project's own interpreter as "
+            "python='~/code/mysite/.venv/bin/python'."
         )
     return module
 

@@ -8,6 +8,7 @@ and interpreter to use and, on PostgreSQL, writes the settings override first.
 from __future__ import annotations
 
 from widgets.read import state as _state
+from widgets.run import timeouts
 from widgets.sandbox import backends
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.workspace import Place
@@ -50,17 +51,22 @@ class Readings:
         """Return the code's fingerprint and the database's (its file's size and time, or PostgreSQL's)."""
         return code_fingerprint(self.place.path), self.backend().fingerprint()
 
-    def plan(self, app_label: str, target: str) -> _state.Plan:
+    def plan(self, app_label: str, target: str, *, timeout: float | None = None) -> _state.Plan:
         """Return the plan ``migrate app_label target`` would run, each operation described."""
         backend = self.prepared()
-        return _state.plan(self.place.path, backend.settings(), app_label, target, python=backend.meta.get("python"))
+        python = backend.meta.get("python")
+        with timeouts.named(f"sandbox.plan({app_label!r}, {target!r}, timeout={{timeout}})"):
+            return _state.plan(self.place.path, backend.settings(), app_label, target, python=python, timeout=timeout)
 
-    def preview(self, app_label: str, target: str, *, sql_on: str | None = None) -> dict:
+    def preview(self, app_label: str, target: str, *, sql_on: str | None = None, timeout: float | None = None) -> dict:
         """Return the plan with each step's SQL and the rows its drops lose, read in one process."""
         backend = self.prepared()
         other = backends.other_database(self.place.workspace, sql_on, backend.engine) if sql_on else None
         python = backend.meta.get("python")
-        return _state.preview(self.place.path, backend.settings(), app_label, target, python=python, other=other)
+        with timeouts.named(f"sandbox.preview({app_label!r}, {target!r}, timeout={{timeout}})"):
+            return _state.preview(
+                self.place.path, backend.settings(), app_label, target, python=python, other=other, timeout=timeout
+            )
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL."""

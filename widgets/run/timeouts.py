@@ -1,0 +1,58 @@
+"""Time limits that grow with the project, and timeout sentences that name the argument to change.
+
+No fixed limit may stop a read or a command that is still progressing on a big
+project: a default limit is a base plus an allowance per migration file, and
+every call that can time out takes ``timeout=`` (seconds) to set it outright.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from widgets.errors import ProbeTimeout
+from widgets.run.commands import DEFAULT_TIMEOUT
+from widgets.sandbox.fingerprint import code_files
+
+__all__ = ["PER_MIGRATION", "migration_files", "named", "scaled"]
+
+#: Seconds each migration file adds to a default limit: rendering a state step and its SQL, with room to spare.
+PER_MIGRATION = 0.5
+
+
+def migration_files(project: Path) -> int:
+    """Return how many migration files (not __init__.py) the project holds."""
+    return sum(
+        1
+        for path in code_files(Path(project))
+        if os.path.basename(os.path.dirname(path)) == "migrations" and not path.endswith("__init__.py")
+    )
+
+
+def scaled(project: Path, timeout: float | None = None, base: float = DEFAULT_TIMEOUT) -> float:
+    """Return the timeout given, or the default for this project: ``base`` plus PER_MIGRATION per migration file."""
+    if timeout is not None:
+        return float(timeout)
+    return base + PER_MIGRATION * migration_files(project)
+
+
+@contextmanager
+def named(call: str) -> Iterator[None]:
+    """Turn a probe's timeout into a sentence naming the call and its ``timeout=`` argument.
+
+    ``call`` is the call as the learner writes it, with ``{timeout}`` where the
+    suggested value goes, such as ``"rollback_preview(sandbox, 'core', 'zero', timeout={timeout})"``.
+    """
+    try:
+        yield
+    except ProbeTimeout as stopped:
+        longer = max(60, round(stopped.seconds * 4, -1))
+        # Still a ProbeTimeout, so a call further out (rollback_preview around sandbox.preview) names itself instead.
+        raise ProbeTimeout(
+            f"Reading the migration state ({stopped.probe}) took longer than {stopped.seconds:g} s and was stopped. "
+            f"Fix: pass a longer time limit in seconds with timeout=, as in {call.format(timeout=f'{longer:g}')}.",
+            probe=stopped.probe,
+            seconds=stopped.seconds,
+        ) from None

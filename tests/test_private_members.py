@@ -24,6 +24,8 @@ ALLOWED = {
     # Django's documented Model _meta API (docs: "Model _meta API"), read by the probe inside Django.
     ("run/_probe.py", "MigrationRecorder.Migration._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "model._meta"): "Django's public Model _meta API",
+    ("run/_probe.py", "each._meta"): "Django's public Model _meta API",
+    ("run/_probe.py", "f.remote_field.through._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "through._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "field.remote_field.model._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "state.apps.get_model(app_label, operation.model_name)._meta"): "Django's public Model _meta API",

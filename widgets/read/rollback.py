@@ -213,7 +213,7 @@ def step_may_fail(step: dict) -> str:
     cannot be previewed counts as one that can fail.
     """
     names = {op["operation"] for op in step["operations"]}
-    if names & {"RunPython", "RunSQL"}:
+    if any(_runs_code_backwards(op) for op in step["operations"]):
         return "it runs code"
     if "error" in step.get("sql", {}):
         return "its SQL cannot be previewed"  # only running it tells whether the real rollback works

@@ -97,27 +97,14 @@ class Sandbox:
     ) -> Sandbox:
         """Copy an existing Django project, database included, into a new sandbox; the original is only read.
 
-        ``settings`` is the dotted settings module (default: the one manage.py sets, such as
-        ``mysite.settings.dev``). The copy leaves out, unless ``include`` names them: "venv"
-        (.venv, venv, any folder holding pyvenv.cfg), "node_modules", "vcs" (.git, .hg, .svn,
-        .bzr), "caches" (__pycache__, *.pyc, .pytest_cache, .mypy_cache, .ruff_cache, .tox) and
-        "media" (a top-level media/ folder, and MEDIA_ROOT and STATIC_ROOT inside the project);
-        reset() copies the same way. Links are copied as links and never followed.
-
-        ``python`` is the interpreter of the project's own virtual environment
-        (``~/code/mysite/.venv/bin/python``): the kit then runs the copy's commands
-        with it, so the project's own dependencies are found.
-
-        A project whose database is not a SQLite file inside its folder is refused with the
-        fix, unless ``database="sqlite"``: then the copy runs on a SQLite stand-in of its own
-        (see ``widgets.stand_in``), migrated to the migrations the original database has
-        applied when the kit can read them, else to all of them (a project already on a SQLite
-        file inside its folder keeps that copied file). ``sandbox.notices`` says in plain
-        sentences what was left out, which database the sandbox uses and which links point
-        outside it; ``sandbox.outside_links()`` lists those links.
-        ``database="postgresql"`` moves the copy onto the workspace's PostgreSQL
-        server (a project on a SQLite file inside its folder): the same migrations
-        are applied there and the data is carried over with dumpdata and loaddata.
+        ``settings``: the dotted settings module (default: manage.py's), in the project or importable by
+        ``python``, the project's own interpreter (``~/code/mysite/.venv/bin/python``), which then runs its
+        commands. Left out unless ``include`` names them: "venv", "node_modules", "vcs", "caches", "media"
+        (also MEDIA_ROOT and STATIC_ROOT inside the project); links are copied as links, never followed.
+        A database that is not a SQLite file inside the project is refused with the fix, unless
+        ``database="sqlite"`` (a migrated SQLite stand-in) or ``"postgresql"`` (the workspace's server).
+        ``sandbox.notices`` says what was left out, which database it uses and what points outside it
+        (``outside_links()``, ``outside_paths()``, ``rewrite_outside_paths()``); reset() copies the same way.
         """
         return project_copy.copy_of(
             cls, project, name, workspace, settings=settings, include=include, database=database, python=python
@@ -179,10 +166,7 @@ class Sandbox:
     def manage(
         self, *args: str, input: str | None = None, timeout: float | None = None, env: dict[str, str] | None = None
     ) -> CommandResult:
-        """Run ``python manage.py *args`` in the sandbox; on timeout or interrupt, put the sandbox back as it was.
-
-        ``env`` adds environment variables for this command only (``PGOPTIONS`` for a lock_timeout, say).
-        """
+        """Run ``python manage.py *args`` (``env``: extra variables); on timeout or interrupt, put the sandbox back."""
         timeout = timeouts.scaled(self.path, timeout)  # by default, a limit that grows with the migrations
         return snapshots.run_guarded(self._place, args, input=input, timeout=timeout, env=env)
 
@@ -301,20 +285,15 @@ class Sandbox:
         """
         return copying.outside_links(self.path) if self.path.is_dir() else []
 
-    @property
     def outside_paths(self) -> list[outside_paths.OutsidePath]:
-        """Return the absolute paths the settings reach outside the sandbox (checked now); read-only.
-
-        Settings values (MEDIA_ROOT, a log file, a data folder, ...), files the settings read
-        when imported (a config or .env file) and the settings module itself when it is
-        imported from outside. Empty for a sandbox made from the template.
-        """
+        """Return the absolute paths the settings (values, files they read, the module) reach outside; read-only."""
         return project_copy.find_outside_paths(self._place, self._place.meta())
 
     def rewrite_outside_paths(self) -> list[str]:
         """Point every outside path spelled out in the sandbox's files at its copy; return the files changed."""
         return project_copy.rewrite_outside_paths(self._place)
 
+    @property
     def db_path(self) -> Path:
         """Return the path of the SQLite database file (it may not exist yet)."""
         return self._readings.backend().path()

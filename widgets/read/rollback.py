@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from widgets.draw.palette import css_variables
 from widgets.read.state import Plan, plan_from_steps
 from widgets.run.commands import stable_text
 from widgets.run.diagnose import diagnose
@@ -89,7 +90,8 @@ class RollbackPreview:
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{html.escape(self._headline())}</b></p>"]
         if self._warning():
-            parts.append(f'<p style="color:#c62828"><b>{html.escape(self._warning())}</b></p>')
+            warning = html.escape(self._warning())
+            parts.append(f'<p class="mk-fail" style="color: var(--mk-fail, #b71c1c)"><b>{warning}</b></p>')
         if self.plan.steps:
             parts.append(self.plan.to_frame().to_html(index=False))
         if not self.drops.empty:
@@ -102,7 +104,16 @@ class RollbackPreview:
             parts.append(self.risks._repr_html_())
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
-        return "\n".join(parts)
+        return f'<div class="mk-rollback"><style>{_STYLE}</style>' + "\n".join(parts) + "</div>"
+
+
+# The preview's own colours, light and dark; its tables wrap rather than run off the side of a narrow panel.
+_STYLE = (
+    css_variables(".mk-rollback", ["fail"])
+    + "\n.mk-rollback table { table-layout: auto; max-width: 100%; }"
+    + "\n.mk-rollback td, .mk-rollback th { white-space: normal; overflow-wrap: anywhere; }"
+    + "\n.mk-rollback pre { white-space: pre-wrap; overflow-wrap: break-word; }"
+)
 
 
 def _lost(row) -> str:

@@ -357,7 +357,8 @@ def _node_attrs(node: DrawnNode) -> dict[str, str]:
     )
     fill, border = COLOURS[kind]
     styles = ["rounded", "filled"]
-    if classes & {"unapplied", "external", "replaced-part", "squash-unused"}:
+    # Dashed means "not applied" (the legend says so): another app's applied migration is drawn solid.
+    if classes & {"unapplied", "replaced-part", "squash-unused"}:
         styles.append("dashed")
     attrs = {
         "label": "\n".join(node.label),

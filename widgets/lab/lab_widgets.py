@@ -11,14 +11,16 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+import anywidget
 import ipywidgets as ipw
+import traitlets
 
 from widgets.lab import panel_views as views
 from widgets.lab.graph_widget import GraphView
 from widgets.lab.screens import TimeScreen
 from widgets.lab.session import Note, PendingRollback, Question
 
-__all__ = ["ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
+__all__ = ["LiveStatus", "ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
 
 # The compare picker's value for "the step before the one shown".
 PREVIOUS = -2
@@ -48,13 +50,44 @@ def show(widget: ipw.Widget, visible: bool) -> None:
     widget.layout.display = None if visible else "none"
 
 
+class LiveStatus(anywidget.AnyWidget):
+    """The panel's status line: HTML in a region screen readers announce when it changes (aria-live)."""
+
+    _esm = """
+    function render({ model, el }) {
+      const live = document.createElement("div");
+      live.className = "mk-status-text";
+      const show = () => {
+        live.setAttribute("role", "status");
+        live.setAttribute("aria-live", model.get("live"));
+        live.innerHTML = model.get("value");
+      };
+      show();
+      model.on("change", show);
+      el.append(live);
+    }
+    export default { render };
+    """
+
+    value = traitlets.Unicode("").tag(sync=True)
+    live = traitlets.Unicode("polite").tag(sync=True)
+
+    def __repr__(self) -> str:
+        # anywidget's repr is the object's address, which changes on every run.
+        return f"LiveStatus({self.value!r})"
+
+
 class QuestionBox(ipw.VBox):
     """Django's pending question: its text, the choices, a typed default when one is needed."""
 
     def __init__(self) -> None:
         self.text = ipw.HTML()
-        self.choice = ipw.RadioButtons(options=[], layout={"width": "auto"})
-        self.default_text = ipw.Text(placeholder="default, as Python: 0, '' or timezone.now", layout={"width": "95%"})
+        self.choice = ipw.RadioButtons(options=[], tooltip="your answer to Django", layout={"width": "auto"})
+        self.default_text = ipw.Text(
+            placeholder="default, as Python: 0, '' or timezone.now",
+            tooltip="the default Django should write into existing rows, as Python",
+            layout={"width": "95%"},
+        )
         self.answer_button = button("answer", "answer and rerun makemigrations", "warning")
         super().__init__([self.text, self.choice, self.default_text, self.answer_button])
         self.add_class("mk-question")
@@ -82,11 +115,13 @@ class RollbackBox(ipw.VBox):
         self.cancel_button = button("cancel", "cancel")
         super().__init__([self.preview, ipw.HBox([self.confirm_button, self.cancel_button])])
         self.add_class("mk-confirm-box")
+        self._shown: PendingRollback | None = None
         show(self, False)
 
     def display(self, pending: PendingRollback | None) -> None:
-        """Show the pending rollback's preview, or hide the box when none waits."""
+        """Show the pending rollback's preview, or hide the box when none waits; a new preview takes the focus."""
         if pending is None:
+            self._shown = None
             show(self, False)
             return
         command = html.escape(pending.command, quote=False)
@@ -95,6 +130,10 @@ class RollbackBox(ipw.VBox):
             + views.rollback_html(pending.preview)
         )
         show(self, True)
+        if pending is not self._shown:
+            # Keyboard and screen-reader users land on the decision, not on the page's body ten Tabs away.
+            self._shown = pending
+            self.confirm_button.focus()
 
 
 class ModelEditor(ipw.VBox):
@@ -102,7 +141,7 @@ class ModelEditor(ipw.VBox):
 
     def __init__(self) -> None:
         self.title = ipw.HTML()
-        self.editor = ipw.Textarea(layout={"width": "auto", "height": "20em"})
+        self.editor = ipw.Textarea(tooltip="models.py: edit, then save", layout={"width": "auto", "height": "20em"})
         self.editor.add_class("mk-editor")
         self.save_button = button("save", "save and makemigrations", "success")
         self.revert_button = button("revert", "revert to last good version")

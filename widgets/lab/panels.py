@@ -21,7 +21,7 @@ from widgets.errors import KitError
 from widgets.lab import panel_views as views
 from widgets.lab.actions import Outcome
 from widgets.lab.graph_widget import GraphView
-from widgets.lab.lab_widgets import ModelEditor, QuestionBox, RollbackBox, TimeMachine, button
+from widgets.lab.lab_widgets import LiveStatus, ModelEditor, QuestionBox, RollbackBox, TimeMachine, button
 from widgets.lab.screens import LabScreen, lab_screen, time_screen
 from widgets.lab.session import ACTIONS, HistoryEntry, LabSession, Note
 from widgets.read.state import MigrationGraph, Plan, State
@@ -120,7 +120,9 @@ class MigrationLab(ipw.VBox):
         self.app_picker.layout.width = "12.5em"
         self.target_picker = ipw.Dropdown(description="target", style={"description_width": "4.5em"})
         self.target_picker.layout.width = "16em"
-        self.name_text = ipw.Text(placeholder="--name", layout={"width": "7em"})
+        self.name_text = ipw.Text(
+            placeholder="--name", tooltip="--name of the new migration (optional)", layout={"width": "7em"}
+        )
         self.dry_run = ipw.Checkbox(description="--dry-run", indent=False, layout={"width": "auto"})
         self.sql_picker = ipw.Dropdown(description="migration", style={"description_width": "5.2em"})
         self.sql_picker.layout.width = "16.7em"
@@ -134,7 +136,7 @@ class MigrationLab(ipw.VBox):
         self.comparison = ipw.HTML()
         self.comparison.add_class("mk-compare")
         self.comparison.layout.display = "none"
-        self.status = ipw.HTML()
+        self.status = LiveStatus()
         self.status.add_class("mk-status")
         self.terminal = ipw.HTML(f'<pre class="mk-term">{_IDLE_TERMINAL}</pre>')
         self.terminal.add_class("mk-terminal")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from a11y import AXE, axe_violations, clipped, low_contrast
 from browser import ARTIFACTS, JupyterServer, browser_skip_reason, launch_chromium, start_server
+
+from widgets.draw.palette import contrast
 
 pytestmark = pytest.mark.browser
 
@@ -198,3 +202,81 @@ def test_voila_page_buttons_work(voila: JupyterServer, page) -> None:
     """Load the notebook as a Voila app, click a migration in the graph, confirm, move the time machine."""
     page.goto(voila.url(), timeout=90_000)
     travel_by_clicking(page, "voila")
+
+
+# ----- readable for everyone: both themes, axe-core, contrast, overflow, focus --------------------------------
+
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+LESSONS = {"02": "02-adding-the-views-field.ipynb", "05": "05-rollback-playground.ipynb"}
+SERIOUS = ("serious", "critical")
+
+
+def run_every_cell(page, server: JupyterServer) -> None:
+    """Run every cell and wait until each code cell has its execution count."""
+    run_all_cells(page, server)
+    page.wait_for_function(
+        """() => {
+          const prompts = Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"));
+          return prompts.length > 0 && prompts.every((p) => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=240_000,
+    )
+
+
+def open_preview_by_keyboard(page) -> None:
+    """Tab to a migration of the graph, press Enter: the preview opens and focus lands on confirm rollback."""
+    panel = page.locator(".mk-lab").first
+    node = graph_node(panel, "app.0001_initial")
+    node.wait_for()
+    node.focus()
+    page.keyboard.press("Enter")
+    panel.locator(".mk-confirm-box").wait_for()
+    idle(page)
+    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('mk-confirm')")
+    ring = page.evaluate(
+        """() => {
+          const style = getComputedStyle(document.activeElement);
+          const box = getComputedStyle(document.activeElement.closest('.mk-confirm-box'));
+          return { style: style.outlineStyle, width: parseFloat(style.outlineWidth), colour: style.outlineColor,
+                   offset: parseFloat(style.outlineOffset), around: box.backgroundColor };
+        }"""
+    )
+    # A ring anyone can see: solid, 2 px or more, outside the red button, 3:1 against the box around it.
+    assert ring["style"] == "solid" and ring["width"] >= 2 and ring["offset"] >= 1, ring
+    assert contrast(ring["colour"], ring["around"]) >= 3, ring
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> None:
+    """Lessons 02 and 05 in both themes, file browser open at 1,400 x 900: axe, contrast, overflow, focus."""
+    if not AXE.is_file():
+        pytest.skip(f"No {AXE.relative_to(REPO)}. Fix: run 'make proxy' (npm ci installs axe-core).")
+    server = start_server("lab", REPO / "notebooks" / LESSONS[lesson], tmp_path, theme=THEMES[theme])
+    try:
+        page.goto(server.url())
+        page.wait_for_selector(".jp-Notebook")
+        assert page.locator(".jp-FileBrowser").first.is_visible()  # the default layout: the file browser open
+        assert page.evaluate("() => document.body.dataset.jpThemeLight") == str(theme == "light").lower()
+        run_every_cell(page, server)
+        assert_widgets_rendered(page)
+        if lesson == "05":
+            open_preview_by_keyboard(page)
+            panel = page.locator(".mk-lab").first
+            panel.scroll_into_view_if_needed()
+            shoot(panel, f"readable-{lesson}-{theme}-panel")
+        serious = [v for v in axe_violations(page) if v["impact"] in SERIOUS]
+        faint = low_contrast(page)
+        cut = clipped(page)
+        report = {
+            "axe": [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][:3]) for v in serious],
+            "contrast": [(t.where, t.text, round(t.ratio, 2), t.colour, t.background) for t in faint[:20]],
+            "clipped": cut[:20],
+        }
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"readable-{lesson}-{theme}.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        assert not serious, f"axe-core: {report['axe']}"
+        assert not faint, f"{len(faint)} text(s) below WCAG AA contrast: {report['contrast']}"
+        assert not cut, f"cut off or scrolled sideways at 1,400 x 900: {report['clipped']}"
+    finally:
+        server.stop()

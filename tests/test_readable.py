@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 
-import ipywidgets as ipw
 import pandas as pd
-import pytest
 
-from widgets.draw.graphs import migration_view
+from widgets.draw.graphs import draw_migration_graph, migration_view
 from widgets.draw.palette import UI, contrast
 from widgets.draw.tables import Table, _style
 from widgets.lab.graph_widget import GraphView, graph_summary
@@ -99,7 +97,8 @@ def test_the_rollback_preview_has_no_colour_of_its_own_and_wraps() -> None:
         and page.startswith('<div class="mk-rollback"><style>')
         and f"{DARK} .mk-rollback" in page
     )
-    assert ".mk-rollback td, .mk-rollback th { white-space: normal; overflow-wrap: anywhere; }" in page
+    assert ".mk-rollback td, .mk-rollback th { white-space: normal; overflow-wrap: break-word; }" in page
+    assert "<td>shop.<wbr>0002_<wbr>price</td>" in page  # long names wrap at their joints, not mid-word
     body = page.split("</style>", 1)[1]
     # A colour only as the fallback of a palette variable, never a light background the theme's white text lands on.
     assert "background" not in body
@@ -130,18 +129,18 @@ def test_the_status_line_is_announced() -> None:
     assert repr(status) == "LiveStatus(\"<p class='mk-ok'>✔ migrated</p>\")"
 
 
-def test_a_new_preview_takes_the_focus_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    focused: list[str] = []
-    monkeypatch.setattr(ipw.Button, "focus", lambda self: focused.append(self.description))
+def test_a_new_preview_takes_the_focus_once() -> None:
     box = RollbackBox()
+    assert (box.focus_mover.scope, box.focus_mover.target) == (".mk-confirm-box", ".mk-confirm")
+    assert "mk-confirm" in box.confirm_button._dom_classes and box.focus_mover.requests == 0
     pending = PendingRollback(_preview().plan, _preview())
     box.display(pending)
-    assert focused == ["confirm rollback"] and box.layout.display is None
+    assert box.focus_mover.requests == 1 and box.layout.display is None
     box.display(pending)  # redrawn after another view changed: the learner's focus stays where it is
-    assert focused == ["confirm rollback"]
+    assert box.focus_mover.requests == 1
     box.display(None)
     box.display(PendingRollback(_preview().plan, _preview()))
-    assert focused == ["confirm rollback", "confirm rollback"]
+    assert box.focus_mover.requests == 2
 
 
 def test_the_graph_has_a_text_alternative() -> None:
@@ -164,3 +163,13 @@ def test_another_apps_applied_migration_is_not_drawn_dashed() -> None:
     assert "dashed" in _dot_style(dot.source, "shop.0002_price")  # not applied: dashed, as the legend says
     _drawing, dot = migration_view(_graph(auth_applied=False), legend=False)
     assert "dashed" in _dot_style(dot.source, "auth.0001_initial")
+
+
+def test_a_static_picture_has_a_text_alternative() -> None:
+    """JupyterLab draws image/svg+xml as an <img> without alt: the HTML form it prefers is named."""
+    bundle = draw_migration_graph(_graph())._repr_mimebundle_()
+    page = bundle["text/html"]
+    assert page.startswith('<div class="mk-picture" role="img" aria-label="A diagram of 3 node(s): ')
+    label = page.split('aria-label="', 1)[1].split('"', 1)[0]
+    assert label == "A diagram of 3 node(s): auth.0001_initial, shop.0001_initial, shop.0002_price."
+    assert "<svg" in page and "<?xml" not in page and bundle["image/svg+xml"].count("<svg") == 1

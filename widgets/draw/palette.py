@@ -132,6 +132,7 @@ TEXT_PAIRS = [
     ("muted", "page", 4.5),
     ("muted", "surface", 4.5),
     ("control-text", "control", 4.5),
+    ("muted", "control", 4.5),
     ("ok", "page", 4.5),
     ("fail", "page", 4.5),
     ("ok", "surface", 4.5),

@@ -157,6 +157,22 @@ def save(graph: graphviz.Digraph | str, path: str | Path) -> Path:
     return path
 
 
+_PROLOGUE = re.compile(r"\A\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?")
+_NODE_TITLE = re.compile(r'<g id="[^"]*" class="node[^"]*">\s*<title>([^<]*)</title>')
+
+
+def picture_html(svg: str) -> str:
+    """Return an SVG picture as HTML a screen reader can name: role img, labelled with the picture's nodes."""
+    # Lanes ("lane:app") are rows of the layout, not things drawn.
+    names = [html.unescape(n) for n in _NODE_TITLE.findall(svg) if not n.startswith("lane:")]
+    label = f"A diagram of {len(names)} node(s): {', '.join(names)}." if names else "A diagram drawn by the kit."
+    body = _PROLOGUE.sub("", svg, count=1)
+    return (
+        f'<div class="mk-picture" role="img" aria-label="{html.escape(label)}">'
+        f"<style>.mk-picture svg {{ max-width: 100%; height: auto; }}</style>{body}</div>"
+    )
+
+
 class KitDigraph(graphviz.Digraph):
     """A graphviz.Digraph that renders in Jupyter without a system ``dot``, or says why not."""
 
@@ -182,9 +198,11 @@ class KitDigraph(graphviz.Digraph):
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
         try:
-            return {"image/svg+xml": to_svg(self), "text/plain": repr(self)}
+            svg = to_svg(self)
         except RenderError as exc:
             return self._fallback(str(exc))
+        # JupyterLab shows image/svg+xml as an <img> with no alt text: the HTML form it prefers names the picture.
+        return {"image/svg+xml": svg, "text/html": picture_html(svg), "text/plain": repr(self)}
 
     def _fallback(self, sentence: str) -> dict:
         """Return one plain sentence, plus the fallback table, for frontends without a picture."""

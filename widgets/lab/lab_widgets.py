@@ -20,7 +20,7 @@ from widgets.lab.graph_widget import GraphView
 from widgets.lab.screens import TimeScreen
 from widgets.lab.session import Note, PendingRollback, Question
 
-__all__ = ["LiveStatus", "ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
+__all__ = ["FocusMover", "LiveStatus", "ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
 
 # The compare picker's value for "the step before the one shown".
 PREVIOUS = -2
@@ -77,6 +77,46 @@ class LiveStatus(anywidget.AnyWidget):
         return f"LiveStatus({self.value!r})"
 
 
+class FocusMover(anywidget.AnyWidget):
+    """Move the keyboard focus to a control of the box it sits in, each time ``move()`` is called.
+
+    ipywidgets' Button ignores ``focus()`` in the browser, and a button may
+    still be disabled while the action that showed it finishes: the front end
+    waits (up to 3 s) until the control is visible and enabled.
+    """
+
+    _esm = """
+    function render({ model, el }) {
+      const move = () => {
+        let tries = 0;
+        const attempt = () => {
+          const scope = el.closest(model.get("scope")) || document;
+          const target = scope.querySelector(model.get("target"));
+          if (target && target.offsetParent !== null && !target.disabled) {
+            target.focus();
+            return;
+          }
+          if (++tries < 60) setTimeout(attempt, 50);
+        };
+        attempt();
+      };
+      model.on("change:requests", move);
+    }
+    export default { render };
+    """
+
+    scope = traitlets.Unicode("body").tag(sync=True)
+    target = traitlets.Unicode("").tag(sync=True)
+    requests = traitlets.Int(0).tag(sync=True)
+
+    def move(self) -> None:
+        """Ask the front end to focus the target now."""
+        self.requests += 1
+
+    def __repr__(self) -> str:
+        return f"FocusMover({self.target!r})"
+
+
 class QuestionBox(ipw.VBox):
     """Django's pending question: its text, the choices, a typed default when one is needed."""
 
@@ -113,7 +153,9 @@ class RollbackBox(ipw.VBox):
         self.preview.add_class("mk-preview")
         self.confirm_button = button("confirm", "confirm rollback", "danger")
         self.cancel_button = button("cancel", "cancel")
-        super().__init__([self.preview, ipw.HBox([self.confirm_button, self.cancel_button])])
+        self.focus_mover = FocusMover(scope=".mk-confirm-box", target=".mk-confirm")
+        self.focus_mover.layout.height = "0px"
+        super().__init__([self.preview, ipw.HBox([self.confirm_button, self.cancel_button]), self.focus_mover])
         self.add_class("mk-confirm-box")
         self._shown: PendingRollback | None = None
         show(self, False)
@@ -125,15 +167,18 @@ class RollbackBox(ipw.VBox):
             show(self, False)
             return
         command = html.escape(pending.command, quote=False)
+        # The preview scrolls when long: a region keyboard users can reach and scroll too (tabindex).
         self.preview.value = (
+            '<div class="mk-preview-body" tabindex="0" role="region" aria-label="rollback preview">'
             f"<p><b>{command}</b> would unapply migrations. Read what it drops, then confirm or cancel.</p>"
             + views.rollback_html(pending.preview)
+            + "</div>"
         )
         show(self, True)
         if pending is not self._shown:
             # Keyboard and screen-reader users land on the decision, not on the page's body ten Tabs away.
             self._shown = pending
-            self.confirm_button.focus()
+            self.focus_mover.move()
 
 
 class ModelEditor(ipw.VBox):

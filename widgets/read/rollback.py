@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -93,11 +94,11 @@ class RollbackPreview:
             warning = html.escape(self._warning())
             parts.append(f'<p class="mk-fail" style="color: var(--mk-fail, #b71c1c)"><b>{warning}</b></p>')
         if self.plan.steps:
-            parts.append(self.plan.to_frame().to_html(index=False))
+            parts.append(_breakable(self.plan.to_frame().to_html(index=False)))
         if not self.drops.empty:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
             whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
-            parts.append(self.drops.assign(column=whole).to_html(index=False))
+            parts.append(_breakable(self.drops.assign(column=whole).to_html(index=False)))
         if self.rehearsal is not None:
             parts.append(self.rehearsal._repr_html_())
         if self.risks is not None and self.risks.steps:
@@ -111,9 +112,14 @@ class RollbackPreview:
 _STYLE = (
     css_variables(".mk-rollback", ["fail"])
     + "\n.mk-rollback table { table-layout: auto; max-width: 100%; }"
-    + "\n.mk-rollback td, .mk-rollback th { white-space: normal; overflow-wrap: anywhere; }"
+    + "\n.mk-rollback td, .mk-rollback th { white-space: normal; overflow-wrap: break-word; }"
     + "\n.mk-rollback pre { white-space: pre-wrap; overflow-wrap: break-word; }"
 )
+
+
+def _breakable(table: str) -> str:
+    """Let long names wrap after their underscores and dots ("0002_added_/Book_model"), never mid-word."""
+    return re.sub(r"([_.])(?![^<>]*>)", r"\1<wbr>", table)
 
 
 def _lost(row) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,6 +247,65 @@ def open_preview_by_keyboard(page) -> None:
     assert contrast(ring["colour"], ring["around"]) >= 3, ring
 
 
+def smallest_graph_text(view) -> float:
+    """Return the size in CSS pixels of the smallest text the interactive graph draws now."""
+    return view.evaluate(
+        """(el) => {
+          const canvas = el.querySelector(".mk-graph-canvas");
+          const scale = new DOMMatrix(getComputedStyle(canvas).transform).a;
+          const sizes = Array.from(canvas.querySelectorAll("text")).map((t) => parseFloat(t.getAttribute("font-size")));
+          return Math.min(...sizes) * scale;
+        }"""
+    )
+
+
+def check_graph_behaviour(page) -> None:
+    """Confirm by keyboard under a hover card, search and clear, resize: the glitches of issue 21 stay fixed."""
+    panel = page.locator(".mk-lab").first
+    view = panel.locator(".mk-graph-view")
+    styles = page.evaluate(
+        """() => {
+          const term = getComputedStyle(document.querySelector(".mk-lab pre.mk-term"));
+          const editor = getComputedStyle(document.querySelector(".mk-lab .mk-editor textarea"));
+          return { words: term.wordBreak, wrap: term.overflowWrap, code: editor.whiteSpace };
+        }"""
+    )
+    # The terminal wraps between words ("backwards", not "backwar/ds"); code keeps its indentation.
+    assert styles == {"words": "normal", "wrap": "break-word", "code": "pre"}, styles
+    assert smallest_graph_text(view) >= 10.99
+    # Names a screen reader says, the status line it announces, nodes the keyboard reaches.
+    for name in ("zoom in", "zoom out", "fit"):
+        assert view.get_by_role("button", name=name, exact=True).count() == 1, name
+    assert panel.get_by_role("textbox", name="--name", exact=True).count() == 1
+    assert panel.locator(".mk-status [role='status'][aria-live='polite']").count() == 1
+    nodes = view.locator("g.node.mk-clickable")
+    assert nodes.count() > 0 and nodes.count() == view.locator("g.node[tabindex='0'][role='button']").count()
+    assert "app.0001_initial" in view.locator(".mk-graph-text").text_content()
+    leaf = graph_node(panel, "app.0002_added_Book_model")
+    leaf.hover()
+    card = view.locator(".mk-graph-card")
+    card.filter(has_text=re.compile(r"\(applied\b")).wait_for()
+    page.keyboard.press("Enter")  # the focus is on confirm rollback
+    panel.locator(".mk-confirm-box").wait_for(state="hidden")
+    idle(page)
+    # The card under the pointer follows the redraw: the leaf is no longer applied.
+    card.filter(has_text=re.compile(r"\(not applied\b")).wait_for()
+    assert "(applied" not in card.inner_text()
+    search = view.locator(".mk-graph-search")
+    search.fill("0001")
+    assert view.locator("g.node.mk-match").count() >= 1 and view.locator("g.node.mk-current").count() == 1
+    search.fill("")
+    # Cleared: no node keeps the search's marks (the last match used to keep a thick border).
+    assert view.locator("g.node.mk-current, g.node.mk-match").count() == 0
+    before = view.locator(".mk-graph-canvas").evaluate("(el) => el.style.transform")
+    page.set_viewport_size({"width": 1000, "height": 900})
+    page.wait_for_function(
+        "([el, before]) => el.style.transform !== before",
+        arg=[view.locator(".mk-graph-canvas").element_handle(), before],
+    )
+    assert smallest_graph_text(view) >= 10.99  # fitted again to the narrower view, text still readable
+
+
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> None:
@@ -278,5 +338,7 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
         assert not serious, f"axe-core: {report['axe']}"
         assert not faint, f"{len(faint)} text(s) below WCAG AA contrast: {report['contrast']}"
         assert not cut, f"cut off or scrolled sideways at 1,400 x 900: {report['clipped']}"
+        if lesson == "05":
+            check_graph_behaviour(page)
     finally:
         server.stop()

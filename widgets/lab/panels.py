@@ -120,8 +120,9 @@ class MigrationLab(ipw.VBox):
         self.app_picker.layout.width = "12.5em"
         self.target_picker = ipw.Dropdown(description="target", style={"description_width": "4.5em"})
         self.target_picker.layout.width = "16em"
+        # A visible label, not only a placeholder: screen readers and everyone else know what the box is for.
         self.name_text = ipw.Text(
-            placeholder="--name", tooltip="--name of the new migration (optional)", layout={"width": "7em"}
+            description="--name", placeholder="optional", style={"description_width": "4em"}, layout={"width": "11em"}
         )
         self.dry_run = ipw.Checkbox(description="--dry-run", indent=False, layout={"width": "auto"})
         self.sql_picker = ipw.Dropdown(description="migration", style={"description_width": "5.2em"})

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 
 from widgets.draw.graphs import draw_migration_graph, migration_view
 from widgets.draw.palette import UI, contrast
+from widgets.draw.render import picture_html, readable_width
 from widgets.draw.tables import Table, _style
 from widgets.lab.graph_widget import GraphView, graph_summary
 from widgets.lab.lab_widgets import LiveStatus, ModelEditor, QuestionBox, RollbackBox
@@ -169,7 +171,19 @@ def test_a_static_picture_has_a_text_alternative() -> None:
     """JupyterLab draws image/svg+xml as an <img> without alt: the HTML form it prefers is named."""
     bundle = draw_migration_graph(_graph())._repr_mimebundle_()
     page = bundle["text/html"]
-    assert page.startswith('<div class="mk-picture" role="img" aria-label="A diagram of 3 node(s): ')
+    assert page.startswith('<div class="mk-picture" role="img" tabindex="0" aria-label="A diagram of 3 node(s): ')
     label = page.split('aria-label="', 1)[1].split('"', 1)[0]
     assert label == "A diagram of 3 node(s): auth.0001_initial, shop.0001_initial, shop.0002_price."
     assert "<svg" in page and "<?xml" not in page and bundle["image/svg+xml"].count("<svg") == 1
+
+
+def test_a_static_picture_uses_the_cells_width_but_never_shrinks_text_below_11_px() -> None:
+    svg = draw_migration_graph(_graph())._repr_mimebundle_()["image/svg+xml"]
+    assert 'class="graph" transform="scale(1 1)' in svg  # no cap at 8 inches (768 px): the cell decides
+    width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1)) * 4 / 3
+    smallest = min(float(s) for s in re.findall(r'font-size="([\d.]+)"', svg)) * 4 / 3
+    narrowest = readable_width(svg)
+    assert narrowest == pytest.approx(width * 11 / smallest, abs=0.1) and narrowest < width
+    assert readable_width(svg, smallest=100) == pytest.approx(width, abs=0.1)  # never wider than drawn
+    page = picture_html(svg)
+    assert f'<svg style="min-width: {narrowest}px" ' in page and "overflow-x: auto" in page and 'tabindex="0"' in page

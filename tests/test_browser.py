@@ -304,6 +304,15 @@ def check_graph_behaviour(page) -> None:
         arg=[view.locator(".mk-graph-canvas").element_handle(), before],
     )
     assert smallest_graph_text(view) >= 10.99  # fitted again to the narrower view, text still readable
+    # The rows the rollback changed, highlighted in the panel's tables: legible in this theme too.
+    for title in ("django_migrations", "rows"):
+        open_tab(panel, title)
+        panel.locator(f".mk-view-{title.replace('_', '-')} table td").first.wait_for()
+        faint = low_contrast(page, ".mk-lab .mk-views")
+        assert not faint, [(t.where, t.text, round(t.ratio, 2)) for t in faint]
+    # The table the rollback dropped is highlighted (so the check above measured a coloured row).
+    dropped = panel.locator(".mk-view-rows table td").filter(has_text="app_book").first
+    assert dropped.evaluate("(el) => getComputedStyle(el).backgroundColor") != "rgba(0, 0, 0, 0)"
 
 
 @pytest.mark.parametrize("theme", THEMES)

@@ -8,7 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-# JupyterHub's proxy, from npm into node_modules/ (never global), at the versions in package-lock.json.
+# From npm into node_modules/ (never global), at the versions in package-lock.json: JupyterHub's proxy, and
+# axe-core, which the browser test injects into the page to check WCAG rules (never fetched at run time).
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 SOURCES := widgets tests bench scripts classroom
 
@@ -39,7 +40,7 @@ $(STAMP): pyproject.toml
 
 proxy: $(PROXY_STAMP)
 
-# configurable-http-proxy 5.2 needs Node.js 20 or later; without npm the JupyterHub test is skipped.
+# configurable-http-proxy 5.2 needs Node.js 20 or later; without npm the JupyterHub and accessibility tests are skipped.
 $(PROXY_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \

@@ -24,6 +24,9 @@ SHOTS = {
     "panel-after-rollback.png": "lab-after-rollback.png",
     "migration-graph.png": "lab-graph.png",
     "voila-playground.png": "voila-rollback-preview.png",
+    # Lesson 05's panel with a rollback preview opened by keyboard, in JupyterLab's light and dark themes.
+    "panel-light.png": "readable-05-light-panel.png",
+    "panel-dark.png": "readable-05-dark-panel.png",
 }
 
 

@@ -167,13 +167,15 @@ class JupyterServer:
         _signal_group(self.process, signal.SIGKILL)
 
 
-def start_server(kind: Literal["lab", "voila"], notebook: Path, home: Path) -> JupyterServer:
-    """Copy a notebook into ``home`` and serve it with JupyterLab or Voila; wait until it answers."""
+def start_server(
+    kind: Literal["lab", "voila"], notebook: Path, home: Path, *, theme: str = "JupyterLab Light"
+) -> JupyterServer:
+    """Copy a notebook into ``home`` and serve it with JupyterLab (in ``theme``) or Voila; wait until it answers."""
     root = home / "notebooks"
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(notebook, root / notebook.name)
     workspace = home / "workspace"
-    env = _server_env(home, workspace)
+    env = _server_env(home, workspace, theme)
     port, token = free_port(), secrets.token_hex(16)
     command = _lab_command(root, port, token) if kind == "lab" else _voila_command(root / notebook.name, port, token)
     log = home / f"{kind}.log"
@@ -197,12 +199,13 @@ def start_server(kind: Literal["lab", "voila"], notebook: Path, home: Path) -> J
     return server
 
 
-def _server_env(home: Path, workspace: Path) -> dict[str, str]:
-    """Return an environment that keeps every Jupyter file and sandbox under ``home``."""
+def _server_env(home: Path, workspace: Path, theme: str = "JupyterLab Light") -> dict[str, str]:
+    """Return an environment that keeps every Jupyter file and sandbox under ``home``, JupyterLab in ``theme``."""
     dirs = {name: home / name for name in ("config", "data", "runtime", "settings", "lab-workspaces", "ipython")}
     for folder in dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
-    for relative, settings in LAB_SETTINGS.items():
+    themed = {"@jupyterlab/apputils-extension/themes.jupyterlab-settings": {"theme": theme}}
+    for relative, settings in {**LAB_SETTINGS, **themed}.items():
         target = dirs["settings"] / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(settings), encoding="utf-8")

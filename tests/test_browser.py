@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from a11y import AXE, axe_violations, clipped, low_contrast
 from browser import ARTIFACTS, JupyterServer, browser_skip_reason, launch_chromium, start_server
+
+from widgets.draw.palette import contrast
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes("JupyterLab runs as a server process")]
 
@@ -198,3 +203,151 @@ def test_voila_page_buttons_work(voila: JupyterServer, page) -> None:
     """Load the notebook as a Voila app, click a migration in the graph, confirm, move the time machine."""
     page.goto(voila.url(), timeout=90_000)
     travel_by_clicking(page, "voila")
+
+
+# ----- readable for everyone: both themes, axe-core, contrast, overflow, focus --------------------------------
+
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+LESSONS = {"02": "02-adding-the-views-field.ipynb", "05": "05-rollback-playground.ipynb"}
+SERIOUS = ("serious", "critical")
+
+
+def run_every_cell(page, server: JupyterServer) -> None:
+    """Run every cell and wait until each code cell has its execution count."""
+    run_all_cells(page, server)
+    page.wait_for_function(
+        """() => {
+          const prompts = Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"));
+          return prompts.length > 0 && prompts.every((p) => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=240_000,
+    )
+
+
+def open_preview_by_keyboard(page) -> None:
+    """Tab to a migration of the graph, press Enter: the preview opens and focus lands on confirm rollback."""
+    panel = page.locator(".mk-lab").first
+    node = graph_node(panel, "app.0001_initial")
+    node.wait_for()
+    node.focus()
+    page.keyboard.press("Enter")
+    panel.locator(".mk-confirm-box").wait_for()
+    idle(page)
+    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('mk-confirm')")
+    ring = page.evaluate(
+        """() => {
+          const style = getComputedStyle(document.activeElement);
+          const box = getComputedStyle(document.activeElement.closest('.mk-confirm-box'));
+          return { style: style.outlineStyle, width: parseFloat(style.outlineWidth), colour: style.outlineColor,
+                   offset: parseFloat(style.outlineOffset), around: box.backgroundColor };
+        }"""
+    )
+    # A ring anyone can see: solid, 2 px or more, outside the red button, 3:1 against the box around it.
+    assert ring["style"] == "solid" and ring["width"] >= 2 and ring["offset"] >= 1, ring
+    assert contrast(ring["colour"], ring["around"]) >= 3, ring
+
+
+def smallest_graph_text(view) -> float:
+    """Return the size in CSS pixels of the smallest text the interactive graph draws now."""
+    return view.evaluate(
+        """(el) => {
+          const canvas = el.querySelector(".mk-graph-canvas");
+          const scale = new DOMMatrix(getComputedStyle(canvas).transform).a;
+          const sizes = Array.from(canvas.querySelectorAll("text")).map((t) => parseFloat(t.getAttribute("font-size")));
+          return Math.min(...sizes) * scale;
+        }"""
+    )
+
+
+def check_graph_behaviour(page) -> None:
+    """Confirm by keyboard under a hover card, search and clear, resize: the glitches of issue 21 stay fixed."""
+    panel = page.locator(".mk-lab").first
+    view = panel.locator(".mk-graph-view")
+    styles = page.evaluate(
+        """() => {
+          const term = getComputedStyle(document.querySelector(".mk-lab pre.mk-term"));
+          const editor = getComputedStyle(document.querySelector(".mk-lab .mk-editor textarea"));
+          return { words: term.wordBreak, wrap: term.overflowWrap, code: editor.whiteSpace };
+        }"""
+    )
+    # The terminal wraps between words ("backwards", not "backwar/ds"); code keeps its indentation.
+    assert styles == {"words": "normal", "wrap": "break-word", "code": "pre"}, styles
+    assert smallest_graph_text(view) >= 10.99
+    # Names a screen reader says, the status line it announces, nodes the keyboard reaches.
+    for name in ("zoom in", "zoom out", "fit"):
+        assert view.get_by_role("button", name=name, exact=True).count() == 1, name
+    assert panel.get_by_role("textbox", name="--name", exact=True).count() == 1
+    assert panel.locator(".mk-status [role='status'][aria-live='polite']").count() == 1
+    nodes = view.locator("g.node.mk-clickable")
+    assert nodes.count() > 0 and nodes.count() == view.locator("g.node[tabindex='0'][role='button']").count()
+    assert "app.0001_initial" in view.locator(".mk-graph-text").text_content()
+    leaf = graph_node(panel, "app.0002_added_Book_model")
+    leaf.hover()
+    card = view.locator(".mk-graph-card")
+    card.filter(has_text=re.compile(r"\(applied\b")).wait_for()
+    page.keyboard.press("Enter")  # the focus is on confirm rollback
+    panel.locator(".mk-confirm-box").wait_for(state="hidden")
+    idle(page)
+    # The card under the pointer follows the redraw: the leaf is no longer applied.
+    card.filter(has_text=re.compile(r"\(not applied\b")).wait_for()
+    assert "(applied" not in card.inner_text()
+    search = view.locator(".mk-graph-search")
+    search.fill("0001")
+    assert view.locator("g.node.mk-match").count() >= 1 and view.locator("g.node.mk-current").count() == 1
+    search.fill("")
+    # Cleared: no node keeps the search's marks (the last match used to keep a thick border).
+    assert view.locator("g.node.mk-current, g.node.mk-match").count() == 0
+    before = view.locator(".mk-graph-canvas").evaluate("(el) => el.style.transform")
+    page.set_viewport_size({"width": 1000, "height": 900})
+    page.wait_for_function(
+        "([el, before]) => el.style.transform !== before",
+        arg=[view.locator(".mk-graph-canvas").element_handle(), before],
+    )
+    assert smallest_graph_text(view) >= 10.99  # fitted again to the narrower view, text still readable
+    # The rows the rollback changed, highlighted in the panel's tables: legible in this theme too.
+    for title in ("django_migrations", "rows"):
+        open_tab(panel, title)
+        panel.locator(f".mk-view-{title.replace('_', '-')} table td").first.wait_for()
+        faint = low_contrast(page, ".mk-lab .mk-views")
+        assert not faint, [(t.where, t.text, round(t.ratio, 2)) for t in faint]
+    # The table the rollback dropped is highlighted (so the check above measured a coloured row).
+    dropped = panel.locator(".mk-view-rows table td").filter(has_text="app_book").first
+    assert dropped.evaluate("(el) => getComputedStyle(el).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> None:
+    """Lessons 02 and 05 in both themes, file browser open at 1,400 x 900: axe, contrast, overflow, focus."""
+    if not AXE.is_file():
+        pytest.skip(f"No {AXE.relative_to(REPO)}. Fix: run 'make proxy' (npm ci installs axe-core).")
+    server = start_server("lab", REPO / "notebooks" / LESSONS[lesson], tmp_path, theme=THEMES[theme])
+    try:
+        page.goto(server.url())
+        page.wait_for_selector(".jp-Notebook")
+        assert page.locator(".jp-FileBrowser").first.is_visible()  # the default layout: the file browser open
+        assert page.evaluate("() => document.body.dataset.jpThemeLight") == str(theme == "light").lower()
+        run_every_cell(page, server)
+        assert_widgets_rendered(page)
+        if lesson == "05":
+            open_preview_by_keyboard(page)
+            panel = page.locator(".mk-lab").first
+            panel.scroll_into_view_if_needed()
+            shoot(panel, f"readable-{lesson}-{theme}-panel")
+        serious = [v for v in axe_violations(page) if v["impact"] in SERIOUS]
+        faint = low_contrast(page)
+        cut = clipped(page)
+        report = {
+            "axe": [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][:3]) for v in serious],
+            "contrast": [(t.where, t.text, round(t.ratio, 2), t.colour, t.background) for t in faint[:20]],
+            "clipped": cut[:20],
+        }
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"readable-{lesson}-{theme}.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        assert not serious, f"axe-core: {report['axe']}"
+        assert not faint, f"{len(faint)} text(s) below WCAG AA contrast: {report['contrast']}"
+        assert not cut, f"cut off or scrolled sideways at 1,400 x 900: {report['clipped']}"
+        if lesson == "05":
+            check_graph_behaviour(page)
+    finally:
+        server.stop()

@@ -41,9 +41,6 @@ __all__ = [
 
 Key = tuple[str, str]
 
-# Graphviz's size, in inches: a lesson-sized graph is scaled down to a notebook's width.
-GRAPH_SIZE = "8,100"
-FIT_WIDTH_UP_TO = 40
 # Above this many drawn nodes, cross-app dependency ends fold into their runs too
 # (the edges stay, between the runs), so a 5,000-migration project stays a readable overview.
 MAX_DETAILED_NODES = 400
@@ -357,7 +354,8 @@ def _node_attrs(node: DrawnNode) -> dict[str, str]:
     )
     fill, border = COLOURS[kind]
     styles = ["rounded", "filled"]
-    if classes & {"unapplied", "external", "replaced-part", "squash-unused"}:
+    # Dashed means "not applied" (the legend says so): another app's applied migration is drawn solid.
+    if classes & {"unapplied", "replaced-part", "squash-unused"}:
         styles.append("dashed")
     attrs = {
         "label": "\n".join(node.label),
@@ -448,8 +446,7 @@ def _migration_dot(drawing: MigrationDrawing, *, legend: bool = True) -> KitDigr
         splines="true" if len(drawing.nodes) <= 150 else "line",
         bgcolor="white",
     )
-    if len(drawing.nodes) <= FIT_WIDTH_UP_TO:
-        dot.attr(size=GRAPH_SIZE)
+    # No size cap: the notebook fits the picture to the cell's width, never below readable text (render.py).
     # No minimum size: each node is as big as its label, as the layout assumed.
     dot.attr("node", shape="box", fontname="Helvetica", fontsize="10", margin="0.08,0.04", width="0", height="0")
     dot.attr("edge", arrowsize="0.7")

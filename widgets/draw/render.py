@@ -157,6 +157,41 @@ def save(graph: graphviz.Digraph | str, path: str | Path) -> Path:
     return path
 
 
+# The smallest text a picture is drawn with in a notebook, in CSS pixels.
+MIN_TEXT_PX = 11
+_PROLOGUE = re.compile(r"\A\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?")
+_NODE_TITLE = re.compile(r'<g id="[^"]*" class="node[^"]*">\s*<title>([^<]*)</title>')
+
+
+def readable_width(svg: str, smallest: float = MIN_TEXT_PX) -> float | None:
+    """Return the narrowest width, in CSS pixels, at which the picture's smallest text is ``smallest`` px."""
+    width = re.search(r'<svg width="([\d.]+)pt"', svg)
+    sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
+    if width is None or not sizes:
+        return None
+    scale = re.search(r'class="graph" transform="scale\(([\d.]+)', svg)
+    natural = float(width.group(1)) * 4 / 3  # points to CSS pixels
+    text = min(sizes) * 4 / 3 * (float(scale.group(1)) if scale else 1.0)
+    return round(natural * min(1.0, smallest / text), 1)
+
+
+def picture_html(svg: str) -> str:
+    """Return an SVG picture as HTML a screen reader can name, as wide as the cell but never below readable text."""
+    # Lanes ("lane:app") are rows of the layout, not things drawn.
+    names = [html.unescape(n) for n in _NODE_TITLE.findall(svg) if not n.startswith("lane:")]
+    label = f"A diagram of {len(names)} node(s): {', '.join(names)}." if names else "A diagram drawn by the kit."
+    body = _PROLOGUE.sub("", svg, count=1)
+    narrowest = readable_width(svg)
+    if narrowest is not None:
+        body = body.replace("<svg ", f'<svg style="min-width: {narrowest}px" ', 1)
+    # Wider than the cell at readable size: the picture scrolls sideways (reachable by keyboard: tabindex).
+    return (
+        f'<div class="mk-picture" role="img" tabindex="0" aria-label="{html.escape(label)}">'
+        "<style>.mk-picture { overflow-x: auto; } .mk-picture svg { max-width: 100%; height: auto; }</style>"
+        f"{body}</div>"
+    )
+
+
 class KitDigraph(graphviz.Digraph):
     """A graphviz.Digraph that renders in Jupyter without a system ``dot``, or says why not."""
 
@@ -182,9 +217,11 @@ class KitDigraph(graphviz.Digraph):
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
         try:
-            return {"image/svg+xml": to_svg(self), "text/plain": repr(self)}
+            svg = to_svg(self)
         except RenderError as exc:
             return self._fallback(str(exc))
+        # JupyterLab shows image/svg+xml as an <img> with no alt text: the HTML form it prefers names the picture.
+        return {"image/svg+xml": svg, "text/html": picture_html(svg), "text/plain": repr(self)}
 
     def _fallback(self, sentence: str) -> dict:
         """Return one plain sentence, plus the fallback table, for frontends without a picture."""

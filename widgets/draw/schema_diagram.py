@@ -20,11 +20,6 @@ from widgets.read.state import State, django_tables
 
 __all__ = ["draw_schema"]
 
-# Graphviz's size, in inches: wider drawings are scaled down to fit a notebook cell.
-GRAPH_SIZE = "8,100"
-# Tables are about five migration nodes in size; past this many the diagram keeps its own size.
-FIT_TABLES_UP_TO = 16
-
 
 @dataclass
 class _Column:
@@ -137,8 +132,7 @@ def draw_schema(
     wanted = [t for t in all_tables if t not in hidden and (tables is None or t in tables)]
     dot = KitDigraph("schema")
     dot.attr(rankdir="LR", fontname="Helvetica", fontsize="12", labelloc="t", label=_schema_title(previous, wanted))
-    if len(wanted) <= FIT_TABLES_UP_TO:
-        dot.attr(size=GRAPH_SIZE)
+    # No size cap: the notebook fits the picture to the cell's width, never below readable text (render.py).
     dot.attr("node", shape="plaintext", fontname="Helvetica", fontsize="10")
     for table in wanted:
         status, columns = all_tables[table]

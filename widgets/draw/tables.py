@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from widgets.draw.palette import TABLE_STYLES
+from widgets.draw.palette import TABLE_STYLES, css_variables
 from widgets.read.diff import diff
 from widgets.read.state import State, django_apps, django_tables
 
@@ -63,8 +63,16 @@ def migrations_frame(
     return rows.reset_index(drop=True)
 
 
+# The colours a highlighted row needs, light and dark: the table brings them, so it reads the same in any cell.
+_ROW_STYLE = css_variables(".mk-table", ["text", "applied-row", "added-row", "removed-row", "changed-row"])
+
+
 class Table(Styler):
     """A styled table whose plain-text form is the visible table, never an object address."""
+
+    def _repr_html_(self) -> str:
+        """Return the table's HTML with the theme's row colours, light and dark."""
+        return f'<div class="mk-table"><style>{_ROW_STYLE}</style>{super()._repr_html_()}</div>'
 
     def __repr__(self) -> str:
         shown = self.data.drop(columns=self.data.columns[list(self.hidden_columns)])

@@ -18,7 +18,7 @@ import traitlets
 from widgets.draw.graphs import MigrationDrawing, legend_rows
 from widgets.draw.palette import css_variables
 
-__all__ = ["GraphView", "node_cards"]
+__all__ = ["GraphView", "graph_summary", "node_cards"]
 
 STATIC = Path(__file__).with_name("static")
 
@@ -38,6 +38,17 @@ def node_cards(drawing: MigrationDrawing, actions: dict[str, str] | None = None)
     return cards
 
 
+def graph_summary(cards: dict[str, dict], what: str = "migration graph") -> str:
+    """Return the picture's text alternative: every node in drawing order with its state, what a click does."""
+    if not cards:
+        return ""
+    lines = [f"The {what} has {len(cards)} node(s), in the order Tab visits them:"]
+    for card in cards.values():
+        words = [card["title"], *card["lines"][:1], card["action"]]
+        lines.append("; ".join(w for w in words if w) + ".")
+    return "\n".join(lines)
+
+
 class GraphView(anywidget.AnyWidget):
     """Show a migration graph's SVG to pan, zoom, search and click; clicks go to ``on_click`` callbacks."""
 
@@ -52,6 +63,7 @@ class GraphView(anywidget.AnyWidget):
     hint = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Unicode("480px").tag(sync=True)
     placeholder = traitlets.Unicode("find a migration by name").tag(sync=True)
+    summary = traitlets.Unicode("").tag(sync=True)  # the picture's text alternative, for screen readers
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -67,6 +79,7 @@ class GraphView(anywidget.AnyWidget):
         with self.hold_sync():
             self.nodes = node_cards(drawing, actions)
             self.legend = [list(row) for row in legend_rows(drawing)]
+            self.summary = graph_summary(self.nodes)
             self.svg = svg
 
     def on_click(self, callback: Callable[[str], None]) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+import anywidget
 import ipywidgets as ipw
+import traitlets
 
 from widgets.lab import panel_views as views
 from widgets.lab.graph_widget import GraphView
@@ -19,7 +21,7 @@ from widgets.lab.picker_width import fitted_width
 from widgets.lab.screens import TimeScreen
 from widgets.lab.session import Note, PendingRollback, Question
 
-__all__ = ["ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
+__all__ = ["FocusMover", "LiveStatus", "ModelEditor", "QuestionBox", "RollbackBox", "TimeMachine", "button", "show"]
 
 # The compare picker's value for "the step before the one shown".
 PREVIOUS = -2
@@ -49,13 +51,84 @@ def show(widget: ipw.Widget, visible: bool) -> None:
     widget.layout.display = None if visible else "none"
 
 
+class LiveStatus(anywidget.AnyWidget):
+    """The panel's status line: HTML in a region screen readers announce when it changes (aria-live)."""
+
+    _esm = """
+    function render({ model, el }) {
+      const live = document.createElement("div");
+      live.className = "mk-status-text";
+      const show = () => {
+        live.setAttribute("role", "status");
+        live.setAttribute("aria-live", model.get("live"));
+        live.innerHTML = model.get("value");
+      };
+      show();
+      model.on("change", show);
+      el.append(live);
+    }
+    export default { render };
+    """
+
+    value = traitlets.Unicode("").tag(sync=True)
+    live = traitlets.Unicode("polite").tag(sync=True)
+
+    def __repr__(self) -> str:
+        # anywidget's repr is the object's address, which changes on every run.
+        return f"LiveStatus({self.value!r})"
+
+
+class FocusMover(anywidget.AnyWidget):
+    """Move the keyboard focus to a control of the box it sits in, each time ``move()`` is called.
+
+    ipywidgets' Button ignores ``focus()`` in the browser, and a button may
+    still be disabled while the action that showed it finishes: the front end
+    waits (up to 3 s) until the control is visible and enabled.
+    """
+
+    _esm = """
+    function render({ model, el }) {
+      const move = () => {
+        let tries = 0;
+        const attempt = () => {
+          const scope = el.closest(model.get("scope")) || document;
+          const target = scope.querySelector(model.get("target"));
+          if (target && target.offsetParent !== null && !target.disabled) {
+            target.focus();
+            return;
+          }
+          if (++tries < 60) setTimeout(attempt, 50);
+        };
+        attempt();
+      };
+      model.on("change:requests", move);
+    }
+    export default { render };
+    """
+
+    scope = traitlets.Unicode("body").tag(sync=True)
+    target = traitlets.Unicode("").tag(sync=True)
+    requests = traitlets.Int(0).tag(sync=True)
+
+    def move(self) -> None:
+        """Ask the front end to focus the target now."""
+        self.requests += 1
+
+    def __repr__(self) -> str:
+        return f"FocusMover({self.target!r})"
+
+
 class QuestionBox(ipw.VBox):
     """Django's pending question: its text, the choices, a typed default when one is needed."""
 
     def __init__(self) -> None:
         self.text = ipw.HTML()
-        self.choice = ipw.RadioButtons(options=[], layout={"width": "auto"})
-        self.default_text = ipw.Text(placeholder="default, as Python: 0, '' or timezone.now", layout={"width": "95%"})
+        self.choice = ipw.RadioButtons(options=[], tooltip="your answer to Django", layout={"width": "auto"})
+        self.default_text = ipw.Text(
+            placeholder="default, as Python: 0, '' or timezone.now",
+            tooltip="the default Django should write into existing rows, as Python",
+            layout={"width": "95%"},
+        )
         self.answer_button = button("answer", "answer and rerun makemigrations", "warning")
         super().__init__([self.text, self.choice, self.default_text, self.answer_button])
         self.add_class("mk-question")
@@ -81,21 +154,32 @@ class RollbackBox(ipw.VBox):
         self.preview.add_class("mk-preview")
         self.confirm_button = button("confirm", "confirm rollback", "danger")
         self.cancel_button = button("cancel", "cancel")
-        super().__init__([self.preview, ipw.HBox([self.confirm_button, self.cancel_button])])
+        self.focus_mover = FocusMover(scope=".mk-confirm-box", target=".mk-confirm")
+        self.focus_mover.layout.height = "0px"
+        super().__init__([self.preview, ipw.HBox([self.confirm_button, self.cancel_button]), self.focus_mover])
         self.add_class("mk-confirm-box")
+        self._shown: PendingRollback | None = None
         show(self, False)
 
     def display(self, pending: PendingRollback | None) -> None:
-        """Show the pending rollback's preview, or hide the box when none waits."""
+        """Show the pending rollback's preview, or hide the box when none waits; a new preview takes the focus."""
         if pending is None:
+            self._shown = None
             show(self, False)
             return
         command = html.escape(pending.command, quote=False)
+        # The preview scrolls when long: a region keyboard users can reach and scroll too (tabindex).
         self.preview.value = (
+            '<div class="mk-preview-body" tabindex="0" role="region" aria-label="rollback preview">'
             f"<p><b>{command}</b> would unapply migrations. Read what it drops, then confirm or cancel.</p>"
             + views.rollback_html(pending.preview)
+            + "</div>"
         )
         show(self, True)
+        if pending is not self._shown:
+            # Keyboard and screen-reader users land on the decision, not on the page's body ten Tabs away.
+            self._shown = pending
+            self.focus_mover.move()
 
 
 class ModelEditor(ipw.VBox):
@@ -103,7 +187,7 @@ class ModelEditor(ipw.VBox):
 
     def __init__(self) -> None:
         self.title = ipw.HTML()
-        self.editor = ipw.Textarea(layout={"width": "auto", "height": "20em"})
+        self.editor = ipw.Textarea(tooltip="models.py: edit, then save", layout={"width": "auto", "height": "20em"})
         self.editor.add_class("mk-editor")
         self.save_button = button("save", "save and makemigrations", "success")
         self.revert_button = button("revert", "revert to last good version")

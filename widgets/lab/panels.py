@@ -24,7 +24,7 @@ from widgets.lab import events as ev
 from widgets.lab import panel_views as views
 from widgets.lab.executor import LabDriver
 from widgets.lab.graph_widget import GraphView
-from widgets.lab.lab_widgets import ModelEditor, QuestionBox, RollbackBox, TimeMachine, button
+from widgets.lab.lab_widgets import LiveStatus, ModelEditor, QuestionBox, RollbackBox, TimeMachine, button
 from widgets.lab.options import check_options
 from widgets.lab.outcome import Outcome
 from widgets.lab.picker_width import fitted_width
@@ -134,7 +134,10 @@ class MigrationLab(ipw.VBox):
         self.app_picker.layout.width = "12.5em"
         self.target_picker = ipw.Dropdown(description="target", style={"description_width": "4.5em"})
         self.target_picker.layout.width = "16em"
-        self.name_text = ipw.Text(placeholder="--name", layout={"width": "7em"})
+        # A visible label, not only a placeholder: screen readers and everyone else know what the box is for.
+        self.name_text = ipw.Text(
+            description="--name", placeholder="optional", style={"description_width": "4em"}, layout={"width": "11em"}
+        )
         self.dry_run = ipw.Checkbox(description="--dry-run", indent=False, layout={"width": "auto"})
         self.sql_picker = ipw.Dropdown(description="migration", style={"description_width": "5.2em"})
         self.sql_picker.layout.width = "16.7em"
@@ -148,7 +151,7 @@ class MigrationLab(ipw.VBox):
         self.comparison = ipw.HTML()
         self.comparison.add_class("mk-compare")
         self.comparison.layout.display = "none"
-        self.status = ipw.HTML()
+        self.status = LiveStatus()
         self.status.add_class("mk-status")
         self.terminal = ipw.HTML(f'<pre class="mk-term">{_IDLE_TERMINAL}</pre>')
         self.terminal.add_class("mk-terminal")

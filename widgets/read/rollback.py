@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from widgets.draw.palette import css_variables
 from widgets.read.state import Plan, plan_from_steps
 from widgets.run import timeouts
 from widgets.run.diagnose import diagnose
@@ -122,22 +123,40 @@ class RollbackPreview:
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{html.escape(self._headline())}</b></p>"]
         for note in self._notes():
-            # The irreversible warning keeps its red, as it always had.
-            style = ' style="color:#c62828"' if note == self._warning() else ""
-            parts.append(f"<p{style}><b>{html.escape(note)}</b></p>")
+            # The irreversible warning, and a rollback that would fail, keep the palette's red.
+            if note == self._warning():
+                parts.append(
+                    f'<p class="mk-fail" style="color: var(--mk-fail, #b71c1c)"><b>{html.escape(note)}</b></p>'
+                )
+            else:
+                parts.append(f"<p><b>{html.escape(note)}</b></p>")
         if self.plan.steps:
-            parts.append(self.plan.to_frame().to_html(index=False))
+            parts.append(_breakable(self.plan.to_frame().to_html(index=False)))
         if not self.drops.empty:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
             whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
-            parts.append(self.drops.assign(column=whole).to_html(index=False))
+            parts.append(_breakable(self.drops.assign(column=whole).to_html(index=False)))
         if self.rehearsal is not None:
             parts.append(self.rehearsal._repr_html_())
         if self.risks is not None and self.risks.steps:
             parts.append(self.risks._repr_html_())
         for app, name, sql in self.sql:
             parts.append(f"<p>SQL to unapply {html.escape(app)}.{html.escape(name)}:</p><pre>{html.escape(sql)}</pre>")
-        return "\n".join(parts)
+        return f'<div class="mk-rollback"><style>{_STYLE}</style>' + "\n".join(parts) + "</div>"
+
+
+# The preview's own colours, light and dark; its tables wrap rather than run off the side of a narrow panel.
+_STYLE = (
+    css_variables(".mk-rollback", ["fail"])
+    + "\n.mk-rollback table { table-layout: auto; max-width: 100%; }"
+    + "\n.mk-rollback td, .mk-rollback th { white-space: normal; overflow-wrap: break-word; }"
+    + "\n.mk-rollback pre { white-space: pre-wrap; overflow-wrap: break-word; }"
+)
+
+
+def _breakable(table: str) -> str:
+    """Let long names wrap after their underscores and dots ("0002_added_/Book_model"), never mid-word."""
+    return re.sub(r"([_.])(?![^<>]*>)", r"\1<wbr>", table)
 
 
 def _lost(row) -> str:

@@ -5,6 +5,7 @@
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 6;
 const DRAG_SLOP = 4; // pixels a press may move and still count as a click
+const MIN_TEXT_PX = 11; // fit never draws the picture's smallest text smaller than this
 
 function make(tag, className, text) {
   const node = document.createElement(tag);
@@ -29,17 +30,29 @@ function render({ model, el }) {
   const zoomOut = make("button", "mk-graph-zoom-out", "−");
   const zoomIn = make("button", "mk-graph-zoom-in", "+");
   const fitButton = make("button", "mk-graph-fit", "fit");
+  // Screen readers say a button's name: "−" and "+" say nothing.
+  zoomOut.setAttribute("aria-label", "zoom out");
+  zoomIn.setAttribute("aria-label", "zoom in");
+  fitButton.setAttribute("aria-label", "fit");
   zoomOut.title = "zoom out (or Ctrl + wheel)";
   zoomIn.title = "zoom in (or Ctrl + wheel)";
-  fitButton.title = "fit the whole graph in view";
+  fitButton.title = "fit the graph in view, at a readable size";
+  for (const button of [zoomOut, zoomIn, fitButton]) button.type = "button";
+  found.setAttribute("aria-live", "polite");
   const hint = make("span", "mk-graph-hint");
-  bar.append(search, found, zoomOut, zoomIn, fitButton, hint);
+  const partNote = make("span", "mk-graph-found mk-graph-part-note");
+  bar.append(search, found, zoomOut, zoomIn, fitButton, partNote, hint);
   const legend = make("div", "mk-graph-legend");
   const viewport = make("div", "mk-graph-viewport");
   const canvas = make("div", "mk-graph-canvas");
   const card = make("div", "mk-graph-card");
+  // The picture's text alternative: every node and its state, for screen readers (Python writes it).
+  const summary = make("div", "mk-graph-text");
+  summary.id = `mk-graph-text-${Math.random().toString(36).slice(2)}`;
+  viewport.setAttribute("role", "group");
+  viewport.setAttribute("aria-describedby", summary.id);
   viewport.append(canvas, card);
-  el.append(bar, legend, viewport);
+  el.append(bar, legend, viewport, summary);
 
   let scale = 1;
   let tx = 0;
@@ -47,6 +60,8 @@ function render({ model, el }) {
   let size = null; // the drawn graph's size, to keep the view when only colours change
   let matches = [];
   let current = -1;
+  let hovered = null; // the node under the pointer (or focused) and where, to keep its card current
+  let viewSize = null; // the viewport's size at the last fit, to fit again when it changes
 
   const apply = () => {
     canvas.style.transform = `translate(${tx}px, ${ty}px) scale(${scale})`;
@@ -58,15 +73,29 @@ function render({ model, el }) {
     return { width: svg.viewBox.baseVal.width, height: svg.viewBox.baseVal.height };
   };
 
+  // The smallest text the picture draws, in SVG units (Graphviz writes font-size on every text).
+  const smallestText = () => {
+    const sizes = Array.from(canvas.querySelectorAll("text"))
+      .map((text) => parseFloat(text.getAttribute("font-size")))
+      .filter((size) => size > 0);
+    return sizes.length ? Math.min(...sizes) : 14;
+  };
+
   const fit = () => {
     const drawn = svgSize();
     const width = viewport.clientWidth;
     const height = viewport.clientHeight;
     if (!drawn || !width || !height) return;
-    scale = Math.min(width / drawn.width, height / drawn.height, 1.6);
-    scale = Math.max(MIN_SCALE, scale);
-    tx = (width - drawn.width * scale) / 2;
+    viewSize = { width, height };
+    const whole = Math.min(width / drawn.width, height / drawn.height, 1.6);
+    // Too small to read when whole: show the top of the picture at a readable size and say how to see the rest.
+    const readable = MIN_TEXT_PX / smallestText();
+    scale = Math.max(MIN_SCALE, whole, Math.min(readable, 1.6));
+    const part = scale > whole + 1e-6;
+    tx = part && drawn.width * scale > width ? 0 : (width - drawn.width * scale) / 2;
     ty = Math.max(0, (height - drawn.height * scale) / 2);
+    el.classList.toggle("mk-graph-part", part);
+    partNote.textContent = part ? "Part of the picture, at a readable size: drag to see the rest, or − to zoom out." : "";
     apply();
   };
 
@@ -106,6 +135,10 @@ function render({ model, el }) {
   };
 
   const showSvg = () => {
+    // Redrawing replaces every node: the one with keyboard focus gets it back, so Enter can be pressed again.
+    const focused = document.activeElement && canvas.contains(document.activeElement)
+      ? document.activeElement.closest("g.node") : null;
+    const focusedId = focused ? nodeId(focused) : "";
     canvas.innerHTML = model.get("svg") || "";
     const svg = canvas.querySelector("svg");
     if (svg && svg.viewBox && svg.viewBox.baseVal) {
@@ -115,13 +148,27 @@ function render({ model, el }) {
     }
     // The hover card replaces the browser's own tooltips.
     for (const link of canvas.querySelectorAll("a")) link.removeAttribute("xlink:title");
-    for (const group of nodes()) group.classList.add("mk-clickable");
+    const cards = model.get("nodes") || {};
+    for (const group of nodes()) {
+      group.classList.add("mk-clickable");
+      // Reachable by Tab, in the drawing's order; Enter or Space does what a click does.
+      const info = cards[nodeId(group)];
+      group.setAttribute("tabindex", "0");
+      group.setAttribute("role", "button");
+      const words = info ? [info.title, ...(info.lines || []).slice(0, 1), info.action].filter(Boolean) : [];
+      group.setAttribute("aria-label", words.join(", ") || nodeId(group));
+    }
     const drawn = svgSize();
     const same = drawn && size && drawn.width === size.width && drawn.height === size.height;
     size = drawn;
     if (!same) requestAnimationFrame(fit);
     mark();
     find(search.value, false);
+    if (focusedId) {
+      const again = nodes().find((g) => nodeId(g) === focusedId);
+      if (again) again.focus({ preventScroll: true });
+    }
+    refreshCard();
   };
 
   const centreOn = (group) => {
@@ -141,8 +188,11 @@ function render({ model, el }) {
       const members = (data[id] && data[id].members) || [];
       const hit = query !== "" && [id, ...members].some((name) => name.toLowerCase().includes(query));
       group.classList.toggle("mk-match", hit);
+      // "current" only ever marks a match: a search changed or cleared leaves no node marked.
+      group.classList.remove("mk-current");
       if (hit) matches.push(group);
     }
+    if (!move) current = -1;
     found.textContent = query === "" ? "" : `${matches.length} found`;
     if (move && matches.length) {
       current = (current + 1) % matches.length;
@@ -205,33 +255,74 @@ function render({ model, el }) {
     viewport.classList.remove("mk-dragging");
     if (wasDrag || event.type !== "pointerup") return;
     const group = event.target.closest ? event.target.closest("g.node") : null;
+    activate(group);
+  };
+  const activate = (group) => {
     if (group && !group.classList.contains("app") && !model.get("busy")) {
       group.classList.add("mk-clicked");
       model.send({ event: "click", id: nodeId(group) });
     }
   };
+  canvas.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const group = event.target.closest ? event.target.closest("g.node") : null;
+    if (!group) return;
+    event.preventDefault();
+    activate(group);
+  });
+  canvas.addEventListener("focusin", (event) => {
+    const group = event.target.closest ? event.target.closest("g.node") : null;
+    if (!group || !group.matches(":focus-visible")) return;
+    // A node reached by Tab comes into view, with its card beside it.
+    const box = group.getBoundingClientRect();
+    const view = viewport.getBoundingClientRect();
+    if (box.left < view.left || box.right > view.right || box.top < view.top || box.bottom > view.bottom) {
+      centreOn(group);
+    }
+    const placed = group.getBoundingClientRect();
+    showCardFor(group, placed.right, placed.bottom);
+  });
+  canvas.addEventListener("focusout", () => {
+    hovered = null;
+    card.style.display = "none";
+  });
   viewport.addEventListener("pointerup", release);
   viewport.addEventListener("pointercancel", release);
   viewport.addEventListener("pointerleave", () => {
+    hovered = null;
     card.style.display = "none";
   });
 
   function showCard(event) {
     const group = event.target.closest ? event.target.closest("g.node") : null;
-    const info = group && (model.get("nodes") || {})[nodeId(group)];
+    showCardFor(group, event.clientX, event.clientY);
+  }
+
+  function showCardFor(group, clientX, clientY) {
+    const id = group ? nodeId(group) : "";
+    const info = (model.get("nodes") || {})[id];
     if (!info) {
+      hovered = null;
       card.style.display = "none";
       return;
     }
+    hovered = { id, clientX, clientY };
     card.replaceChildren(make("div", "mk-graph-card-title", info.title));
     for (const line of info.lines || []) card.append(make("div", "mk-graph-card-line", line));
     if (info.action) card.append(make("div", "mk-graph-card-action", info.action));
     card.style.display = "block";
     const view = viewport.getBoundingClientRect();
-    const x = event.clientX - view.left + 14;
-    const y = event.clientY - view.top + 14;
+    const x = clientX - view.left + 14;
+    const y = clientY - view.top + 14;
     card.style.left = `${Math.min(x, Math.max(0, view.width - card.offsetWidth - 4))}px`;
     card.style.top = `${Math.min(y, Math.max(0, view.height - card.offsetHeight - 4))}px`;
+  }
+
+  // After a click the node's state changes: the card over it must say the new state, not the old one.
+  function refreshCard() {
+    if (!hovered) return;
+    const group = nodes().find((g) => nodeId(g) === hovered.id);
+    showCardFor(group || null, hovered.clientX, hovered.clientY);
   }
 
   const setHeight = () => {
@@ -242,11 +333,18 @@ function render({ model, el }) {
     hint.textContent = model.get("hint") || "";
   };
 
+  const setSummary = () => {
+    summary.textContent = model.get("summary") || "";
+  };
+
   setHeight();
   setBusy();
   showLegend();
+  setSummary();
   showSvg();
   model.on("change:svg", showSvg);
+  model.on("change:nodes", refreshCard);
+  model.on("change:summary", setSummary);
   model.on("change:legend", showLegend);
   model.on("change:selected", mark);
   model.on("change:height", () => {
@@ -255,12 +353,14 @@ function render({ model, el }) {
   });
   model.on("change:busy", setBusy);
   model.on("change:hint", setBusy);
-  // A widget drawn while hidden (a closed tab) has no size yet: fit once it is shown.
+  // Fit again whenever the view's size changes: shown from a closed tab, the window or the page zoom resized.
   const observer = new ResizeObserver(() => {
-    if (viewport.clientWidth && !viewport.dataset.fitted) {
-      viewport.dataset.fitted = "yes";
-      fit();
-    }
+    const width = viewport.clientWidth;
+    const height = viewport.clientHeight;
+    if (!width || !height) return;
+    if (viewSize && viewSize.width === width && viewSize.height === height) return;
+    viewport.dataset.fitted = "yes";
+    fit();
   });
   observer.observe(viewport);
   return () => observer.disconnect();

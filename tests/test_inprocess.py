@@ -109,3 +109,11 @@ def test_the_settings_module_is_read_from_manage_py(tmp_path):
     assert inprocess.manage_py_settings(tmp_path) == "site.conf"
     (tmp_path / "manage.py").write_text("this is not python(")
     assert inprocess.manage_py_settings(tmp_path) is None
+
+
+def test_a_restored_database_is_read_afresh(kit_runner, sandbox):
+    sandbox.snapshot("before")
+    assert sandbox.migrate("boards", "0001").ok
+    sandbox.restore("before")  # the same code, another database file
+    assert sandbox.showmigrations("boards").stdout.count("[X]") == 2
+    assert "0002_post" in sandbox.migrate("boards", "0001").stdout

@@ -126,6 +126,8 @@ class InProcessRunner:
             try:
                 yield
             finally:
+                # As a process ends: the next command may find the database file replaced (a restore, a reset).
+                _close_connections()
                 if not _django_ready():
                     self._loaded = None  # a failed set-up: start clean next time
 
@@ -339,6 +341,13 @@ def _restore_databases(current: dict, saved: dict) -> None:
         if alias in current:
             current[alias].clear()
             current[alias].update(entry)
+
+
+def _close_connections() -> None:
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
 
 
 def _django_ready() -> bool:

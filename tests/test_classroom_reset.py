@@ -83,7 +83,7 @@ def test_a_learner_working_through_a_reset_reads_one_sentence(homes, capsys) -> 
         InteractiveShell.clear_instance()
     assert isinstance(result.error_in_exec, KitError)
     assert len(shown) == 1 and "Traceback" not in shown[0], shown
-    assert shown[0].endswith("Fix: make the sandbox again with Sandbox.fresh(name).")
+    assert shown[0].endswith("Fix: run the lesson's setup cell again (Sandbox.fresh(name)).")
 
 
 def test_a_kit_error_shows_its_traceback_when_a_developer_asks(monkeypatch) -> None:

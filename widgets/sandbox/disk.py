@@ -53,7 +53,8 @@ def _cause(number: int | None, error: OSError) -> tuple[str, str]:
     if number in (errno.EACCES, errno.EPERM):
         return "the workspace folder may not be written to", _WORKSPACE_FIX
     if number == errno.ENOENT:
-        return "a folder it needed was removed meanwhile", "make the sandbox again with Sandbox.fresh(name)."
+        # A class reset, say: the lesson's setup cell (Sandbox.fresh) makes the sandbox again.
+        return "a folder it needed was removed meanwhile", "run the lesson's setup cell again (Sandbox.fresh(name))."
     reason = os.strerror(number) if number else (str(error) or type(error).__name__)
     return (
         f"the system refused it ({reason})",

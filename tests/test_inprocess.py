@@ -117,3 +117,10 @@ def test_a_restored_database_is_read_afresh(kit_runner, sandbox):
     sandbox.restore("before")  # the same code, another database file
     assert sandbox.showmigrations("boards").stdout.count("[X]") == 2
     assert "0002_post" in sandbox.migrate("boards", "0001").stdout
+
+
+def test_the_kernel_s_environment_is_left_as_it_was(kit_runner, sandbox, monkeypatch):
+    monkeypatch.delenv("TZ", raising=False)
+    before = dict(os.environ)
+    assert sandbox.migrate("boards", "0001").ok and sandbox.migration_graph() is not None
+    assert dict(os.environ) == before  # Django's settings set TZ when they load, in-process

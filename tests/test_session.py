@@ -242,7 +242,7 @@ def test_pure_views_turn_values_into_html():
     step = PlanStep("shop", "0002_b", True, [{"description": "Create model B", "reversible": True}])
     drops = pd.DataFrame([[1, "shop.0002_b", "shop_b", None, 4]], columns=DROP_COLUMNS)
     preview = RollbackPreview("shop", "0001_a", Plan("shop", "0001_a", [step]), [("shop", "0002_b", "DROP")], drops)
-    shown = views.rollback_html(preview)
+    shown = views.rollback_html(preview).replace("<wbr>", "")  # long names may break after _ and .
     assert "loses 4 row(s)" in shown and "shop_b" in shown and "DROP" in shown
 
 

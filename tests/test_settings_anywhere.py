@@ -12,6 +12,9 @@ from conftest import tree_digest
 from widgets import KitError, Sandbox
 from widgets.sandbox.outside_paths import rewrite
 
+# The project runs with an interpreter of its own (python=), which only a process can be.
+pytestmark = pytest.mark.processes("runs the project with its own interpreter")
+
 # The package's settings find the project's config file in the folder the command runs in (as a
 # deployment reads /etc/app/site.ini), and take the data folder, the log file and a secret from it.
 SETTINGS = """\

@@ -13,6 +13,7 @@ what ``sqlmigrate`` uses, in several orders.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -192,20 +193,24 @@ def tangled():
     sandbox.delete()
 
 
+@pytest.mark.processes("runs the probe's own functions in a shell, which seal Django's connection")
 def test_each_state_and_its_sql_is_django_s_in_any_order(tangled):
     found = answer(tangled.shell(COMPARE % {"probe": str(PROBE.parent)}))
     assert found["differences"] == []
     assert found["compared"] == 3 * found["nodes"] and found["nodes"] > 20
 
 
+@pytest.mark.processes("runs the probe's own functions in a shell, which seal Django's connection")
 def test_the_time_machine_reads_only_reloaded_models_and_loses_nothing(tangled):
     found = answer(tangled.shell(TIMELINE % {"probe": str(PROBE.parent)}))
     assert found == {"same": True, "steps": found["steps"]} and found["steps"] > 20
 
 
 def test_the_time_machine_is_read_once_per_code_and_kept_on_disk(tangled, monkeypatch):
+    folder = tangled.workspace / ".kit" / "sandboxes" / tangled.name / "states"
+    shutil.rmtree(folder, ignore_errors=True)  # the sandbox is the module's: start from no kept states
     first = read_timeline(tangled)
-    kept = sorted((tangled.workspace / ".kit" / "sandboxes" / tangled.name / "states").glob("states-*.json"))
+    kept = sorted(folder.glob("states-*.json"))
     assert len(kept) == 1
 
     def no_probe(*args, **kwargs):

@@ -10,6 +10,9 @@ from widgets.read.timeline import read_timeline
 from widgets.run.commands import DEFAULT_TIMEOUT
 from widgets.run.timeouts import PER_MIGRATION, migration_files, scaled
 
+# In-process, nothing can stop a call at its limit (docs/faults.md says so).
+pytestmark = pytest.mark.processes("a time limit stops only a process")
+
 TINY = 0.001
 
 

@@ -266,7 +266,8 @@ def _argv(argv: list[str]) -> Iterator[None]:
 @contextlib.contextmanager
 def _environment(extra: dict[str, str]) -> Iterator[None]:
     """Set these variables (and drop the kit's own settings module) for the call, then put them back."""
-    keys = set(extra) | set(DROP_FROM_ENV)
+    # Django's settings set TZ (and call time.tzset) when they load: put the kernel's own back afterwards.
+    keys = set(extra) | set(DROP_FROM_ENV) | {"TZ"}
     saved = {key: os.environ.get(key) for key in keys}
     for key in DROP_FROM_ENV:
         os.environ.pop(key, None)
@@ -279,6 +280,8 @@ def _environment(extra: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        if hasattr(time, "tzset"):
+            time.tzset()
 
 
 @contextlib.contextmanager

@@ -95,15 +95,17 @@ os.kill(os.getpid(), 9)
 
 
 def test_a_half_done_change_is_copied_with_its_journal_and_rolls_back_in_the_copy(tmp_path):
-    database = tmp_path / "db.sqlite3"
+    project = tmp_path / "project"  # the copy goes beside it, in this test's own folder
+    project.mkdir()
+    database = project / "db.sqlite3"
     with sqlite3.connect(database) as db:
         db.execute("CREATE TABLE t (n INTEGER)")
         db.execute("INSERT INTO t VALUES (5)")
     db.close()
     subprocess.run([sys.executable, "-c", HALF_DONE, str(database)], check=False)
     assert Path(f"{database}-journal").is_file()
-    copy_tree(tmp_path, tmp_path.parent / "copy")
-    copied = tmp_path.parent / "copy" / "db.sqlite3"
+    copy_tree(project, tmp_path / "copy")
+    copied = tmp_path / "copy" / "db.sqlite3"
     assert Path(f"{copied}-journal").read_bytes() == Path(f"{database}-journal").read_bytes()
     with sqlite3.connect(copied) as db:  # a writer's connection undoes the change, as in the original
         assert [n for (n,) in db.execute("SELECT n FROM t")] == [5]

@@ -128,9 +128,9 @@ def without_worker(action: Callable[[], object]) -> Callable[[], object]:
 # ----- (a) panel actions -------------------------------------------------------------
 
 
-def bench_actions(repeats: int) -> list[Row]:
-    """Time each panel action through the kit and bare, from the same starting point."""
-    sandbox = Sandbox.fresh("bench-actions")
+def tutorial_starts(name: str) -> Sandbox:
+    """Return a sandbox with the tutorial's starting points as snapshots (migrated, at-0001, edited), migrated."""
+    sandbox = Sandbox.fresh(name)
     sandbox.snapshot("migrated")
     checked(sandbox.migrate("boards", "0001"))
     sandbox.snapshot("at-0001")
@@ -138,6 +138,12 @@ def bench_actions(repeats: int) -> list[Row]:
     sandbox.edit("boards/models.py", STARTER, STARTER + VIEWS)
     sandbox.snapshot("edited")
     sandbox.restore("migrated")
+    return sandbox
+
+
+def bench_actions(repeats: int) -> list[Row]:
+    """Time each panel action through the kit and bare, from the same starting point."""
+    sandbox = tutorial_starts("bench-actions")
     actions = [
         ("makemigrations", "edited", lambda: checked(sandbox.makemigrations("boards")), ["makemigrations", "boards"]),
         ("migrate (forwards)", "at-0001", lambda: checked(sandbox.migrate()), ["migrate"]),
@@ -171,13 +177,7 @@ def bench_actions(repeats: int) -> list[Row]:
 
 def bench_inprocess(repeats: int) -> list[Row]:
     """Time each tutorial command with Django inside this interpreter (the browser's runner), warm and cold."""
-    sandbox = Sandbox.fresh("bench-inprocess")
-    sandbox.snapshot("migrated")
-    checked(sandbox.migrate("boards", "0001"))
-    sandbox.snapshot("at-0001")
-    sandbox.restore("migrated")
-    sandbox.edit("boards/models.py", STARTER, STARTER + VIEWS)
-    sandbox.snapshot("edited")
+    sandbox = tutorial_starts("bench-inprocess")
     commands = [
         ("makemigrations", "edited", lambda: checked(sandbox.makemigrations("boards"))),
         ("migrate (forwards)", "at-0001", lambda: checked(sandbox.migrate())),

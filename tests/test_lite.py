@@ -29,7 +29,8 @@ from lite_site import (
     serve_site,
 )
 
-pytestmark = pytest.mark.browser
+# A static server and a browser are processes; the site's own kernel is the same under either runner.
+pytestmark = [pytest.mark.browser, pytest.mark.processes("serves the site and drives a browser")]
 
 TIMINGS = ARTIFACTS / "lite-timings.json"
 

@@ -28,8 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from graphs import bare_showmigrations  # noqa: E402  (bench/graphs.py, beside this file)
+
 from widgets import Sandbox  # noqa: E402
-from widgets.run.commands import child_env  # noqa: E402
 
 CORE = "core"
 # (label, migrations before squashing, how many of the first ones a squash replaces (0: none))
@@ -215,20 +216,6 @@ def fresh(sandbox: Sandbox, what: str) -> dict:
         said = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"seconds": float("nan"), "failed": said[:160], "steps": 0, "step": float("nan"), "rehearsed": False}
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def bare_showmigrations(sandbox: Sandbox) -> float:
-    """Return the wall time of a bare ``python manage.py showmigrations`` on the project."""
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "manage.py", "showmigrations"],
-        cwd=sandbox.path,
-        env=child_env(),
-        capture_output=True,
-        timeout=600,
-        check=True,
-    )
-    return time.perf_counter() - started
 
 
 def targets(sandbox: Sandbox) -> list[tuple[str, str, str]]:

@@ -83,6 +83,8 @@ def _kit_imports(module: str) -> set[str]:
         seen.add(name)
         for node in _run_time_nodes(name):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("widgets."):
+                if node.module in _DISPLAY_ONLY.get(name, set()):
+                    continue
                 todo.append(node.module.removeprefix("widgets."))
                 todo.extend(f"{node.module.removeprefix('widgets.')}.{a.name}" for a in node.names)
     return seen
@@ -110,6 +112,11 @@ def _third_party(module: str) -> set[str]:
     found = {a.name.split(".")[0] for n in nodes if isinstance(n, ast.Import) for a in n.names}
     found |= {n.module.split(".")[0] for n in nodes if isinstance(n, ast.ImportFrom) and n.level == 0}
     return found
+
+
+# A graph's own notebook display: in the browser edition (viz-js) it is a small widget. The views never call it:
+# they take KitDigraph.picture() (panel_views.as_html; tests/test_viz_js.py checks no widget is made).
+_DISPLAY_ONLY = {"draw.render": {"widgets.lab.viz_widget"}}
 
 
 @pytest.mark.parametrize("module", ["lab.session", "lab.screens", "lab.panel_views", "read.timeline"])

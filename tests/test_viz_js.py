@@ -9,6 +9,7 @@ import uuid
 
 import pygraphviz
 import pytest
+from ipywidgets.widgets import widget as widget_registry
 
 from widgets import KitError
 from widgets.draw.graphs import draw_migration_graph, draw_schema
@@ -30,6 +31,11 @@ def placeholder(markup: str) -> tuple[str, str]:
 def titles(svg: str) -> list[tuple[str, str]]:
     """Return every node group's SVG id and title, in drawing order: what graph.js clicks and searches by."""
     return re.findall(r'<g id="(node\d+)" class="node[^"]*">\s*<title>([^<]*)</title>', svg)
+
+
+def pictures() -> int:
+    """Return how many Picture widgets this kernel has made."""
+    return sum(isinstance(made, Picture) for made in widget_registry._instances.values())
 
 
 def test_the_browser_chooses_viz_js(monkeypatch):
@@ -59,11 +65,14 @@ def test_viz_js_sends_the_kits_positions_and_ids(sandbox, monkeypatch):
 def test_viz_js_views_and_outputs_carry_dot(sandbox, monkeypatch):
     monkeypatch.setenv(RENDERER_ENV, VIZ_JS)
     schema = draw_schema(sandbox)
+    before = pictures()
     engine, dot = placeholder(as_html(schema))  # what the panel's GraphView and the time machine get
+    assert pictures() == before  # the views make no widget: only a cell's display does
     assert engine == "dot" and dot == schema.source
     # A cell's output is a small widget (JupyterLab runs no script in a static output); without widgets, one sentence.
     bundle = schema._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/svg+xml" not in bundle
+    assert pictures() == before + 1
     assert placeholder(bundle["text/html"]) == (engine, dot)
 
 

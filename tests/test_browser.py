@@ -52,11 +52,18 @@ def page(chromium, request: pytest.FixtureRequest) -> Iterator:
     context.close()
 
 
+def next_lesson(notebook: Path) -> Path | None:
+    """Return the notebook a lesson's "Next" link points to, if it has one beside it."""
+    found = re.findall(r"\]\((\d\d-[\w-]+\.ipynb)\)", notebook.read_text(encoding="utf-8"))
+    return notebook.parent / found[-1] if found and (notebook.parent / found[-1]).is_file() else None
+
+
 def serve(kind: str, notebook: Path, home: Path) -> Iterator[JupyterServer]:
-    """Start a server for the test and always stop it afterwards."""
+    """Start a server for the test (the next lesson beside the notebook) and always stop it afterwards."""
     if not notebook.is_file():
         pytest.fail(f"The notebook {notebook} does not exist.")
-    server = start_server(kind, notebook, home)
+    following = next_lesson(notebook)
+    server = start_server(kind, notebook, home, neighbours=(following,) if following else ())
     try:
         yield server
     finally:
@@ -199,10 +206,47 @@ def test_lab_runs_notebook_and_rolls_back(lab: JupyterServer, page) -> None:
     travel_by_clicking(page, "lab")
 
 
+def assert_neutral(panel) -> None:
+    """Fail if the panel shows a status, a command, or a preview the learner did not ask for."""
+    panel.locator(".mk-graph-view svg g.node").first.wait_for()
+    assert panel.locator(".mk-status").inner_text().strip() == ""
+    assert panel.locator("pre.mk-term").inner_text().startswith("$ # click a button or a migration")
+    assert not panel.locator(".mk-confirm-box").is_visible()
+
+
+def follow_next_link(page, title: str, *, voila: bool) -> None:
+    """Click the lesson's "Next" link and wait until the next lesson is open (Voila renders it, JupyterLab opens it)."""
+    link = page.locator("a[href$='.ipynb']").filter(has_text=title[:2]).last
+    link.scroll_into_view_if_needed()
+    if voila:
+        with page.expect_navigation(timeout=180_000) as went:
+            link.click()
+        assert went.value is not None and went.value.status == 200, went.value
+        page.locator("h1").filter(has_text=title).first.wait_for(timeout=180_000)
+    else:
+        link.click()
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current").filter(has_text=title[:2]).wait_for()
+
+
 def test_voila_page_buttons_work(voila: JupyterServer, page) -> None:
-    """Load the notebook as a Voila app, click a migration in the graph, confirm, move the time machine."""
+    """Load the notebook as a Voila app: a neutral panel, click to travel, an exercise to check, the Next link."""
     page.goto(voila.url(), timeout=90_000)
+    panel = page.locator(".mk-lab").first
+    assert_neutral(panel)  # Voila ran every cell: none of them may have driven the panel
+    exercise = page.locator(".mk-exercise").first
+    if voila.notebook.startswith("05-"):
+        # In Voila the check cell cannot be run again: the box says what to do here, and checks on a click.
+        assert "then click check" in exercise.inner_text() and "Not yet" not in exercise.inner_text()
     travel_by_clicking(page, "voila")
+    if voila.notebook.startswith("05-"):  # the travel rolled app back to 0001_initial: the exercise's task
+        exercise.scroll_into_view_if_needed()
+        exercise.get_by_role("button", name="check").click()
+        exercise.locator("[role='status']").filter(has_text="✔ Well done").wait_for()
+        shoot(exercise, "voila-exercise")
+    following = next_lesson(VOILA_NOTEBOOK)
+    if following is not None:
+        follow_next_link(page, following.stem[:2] + " ·", voila=True)
+        shoot(page, "voila-next-lesson")
 
 
 # ----- readable for everyone: both themes, axe-core, contrast, overflow, focus --------------------------------
@@ -321,7 +365,9 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
     """Lessons 02 and 05 in both themes, file browser open at 1,400 x 900: axe, contrast, overflow, focus."""
     if not AXE.is_file():
         pytest.skip(f"No {AXE.relative_to(REPO)}. Fix: run 'make proxy' (npm ci installs axe-core).")
-    server = start_server("lab", REPO / "notebooks" / LESSONS[lesson], tmp_path, theme=THEMES[theme])
+    notebook = REPO / "notebooks" / LESSONS[lesson]
+    following = next_lesson(notebook)
+    server = start_server("lab", notebook, tmp_path, theme=THEMES[theme], neighbours=(following,) if following else ())
     try:
         page.goto(server.url())
         page.wait_for_selector(".jp-Notebook")
@@ -330,6 +376,7 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
         run_every_cell(page, server)
         assert_widgets_rendered(page)
         if lesson == "05":
+            assert_neutral(page.locator(".mk-lab").first)  # Run All: the later cells left the panel alone
             open_preview_by_keyboard(page)
             panel = page.locator(".mk-lab").first
             panel.scroll_into_view_if_needed()
@@ -349,5 +396,7 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
         assert not cut, f"cut off or scrolled sideways at 1,400 x 900: {report['clipped']}"
         if lesson == "05":
             check_graph_behaviour(page)
+        if following is not None and theme == "light":
+            follow_next_link(page, following.stem[:2], voila=False)
     finally:
         server.stop()

@@ -400,3 +400,80 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
             follow_next_link(page, following.stem[:2], voila=False)
     finally:
         server.stop()
+
+
+# ----- at a projector: 1,280 x 720 at 125 % zoom, the panel in compact mode ----------------------------------
+
+PROJECTOR_LESSONS = {
+    "02": "02-adding-the-views-field.ipynb",
+    "05": "05-rollback-playground.ipynb",
+    "10": "10-time-travel.ipynb",
+}
+# 125 % zoom of a 1,280 x 720 screen: the page lays out in 1,024 x 576 CSS pixels, each drawn 1.25 device pixels wide.
+# Compact mode shows one view at a time, the terminal, models.py and the history among them.
+COMPACT_TABS = ("terminal", "graph", "time machine", "schema", "django_migrations", "rows", "models.py", "history")
+PROJECTOR = {"viewport": {"width": 1024, "height": 576}, "device_scale_factor": 1.25}
+
+
+def projector_copy(lesson: Path, folder: Path) -> Path:
+    """Return a copy of a lesson whose panels use compact mode, as a teacher at a projector writes them."""
+    text = lesson.read_text(encoding="utf-8")
+    compact = text.replace("MigrationLab(sandbox, ", "MigrationLab(sandbox, compact=True, ")
+    assert compact != text or "MigrationLab(" not in text, f"{lesson.name}: no panel call to make compact"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / lesson.name).write_text(compact, encoding="utf-8")
+    return folder / lesson.name
+
+
+def assert_nothing_cut(page, where: str) -> None:
+    """Fail if any output is cut off, scrolls sideways, or sticks out of the page's width."""
+    cut = clipped(page)
+    wide = page.evaluate(
+        """() => Array.from(document.querySelectorAll(".jp-OutputArea-output")).filter((el) => {
+          const box = el.getBoundingClientRect();
+          return box.width > 0 && box.right > document.documentElement.clientWidth + 1;
+        }).map((el) => el.innerText.slice(0, 60))"""
+    )
+    assert not cut and not wide, f"{where}: cut off or scrolled sideways at 1,280 x 720, 125 %: {cut[:10]} {wide[:5]}"
+
+
+@pytest.mark.parametrize("lesson", PROJECTOR_LESSONS)
+def test_lesson_fits_a_projector(lesson: str, chromium, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Lessons 02, 05 and 10 at 1,280 x 720 and 125 % zoom, compact panels, file browser open: nothing is cut off."""
+    notebook = projector_copy(REPO / "notebooks" / PROJECTOR_LESSONS[lesson], tmp_path / "copy")
+    server = start_server("lab", notebook, tmp_path / "home")
+    context = chromium.new_context(**PROJECTOR)
+    context.set_default_timeout(WAIT)
+    page = context.new_page()
+    try:
+        page.goto(server.url())
+        page.wait_for_selector(".jp-Notebook")
+        assert page.locator(".jp-FileBrowser").first.is_visible()
+        run_every_cell(page, server)
+        assert_widgets_rendered(page)
+        assert_nothing_cut(page, "after Run All")
+        panel = page.locator(".mk-lab.mk-compact").first
+        if lesson != "02":
+            panel.scroll_into_view_if_needed()
+            shoot(panel, f"projector-{lesson}-panel")
+            for title in COMPACT_TABS:
+                open_tab(panel, title)
+                idle(page)
+                if title in ("graph", "time machine", "schema", "django_migrations", "rows"):
+                    panel.locator(f".mk-view-{title.replace(' ', '-').replace('_', '-')}").first.wait_for()
+                if title == "time machine":
+                    panel.locator(".mk-time-headline p").first.wait_for()
+                assert_nothing_cut(page, f"the {title} tab")
+                shoot(panel, f"projector-{lesson}-{title.replace(' ', '-')}")
+            open_tab(panel, "graph")
+            node = graph_node(panel, "app.0001_initial" if lesson == "05" else "boards.0001_initial")
+            node.focus()
+            page.keyboard.press("Enter")  # what a click does
+            panel.locator(".mk-confirm-box").wait_for()
+            idle(page)
+            assert_nothing_cut(page, "the rollback preview")
+            shoot(panel, f"projector-{lesson}-preview")
+    finally:
+        shoot(page, f"last-{request.node.name}")
+        context.close()
+        server.stop()

@@ -208,7 +208,7 @@ def test_lab_runs_notebook_and_rolls_back(lab: JupyterServer, page) -> None:
 
 def assert_neutral(panel) -> None:
     """Fail if the panel shows a status, a command, or a preview the learner did not ask for."""
-    panel.locator(".mk-graph-view svg g.node").first.wait_for()
+    panel.locator(".mk-graph-view svg g.node").first.wait_for(state="attached")  # drawn (compact: in a closed tab)
     assert panel.locator(".mk-status").inner_text().strip() == ""
     assert panel.locator("pre.mk-term").inner_text().startswith("$ # click a button or a migration")
     assert not panel.locator(".mk-confirm-box").is_visible()
@@ -458,6 +458,7 @@ def test_lesson_fits_a_projector(lesson: str, chromium, tmp_path: Path, request:
         assert_nothing_cut(page, "after Run All")
         panel = page.locator(".mk-lab.mk-compact").first
         if lesson != "02":
+            assert_neutral(panel)  # Run All: the lesson's own cells left the panel alone
             panel.evaluate("(el) => el.scrollIntoView({ block: 'start' })")
             shoot(page, f"projector-{lesson}-panel")
             for title in COMPACT_TABS:

@@ -104,8 +104,10 @@ real-graph-images: setup
 bench-classroom: setup
 	$(BIN)/python bench/classroom.py --write
 
+# Every lesson as a page: open 05-rollback-playground.ipynb from the list; each lesson's "Next" link opens
+# the next one (Voila serves the folder, so /voila/render/06-... exists; a single notebook's page would refuse it).
 voila: setup
-	$(BIN)/voila notebooks/05-rollback-playground.ipynb
+	$(BIN)/voila notebooks/
 
 # Re-run the browser tests and copy their screenshots into docs/images/ for the README.
 screenshots: setup chromium

@@ -103,6 +103,9 @@ _CLIPPED = """
       const style = getComputedStyle(el);
       if (style.display === "none" || el.getClientRects().length === 0) continue;
       if (!["hidden", "clip", "auto", "scroll"].includes(style.overflowX)) continue;
+      // A picture wider than the cell at readable text size shows a part, if a visible sentence says how to see the rest.
+      const more = el.matches(".mk-picture") && el.parentElement.querySelector(":scope > .mk-picture-more");
+      if (more && getComputedStyle(more).display !== "none") continue;
       if (el.scrollWidth > el.clientWidth + 1) {
         found.push({
           where: `${el.tagName.toLowerCase()}.${Array.from(el.classList).join(".")}`,

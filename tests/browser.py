@@ -121,7 +121,7 @@ class JupyterServer:
 
     def url(self) -> str:
         """Return the URL of the notebook page, token included."""
-        path = f"lab/tree/{self.notebook}" if self.kind == "lab" else ""
+        path = f"lab/tree/{self.notebook}" if self.kind == "lab" else f"voila/render/{self.notebook}"
         return f"{self.base}/{path}?token={self.token}"
 
     def api(self, path: str):
@@ -168,16 +168,26 @@ class JupyterServer:
 
 
 def start_server(
-    kind: Literal["lab", "voila"], notebook: Path, home: Path, *, theme: str = "JupyterLab Light"
+    kind: Literal["lab", "voila"],
+    notebook: Path,
+    home: Path,
+    *,
+    theme: str = "JupyterLab Light",
+    neighbours: tuple[Path, ...] = (),
 ) -> JupyterServer:
-    """Copy a notebook into ``home`` and serve it with JupyterLab (in ``theme``) or Voila; wait until it answers."""
+    """Copy a notebook (and its ``neighbours``) into ``home``, serve the folder with JupyterLab (in ``theme``) or Voila.
+
+    Both serve the whole folder, as ``make lab`` and ``make voila`` do, so that a
+    lesson's link to the next one opens it. Wait until the server answers.
+    """
     root = home / "notebooks"
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(notebook, root / notebook.name)
+    for path in (notebook, *neighbours):
+        shutil.copy2(path, root / path.name)
     workspace = home / "workspace"
     env = _server_env(home, workspace, theme)
     port, token = free_port(), secrets.token_hex(16)
-    command = _lab_command(root, port, token) if kind == "lab" else _voila_command(root / notebook.name, port, token)
+    command = _lab_command(root, port, token) if kind == "lab" else _voila_command(root, port, token)
     log = home / f"{kind}.log"
     with log.open("wb") as out:
         # A session of its own, so that stopping the server also stops its kernels.
@@ -237,9 +247,11 @@ def _lab_command(root: Path, port: int, token: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _voila_command(notebook: Path, port: int, token: str) -> list[str]:
+def _voila_command(root: Path, port: int, token: str) -> list[str]:
+    # The folder, not one notebook: Voila then renders every notebook in it under /voila/render/ (a single
+    # notebook's page refuses the link to the next lesson with 403).
     return [
-        sys.executable, "-m", "voila", str(notebook), "--no-browser",
+        sys.executable, "-m", "voila", str(root), "--no-browser",
         "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
         f"--Voila.token={token}", "--show_tracebacks=True",
     ]  # fmt: skip

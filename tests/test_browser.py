@@ -62,11 +62,18 @@ def page(chromium, request: pytest.FixtureRequest) -> Iterator:
     context.close()
 
 
+def next_lesson(notebook: Path) -> Path | None:
+    """Return the notebook a lesson's "Next" link points to, if it has one beside it."""
+    found = re.findall(r"\]\((\d\d-[\w-]+\.ipynb)\)", notebook.read_text(encoding="utf-8"))
+    return notebook.parent / found[-1] if found and (notebook.parent / found[-1]).is_file() else None
+
+
 def serve(kind: str, notebook: Path, home: Path) -> Iterator[JupyterServer]:
-    """Start a server for the test and always stop it afterwards."""
+    """Start a server for the test (the next lesson beside the notebook) and always stop it afterwards."""
     if not notebook.is_file():
         pytest.fail(f"The notebook {notebook} does not exist.")
-    server = start_server(kind, notebook, home)
+    following = next_lesson(notebook)
+    server = start_server(kind, notebook, home, neighbours=(following,) if following else ())
     try:
         yield server
     finally:
@@ -288,10 +295,48 @@ def test_lab_draws_with_graphviz_in_the_page(viz_lab: JupyterServer, offline_pag
     assert refused == [], f"the page asked other hosts: {refused[:5]}"
 
 
+def assert_neutral(panel) -> None:
+    """Fail if the panel shows a status, a command, or a preview the learner did not ask for."""
+    panel.locator(".mk-graph-view svg g.node").first.wait_for(state="attached")  # drawn (compact: in a closed tab)
+    assert panel.locator(".mk-status").inner_text().strip() == ""
+    assert panel.locator("pre.mk-term").inner_text().startswith("$ # click a button or a migration")
+    assert not panel.locator(".mk-confirm-box").is_visible()
+
+
+def follow_next_link(page, title: str, *, voila: bool) -> None:
+    """Click the lesson's "Next" link and wait until the next lesson is open (Voila renders it, JupyterLab opens it)."""
+    # JupyterLab rewrites a link's href to its file URL: find it by its text ("06 · When migrations go wrong").
+    link = page.locator("a").filter(has_text=re.compile(rf"^{title[:2]} · ")).last
+    link.scroll_into_view_if_needed()
+    if voila:
+        with page.expect_navigation(timeout=180_000) as went:
+            link.click()
+        assert went.value is not None and went.value.status == 200, went.value
+        page.locator("h1").filter(has_text=title).first.wait_for(timeout=180_000)
+    else:
+        link.click()
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current").filter(has_text=title[:2]).wait_for()
+
+
 def test_voila_page_buttons_work(voila: JupyterServer, page) -> None:
-    """Load the notebook as a Voila app, click a migration in the graph, confirm, move the time machine."""
+    """Load the notebook as a Voila app: a neutral panel, click to travel, an exercise to check, the Next link."""
     page.goto(voila.url(), timeout=90_000)
+    panel = page.locator(".mk-lab").first
+    assert_neutral(panel)  # Voila ran every cell: none of them may have driven the panel
+    exercise = page.locator(".mk-exercise").first
+    if voila.notebook.startswith("05-"):
+        # In Voila the check cell cannot be run again: the box says what to do here, and checks on a click.
+        assert "then click check" in exercise.inner_text() and "Not yet" not in exercise.inner_text()
     travel_by_clicking(page, "voila")
+    if voila.notebook.startswith("05-"):  # the travel rolled app back to 0001_initial: the exercise's task
+        exercise.scroll_into_view_if_needed()
+        exercise.get_by_role("button", name="check").click()
+        exercise.locator("[role='status']").filter(has_text="✔ Well done").wait_for()
+        shoot(exercise, "voila-exercise")
+    following = next_lesson(VOILA_NOTEBOOK)
+    if following is not None:
+        follow_next_link(page, following.stem[:2] + " ·", voila=True)
+        shoot(page, "voila-next-lesson")
 
 
 # ----- readable for everyone: both themes, axe-core, contrast, overflow, focus --------------------------------
@@ -410,7 +455,9 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
     """Lessons 02 and 05 in both themes, file browser open at 1,400 x 900: axe, contrast, overflow, focus."""
     if not AXE.is_file():
         pytest.skip(f"No {AXE.relative_to(REPO)}. Fix: run 'make proxy' (npm ci installs axe-core).")
-    server = start_server("lab", REPO / "notebooks" / LESSONS[lesson], tmp_path, theme=THEMES[theme])
+    notebook = REPO / "notebooks" / LESSONS[lesson]
+    following = next_lesson(notebook)
+    server = start_server("lab", notebook, tmp_path, theme=THEMES[theme], neighbours=(following,) if following else ())
     try:
         page.goto(server.url())
         page.wait_for_selector(".jp-Notebook")
@@ -419,6 +466,7 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
         run_every_cell(page, server)
         assert_widgets_rendered(page)
         if lesson == "05":
+            assert_neutral(page.locator(".mk-lab").first)  # Run All: the later cells left the panel alone
             open_preview_by_keyboard(page)
             panel = page.locator(".mk-lab").first
             panel.scroll_into_view_if_needed()
@@ -438,5 +486,91 @@ def test_lesson_is_readable(lesson: str, theme: str, page, tmp_path: Path) -> No
         assert not cut, f"cut off or scrolled sideways at 1,400 x 900: {report['clipped']}"
         if lesson == "05":
             check_graph_behaviour(page)
+        if following is not None and theme == "light":
+            follow_next_link(page, following.stem[:2], voila=False)
     finally:
+        server.stop()
+
+
+# ----- at a projector: 1,280 x 720 at 125 % zoom, the panel in compact mode ----------------------------------
+
+PROJECTOR_LESSONS = {
+    "02": "02-adding-the-views-field.ipynb",
+    "05": "05-rollback-playground.ipynb",
+    "10": "10-time-travel.ipynb",
+}
+# 125 % zoom of a 1,280 x 720 screen: the page lays out in 1,024 x 576 CSS pixels, each drawn 1.25 device pixels wide.
+# Compact mode shows one view at a time, the terminal, models.py and the history among them.
+COMPACT_TABS = ("terminal", "graph", "time machine", "schema", "django_migrations", "rows", "models.py", "history")
+PROJECTOR = {"viewport": {"width": 1024, "height": 576}, "device_scale_factor": 1.25}
+
+
+def projector_copy(lesson: Path, folder: Path) -> Path:
+    """Return a copy of a lesson whose panels use compact mode, as a teacher at a projector writes them."""
+    text = lesson.read_text(encoding="utf-8")
+    compact = text.replace("MigrationLab(sandbox, ", "MigrationLab(sandbox, compact=True, ")
+    assert compact != text or "MigrationLab(" not in text, f"{lesson.name}: no panel call to make compact"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / lesson.name).write_text(compact, encoding="utf-8")
+    return folder / lesson.name
+
+
+def assert_nothing_cut(page, where: str) -> None:
+    """Fail if any output is cut off, scrolls sideways, or sticks out of the page's width."""
+    cut = clipped(page)
+    wide = page.evaluate(
+        """() => Array.from(document.querySelectorAll(".jp-OutputArea-output")).filter((el) => {
+          const box = el.getBoundingClientRect();
+          return box.width > 0 && box.right > document.documentElement.clientWidth + 1;
+        }).map((el) => el.innerText.slice(0, 60))"""
+    )
+    if cut or wide:
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "projector-cut.json").write_text(json.dumps({"where": where, "cut": cut, "wide": wide}, indent=1))
+    assert not cut and not wide, f"{where}: cut off or scrolled sideways at 1,280 x 720, 125 %: {cut[:10]} {wide[:5]}"
+
+
+@pytest.mark.parametrize("lesson", PROJECTOR_LESSONS)
+def test_lesson_fits_a_projector(lesson: str, chromium, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Lessons 02, 05 and 10 at 1,280 x 720 and 125 % zoom, compact panels, file browser open: nothing is cut off."""
+    notebook = projector_copy(REPO / "notebooks" / PROJECTOR_LESSONS[lesson], tmp_path / "copy")
+    server = start_server("lab", notebook, tmp_path / "home")
+    context = chromium.new_context(**PROJECTOR)
+    context.set_default_timeout(WAIT)
+    page = context.new_page()
+    try:
+        page.goto(server.url())
+        page.wait_for_selector(".jp-Notebook")
+        assert page.locator(".jp-FileBrowser").first.is_visible()
+        run_every_cell(page, server)
+        assert_widgets_rendered(page)
+        assert_nothing_cut(page, "after Run All")
+        panel = page.locator(".mk-lab.mk-compact").first
+        if lesson != "02":
+            assert_neutral(panel)  # Run All: the lesson's own cells left the panel alone
+            panel.evaluate("(el) => el.scrollIntoView({ block: 'start' })")
+            shoot(page, f"projector-{lesson}-panel")
+            for title in COMPACT_TABS:
+                open_tab(panel, title)
+                idle(page)
+                if title in ("graph", "time machine", "schema", "django_migrations", "rows"):
+                    panel.locator(f".mk-view-{title.replace(' ', '-').replace('_', '-')}").first.wait_for()
+                if title == "time machine":
+                    panel.locator(".mk-time-headline p").first.wait_for()
+                assert_nothing_cut(page, f"the {title} tab")
+                # What the room sees: the tab bar at the top of the screen, the view under it.
+                panel.locator(".mk-views").first.evaluate("(el) => el.scrollIntoView({ block: 'start' })")
+                shoot(page, f"projector-{lesson}-{title.replace(' ', '-')}")
+            open_tab(panel, "graph")
+            node = graph_node(panel, "app.0001_initial" if lesson == "05" else "boards.0001_initial")
+            node.focus()
+            page.keyboard.press("Enter")  # what a click does
+            panel.locator(".mk-confirm-box").wait_for()
+            idle(page)
+            assert_nothing_cut(page, "the rollback preview")
+            panel.locator(".mk-confirm-box").first.evaluate("(el) => el.scrollIntoView({ block: 'start' })")
+            shoot(page, f"projector-{lesson}-preview")
+    finally:
+        shoot(page, f"last-{request.node.name}")
+        context.close()
         server.stop()

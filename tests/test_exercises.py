@@ -273,6 +273,50 @@ def test_05_keep_the_authors(sandbox: Sandbox) -> None:
     assert check.exercise("05-keep-the-authors", sandbox=sandbox)
 
 
+def test_in_voila_a_task_says_what_to_do_on_the_page_and_checks_on_a_click(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voila runs the check cell once and cannot run it again: the box checks when the learner clicks."""
+    scenarios.create_author_book(sandbox)
+    monkeypatch.setenv("SERVER_SOFTWARE", "voila/0.5.13")  # what Voila puts in its kernels' environment
+
+    def checks() -> int:
+        return int(progress(sandbox.workspace).set_index("exercise").loc["05-keep-the-authors", "checks"])
+
+    before = checks()
+    box = check.exercise("05-keep-the-authors", sandbox=sandbox)
+    assert "do it with the panel on this page, then click check" in box.prompt.value
+    assert box.answer is None and box.status.value == "" and box.verdict is None  # nothing checked yet
+    box.check_button.click()
+    assert not box.verdict and "✘ Not yet" in box.status.value
+    assert sandbox.migrate("app", "0001_initial").ok  # what the learner does with the panel
+    box.check_button.click()
+    assert box.verdict and "✔ Well done" in box.status.value
+    assert checks() == before + 2  # each click is an attempt; showing the box was none
+
+
+def test_in_voila_a_question_takes_its_answer_in_a_box(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenarios.create_author_book(sandbox)
+    right = tables_after_book(sandbox)
+    monkeypatch.setenv("SERVER_SOFTWARE", "voila/0.5.13")
+    box = check.exercise("10-tables-after-book", ..., sandbox=sandbox)  # the cell as the lesson ships it
+    assert "type your answer in the box and click check" in box.prompt.value
+    box.check_button.click()
+    assert box.verdict is None and "Type your answer" in box.status.value
+    box.answer.value = str(right + 1)
+    box.check_button.click()
+    assert not box.verdict and box.verdict.message.endswith(f"Hint: {hint_of('10-tables-after-book')}")
+    box.answer.value = f" {right} "
+    box.check_button.click()
+    assert box.verdict and "✔ Well done" in box.status.value
+
+
+def test_outside_voila_a_check_is_a_verdict(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVER_SOFTWARE", "TornadoServer/6.4")  # another server's kernel: no box
+    scenarios.create_author_book(sandbox)
+    assert str(check.exercise("05-keep-the-authors", sandbox=sandbox)).startswith("✘ Not yet")
+
+
 def test_06_merge_conflict(sandbox: Sandbox) -> None:
     scenarios.make_conflicting_migrations(sandbox)
     assert not check.exercise("06-merge-conflict", sandbox=sandbox)

@@ -65,3 +65,40 @@ def test_highlighted_rows_set_their_text_colour_too() -> None:
     """A row's background never meets the text colour the theme lets the table inherit."""
     for status, style in TABLE_STYLES.items():
         assert "background-color: var(--mk-" in style and "; color: var(--mk-text, #212121)" in style, status
+
+
+WIDGETS = Path(__file__).resolve().parent.parent / "widgets"
+# A colour written as #rgb, #rrggbb or #rrggbbaa, rgb()/rgba(), or by a CSS name, in code, CSS or JavaScript.
+_COLOUR = re.compile(
+    r"(?<![&\w])#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\b|\brgba?\(|"
+    r"[\"':=]\s*(?:white|black|red|green|blue|yellow|orange|grey|gray|purple|pink)\b(?![\w-])"
+)
+
+
+def test_no_colour_is_written_outside_the_palette() -> None:
+    """One definition per colour: every module, stylesheet and script reads its colours from draw/palette.py."""
+    found = []
+    for path in sorted(WIDGETS.rglob("*")):
+        if path.suffix not in {".py", ".css", ".js"} or path.name == "palette.py" or "node_modules" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("/*")[0] if path.suffix == ".css" else line
+            if _COLOUR.search(code) and not code.lstrip().startswith(("#", "//", "*")):
+                found.append(f"{path.relative_to(WIDGETS)}:{number}: {line.strip()}")
+    assert not found, "colours written outside widgets/draw/palette.py:\n" + "\n".join(found)
+
+
+def test_the_risk_report_brings_its_dark_colours() -> None:
+    from widgets.run.risks import RiskReport, StepRisk
+
+    warning = {"rule": "adding-not-nullable-field", "source": "squawk", "message": "m", "fix": "f"}
+    report = RiskReport(
+        "boards", "0002", [StepRisk(1, "boards.0002_x", False, ""), StepRisk(2, "b.0003", False, "", [warning])]
+    )
+    page = report._repr_html_()
+    dark = next(
+        line for line in page.splitlines() if line.startswith('body[data-jp-theme-light="false"] .mk-risk-report')
+    )
+    assert f"--mk-ok: {UI['ok'][1]};" in dark and f"--mk-fail: {UI['fail'][1]};" in dark
+    verdicts = re.findall(r"color: var\(--mk-(\w+), ", page)
+    assert verdicts[0] == "ok" and verdicts[1] in {"caution", "fail"}, verdicts

@@ -171,7 +171,8 @@ def test_a_static_picture_has_a_text_alternative() -> None:
     """JupyterLab draws image/svg+xml as an <img> without alt: the HTML form it prefers is named."""
     bundle = draw_migration_graph(_graph())._repr_mimebundle_()
     page = bundle["text/html"]
-    assert page.startswith('<div class="mk-picture" role="img" tabindex="0" aria-label="A diagram of 3 node(s): ')
+    assert page.startswith('<div class="mk-picture-box" data-needs="')
+    assert '<div class="mk-picture" role="img" tabindex="0" aria-label="A diagram of 3 node(s): ' in page
     label = page.split('aria-label="', 1)[1].split('"', 1)[0]
     assert label == "A diagram of 3 node(s): auth.0001_initial, shop.0001_initial, shop.0002_price."
     assert "<svg" in page and "<?xml" not in page and bundle["image/svg+xml"].count("<svg") == 1
@@ -187,3 +188,5 @@ def test_a_static_picture_uses_the_cells_width_but_never_shrinks_text_below_11_p
     assert readable_width(svg, smallest=100) == pytest.approx(width, abs=0.1)  # never wider than drawn
     page = picture_html(svg)
     assert f'<svg style="min-width: {narrowest}px" ' in page and "overflow-x: auto" in page and 'tabindex="0"' in page
+    # Narrower than that, a sentence under the picture says how to see the rest (and only then).
+    assert f"@container (max-width: {narrowest - 0.5:g}px)" in page and "scroll it sideways" in page

@@ -284,6 +284,31 @@ def test_the_timeline_replays_each_step_s_changes():
     assert timeline.database_position(set(), [0, 2, 3]) == -1
 
 
+def test_the_time_machine_headline_is_true_when_apps_stand_at_different_points():
+    """An app rolled back while a later step of another stays applied: no single step is where the database is."""
+    from widgets.lab.screens import TimeScreen
+
+    timeline = Timeline.from_answer(
+        {"steps": [{"app_label": app, "name": name, "changes": {}} for app, name in
+                   [("boards", "0001_a"), ("app", "0001_b"), ("app", "0002_c"), ("tracker", "0001_d")]]}
+    )  # fmt: skip
+
+    def where(applied: set, positions: list[int]) -> str:
+        database = timeline.database_position(applied, positions)
+        return TimeScreen(timeline, None, positions, 0, -1, database, frozenset(applied)).where_database()
+
+    every, everything = [0, 1, 2, 3], set(timeline.steps)
+    assert where(everything, every) == "the database is at tracker.0001_d"
+    assert where({("boards", "0001_a"), ("app", "0001_b")}, every) == "the database is at app.0001_b"
+    assert where(set(), every) == "the database is before any migration"
+    rolled_back = everything - {("app", "0002_c")}  # migrate app 0001_b: tracker.0001_d stays applied
+    assert where(rolled_back, every) == "the database has boards at 0001_a, app at 0001_b, tracker at 0001_d"
+    assert where(everything - {("app", "0001_b"), ("app", "0002_c")}, every) == (
+        "the database has boards at 0001_a, app at zero, tracker at 0001_d"
+    )
+    assert where(rolled_back, [1, 2]) == "the database is at app.0001_b"  # one app's slider: one step
+
+
 # ----- the session: events in, a new session and effects out ------------------------------------
 
 STATE = Timeline.from_answer(ANSWER).state_at(0)  # a State as a reading returns it: plain values

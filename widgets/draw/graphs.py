@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from widgets.draw import lanes
-from widgets.draw.palette import COLOURS, EDGE_COLOURS
+from widgets.draw.palette import COLOURS, EDGE_COLOURS, UI_COLOURS
 from widgets.draw.render import KitDigraph
 from widgets.draw.schema_diagram import draw_schema
 from widgets.errors import KitError, unknown_app_error
@@ -395,15 +395,15 @@ _LEGEND = [
     (None, "applied", *COLOURS["applied"]),
     (None, "not applied (dashed)", *COLOURS["unapplied"]),
     ("frontier", "applied frontier (thick)", *COLOURS["applied"]),
-    ("leaf", "leaf node (double)", "#ffffff", "#424242"),
+    ("leaf", "leaf node (double)", *COLOURS["plain"]),
     ("conflict", "conflict", *COLOURS["conflict"]),
     ("squashed", "squash (3-D)", *COLOURS["squash"]),
     ("replaced-part", "replaced by the squash", *COLOURS["squash"]),
     ("squash-unused", "squash not used", *COLOURS["squash"]),
     ("data", "data migration", *COLOURS["data"]),
-    ("plan", "in the plan", "#ffffff", COLOURS["plan"][1]),
+    ("plan", "in the plan", COLOURS["plain"][0], COLOURS["plan"][1]),
     ("target", "target", *COLOURS["target"]),
-    ("collapsed", "folded run", "#ffffff", "#424242"),
+    ("collapsed", "folded run", *COLOURS["plain"]),
     ("external", "other app", *COLOURS["external"]),
 ]
 
@@ -444,7 +444,7 @@ def _migration_dot(drawing: MigrationDrawing, *, legend: bool = True) -> KitDigr
         labeljust="l",
         outputorder="edgesfirst",
         splines="true" if len(drawing.nodes) <= 150 else "line",
-        bgcolor="white",
+        bgcolor=UI_COLOURS["paper"],
     )
     # No size cap: the notebook fits the picture to the cell's width, never below readable text (render.py).
     # No minimum size: each node is as big as its label, as the layout assumed.
@@ -453,7 +453,7 @@ def _migration_dot(drawing: MigrationDrawing, *, legend: bool = True) -> KitDigr
     for lane in placed.lane_order:
         x, y = placed.lanes[lane]
         conflict = lane in drawing.lane_labels and "CONFLICT" in drawing.lane_labels[lane]
-        colour = COLOURS["conflict"][1] if conflict else "#424242"
+        colour = COLOURS["conflict"][1] if conflict else COLOURS["plain"][1]
         dot.node(
             f"lane:{lane}",
             label=drawing.lane_labels.get(lane, lane),

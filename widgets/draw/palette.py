@@ -43,6 +43,9 @@ COLOURS = {
     "changed": ("#fff59d", "#f9a825"),
     "squash": ("#ffffff", "#7b1fa2"),
     "data": ("#fff3e0", "#ef6c00"),
+    # Plain boxes (leaves, folded runs, lane names) and a schema table's header and its foreign keys.
+    "plain": ("#ffffff", "#424242"),
+    "table": ("#e0e0e0", "#616161"),
 }
 
 #: Colours of the edges between migrations.
@@ -80,7 +83,10 @@ def _jp(name: str) -> tuple[str, str]:
     return f"var(--jp-{name}, {light})", f"var(--jp-{name}, {dark})"
 
 
-_WHITE = ("#ffffff", "#ffffff")
+# By name: the pictures' background says "white" in the stored SVGs, and CSS reads it the same.
+_WHITE = ("white", "white")
+# Amber, dark enough for text on white; JupyterLab's light warning orange on black.
+_CAUTION = ("#9a6700", _jp("warn-color2")[1])
 
 #: Every themed role as (light, dark): text and backgrounds of the panel, tables, preview, graph controls.
 UI = {
@@ -101,7 +107,8 @@ UI = {
     "database": (_jp("success-color0")[0], _jp("success-color2")[1]),
     # A rollback waiting for confirm, and Django's question.
     "attention": ("#fff8c5", "#3d3200"),
-    "attention-border": ("#9a6700", _jp("warn-color2")[1]),
+    "attention-border": _CAUTION,
+    "caution": _CAUTION,
     "focus": (_jp("brand-color0")[0], "#90caf9"),
     # Buttons that say what they do by colour: white text on a colour dark enough in both themes.
     "danger": ("#b71c1c", "#b71c1c"),
@@ -121,6 +128,8 @@ UI = {
     "paper-text": ("#212121", "#212121"),
     "paper-focus": ("#000000", "#000000"),
     "match": ("#d81b60", "#d81b60"),
+    # The hover card's shadow: deeper in the dark theme, where a light one vanishes.
+    "shadow": ("rgba(0, 0, 0, 0.2)", "rgba(0, 0, 0, 0.6)"),
     "selected": (COLOURS["target"][1], COLOURS["target"][1]),
 }
 
@@ -137,6 +146,8 @@ TEXT_PAIRS = [
     ("fail", "page", 4.5),
     ("ok", "surface", 4.5),
     ("fail", "surface", 4.5),
+    ("caution", "page", 4.5),
+    ("caution", "surface", 4.5),
     ("accent", "surface", 4.5),
     ("database", "page", 4.5),
     ("text", "attention", 4.5),

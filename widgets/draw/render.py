@@ -215,14 +215,29 @@ def picture_html(svg: str) -> str:
     label = f"A diagram of {len(names)} node(s): {', '.join(names)}." if names else "A diagram drawn by the kit."
     body = _PROLOGUE.sub("", svg, count=1)
     narrowest = readable_width(svg)
-    if narrowest is not None:
-        body = body.replace("<svg ", f'<svg style="min-width: {narrowest}px" ', 1)
-    # Wider than the cell at readable size: the picture scrolls sideways (reachable by keyboard: tabindex).
-    return (
+    picture = (
         f'<div class="mk-picture" role="img" tabindex="0" aria-label="{html.escape(label)}">'
         "<style>.mk-picture { overflow-x: auto; } .mk-picture svg { max-width: 100%; height: auto; }</style>"
-        f"{body}</div>"
     )
+    if narrowest is None:
+        return f"{picture}{body}</div>"
+    body = body.replace("<svg ", f'<svg style="min-width: {narrowest}px" ', 1)
+    # Wider than the cell at readable size: the picture shows a part and scrolls sideways (by keyboard too:
+    # tabindex), and a sentence under it, shown only then (a container query on the cell's width), says so.
+    needs = f"{narrowest:g}"
+    return (
+        f'<div class="mk-picture-box" data-needs="{needs}">{picture}{body}</div>'
+        f'<p class="mk-picture-more" data-needs="{needs}">{html.escape(_MORE)}</p>'
+        "<style>.mk-picture-box { container-type: inline-size; } .mk-picture-more { display: none; }"
+        f' @container (max-width: {narrowest - 0.5:g}px) {{ .mk-picture-more[data-needs="{needs}"] {{ display: block; }} }}'
+        "</style></div>"
+    )
+
+
+_MORE = (
+    "The rest of the picture is to the right: scroll it sideways (Shift + wheel, or the arrow keys once it has "
+    "the focus), or write it to a file with save(graph, 'name.svg') and open that."
+)
 
 
 class KitDigraph(graphviz.Digraph):

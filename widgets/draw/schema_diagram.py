@@ -80,7 +80,7 @@ def _cell(text: str, status: str, **attrs: str) -> str:
 
 def _table_label(table: str, status: str, columns: list[_Column]) -> str:
     """Return an HTML-like label: the table name, then one row per column (name, type, null, pk)."""
-    header_fill = COLOURS[status][0] if status else "#e0e0e0"
+    header_fill = COLOURS[status][0] if status else COLOURS["table"][0]
     name = f"<S>{html.escape(table)}</S>" if status == "removed" else html.escape(table)
     rows = [f'<TR><TD COLSPAN="4" BGCOLOR="{header_fill}"><B>{name}</B></TD></TR>']
     for c in columns:
@@ -144,7 +144,7 @@ def draw_schema(
             continue
         if ref_table not in wanted:
             outside.add(ref_table)
-        colour = COLOURS[status][1] if status else "#616161"
+        colour = COLOURS[status][1] if status else COLOURS["table"][1]
         attrs = {"class": " ".join(["foreign-key", *filter(None, [status])]), "color": colour}
         if status == "removed":
             attrs["style"] = "dashed"

@@ -282,11 +282,10 @@ class TimeMachine(ipw.VBox):
             screen.timeline, screen.positions, screen.index, screen.database, applied
         )
         here = screen.label(screen.index)
-        where = screen.label(screen.database)
         state = "applied" if screen.index >= 0 and screen.timeline.steps[screen.index] in applied else "not applied"
         self.headline.value = (
             f"<p><b>{html.escape(here)}</b> ({state}) · compared with {html.escape(screen.label(screen.compare))} · "
-            f"<span class='mk-database'>◆ the database is at {html.escape(where)}</span></p>"
+            f"<span class='mk-database'>◆ {html.escape(screen.where_database())}</span></p>"
         )
         self.changes.value = f'<pre class="mk-changes">{html.escape(str(screen.changes), quote=False)}</pre>'
         travel = screen.index >= 0 and screen.index != screen.database

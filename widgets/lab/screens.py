@@ -81,6 +81,25 @@ class TimeScreen:
         """Return 'app.name' of a step, or 'nothing applied' before the first."""
         return "before any migration" if index < 0 else ".".join(self.timeline.steps[index])
 
+    def where_database(self) -> str:
+        """Say where the database is: one step when it has applied every step up to it and none after, else each app's."""
+        done = [self.timeline.steps[p] in self.applied for p in self.positions]
+        if done == sorted(done, reverse=True):
+            return (
+                "the database is before any migration"
+                if self.database < 0
+                else f"the database is at {self.label(self.database)}"
+            )
+        # An app rolled back while a later step of another stays applied: no single step is true, so say each app's.
+        apps = dict.fromkeys(self.timeline.steps[p][0] for p in self.positions)
+        return "the database has " + ", ".join(f"{app} at {self._app_at(app)}" for app in apps)
+
+    def _app_at(self, app: str) -> str:
+        """Return the name of an app's last applied step among the positions, or 'zero'."""
+        names = [self.timeline.steps[p][1] for p in self.positions if self.timeline.steps[p][0] == app]
+        applied = [name for name in names if (app, name) in self.applied]
+        return applied[-1] if applied else "zero"
+
 
 def time_screen(
     session: LabSession, scope: str | None, index: int | None = None, compare: int | None = None

@@ -15,12 +15,16 @@ import difflib
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
 from widgets.lessons.checks import Check, app_at, field_added, is_unfinished, no_conflicts, rows_in
 from widgets.lessons.progress_record import progress, record_check
 from widgets.sandbox.facade import Sandbox
+
+if TYPE_CHECKING:
+    from widgets.lessons.exercise_box import ExerciseBox
 
 __all__ = [
     "STRICT_ENV",
@@ -85,14 +89,18 @@ def _verdict(spec: Exercise, answer: object, sandbox: Sandbox | None) -> tuple[C
     return spec.check(sandbox, None if answer is _NO_ANSWER else answer), sandbox
 
 
-def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox | None = None) -> Check | None:
+def exercise(
+    exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox | None = None
+) -> Check | ExerciseBox | None:
     """Check one exercise of the lessons in its sandbox, record the attempt, and return the verdict.
 
     Pass the learner's answer for a question (``check.exercise(id, answer)``);
     a task done in the sandbox takes none (``check.exercise(id)``). ``sandbox``
     overrides the sandbox the lesson makes, e.g. to check another learner's.
     Under nbgrader the verdict is printed and nothing is returned: nbgrader
-    would read a returned value as partial credit.
+    would read a returned value as partial credit. In Voila, which runs the
+    cell once and cannot edit it, an ``ExerciseBox`` is returned instead: it
+    says what to do on the page, takes a typed answer, and checks on a click.
     """
     __tracebackhide__ = True  # IPython and pytest show the AssertionError without this frame
     spec = _find(exercise_id)
@@ -102,6 +110,17 @@ def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox 
         raise KitError(
             f"Exercise '{spec.id}' checks the sandbox, not an answer. Fix: call check.exercise('{spec.id}')."
         )
+    if in_voila():
+        # Voila cannot run the cell again, nor let the learner type into it: a box to answer and check instead.
+        from widgets.lessons.exercise_box import ExerciseBox  # widgets only where Voila shows them
+
+        return ExerciseBox(spec, lambda typed: _checked(spec, _NO_ANSWER if typed is None else typed, sandbox))
+    return _checked(spec, answer, sandbox)
+
+
+def _checked(spec: Exercise, answer: object, sandbox: Sandbox | None) -> Check | None:
+    """Return the verdict on one exercise, counted in the progress record; raise or print it as the mode asks."""
+    __tracebackhide__ = True
     verdict, found = _verdict(spec, answer, sandbox)
     # An untouched answer cell is not an attempt; the autograder's runs are not the learner's.
     if found is not None and not is_unfinished(answer) and os.environ.get(NBGRADER_ENV) != "autograde":
@@ -112,6 +131,11 @@ def exercise(exercise_id: str, answer: object = _NO_ANSWER, *, sandbox: Sandbox 
         print(verdict)
         return None
     return verdict
+
+
+def in_voila() -> bool:
+    """Return True in a kernel Voila started (Voila names itself in the kernel's environment)."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("voila/")
 
 
 def answer_is(answer: object, expected: object, *, hint: str) -> Check:

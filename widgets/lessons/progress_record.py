@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from widgets.draw.palette import TABLE_STYLES, css_variables
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
 from widgets.lessons.course import discover
@@ -33,7 +34,9 @@ except ImportError:  # pragma: no cover
 __all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "class_progress", "progress", "record_check", "record_path"]
 
 PROGRESS_COLUMNS = ["notebook", "exercise", "question", "done", "order", "checks"]
-_DONE = "background-color: #c8e6c9"
+_DONE = TABLE_STYLES["applied"]
+# The row colour, light and dark: the table brings it, so it reads the same in any cell.
+_DONE_STYLE = css_variables(".mk-progress", ["text", "applied-row"])
 
 
 def record_path(workspace: Path | str | None = None) -> Path:
@@ -118,7 +121,8 @@ class ProgressFrame(pd.DataFrame):
         shown = self.assign(done=self["done"].map({True: "✔", False: ""}), order=self["order"].astype("string"))
         shown["order"] = shown["order"].fillna("")
         styler = shown.style.apply(lambda row: [_DONE if row["done"] else ""] * len(row), axis=1)
-        return styler.hide(axis="index").set_uuid("progress").to_html()
+        table = styler.hide(axis="index").set_uuid("progress").to_html()
+        return f'<div class="mk-progress">{table}<style>{_DONE_STYLE}</style></div>'
 
 
 # The authoring guide's template has an exercise of its own, for teachers: it is not a lesson.

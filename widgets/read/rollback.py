@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from widgets.draw.palette import css_variables
+from widgets.draw.palette import JP_THEME, css_variables
 from widgets.read.state import Plan, plan_from_steps
 from widgets.run import timeouts
 from widgets.run.diagnose import diagnose
@@ -126,7 +126,7 @@ class RollbackPreview:
             # The irreversible warning, and a rollback that would fail, keep the palette's red.
             if note == self._warning():
                 parts.append(
-                    f'<p class="mk-fail" style="color: var(--mk-fail, #b71c1c)"><b>{html.escape(note)}</b></p>'
+                    f'<p class="mk-fail" style="color: var(--mk-fail, {_FAIL_LIGHT})"><b>{html.escape(note)}</b></p>'
                 )
             else:
                 parts.append(f"<p><b>{html.escape(note)}</b></p>")
@@ -145,6 +145,8 @@ class RollbackPreview:
         return f'<div class="mk-rollback"><style>{_STYLE}</style>' + "\n".join(parts) + "</div>"
 
 
+# The light theme's red, for a page that defines neither the kit's variables nor JupyterLab's.
+_FAIL_LIGHT = JP_THEME["error-color0"][0]
 # The preview's own colours, light and dark; its tables wrap rather than run off the side of a narrow panel.
 _STYLE = (
     css_variables(".mk-rollback", ["fail"])

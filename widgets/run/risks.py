@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from widgets.draw.palette import UI_COLOURS, css_variables
 from widgets.errors import KitError
 from widgets.run.pg_locks import step_locks, strongest_locks
 
@@ -216,15 +217,16 @@ class RiskReport:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        colours = {SAFE: "#1a7f37", WITH_TIMEOUT: "#9a6700", UNSAFE: "#cf222e"}
+        roles = {SAFE: "ok", WITH_TIMEOUT: "caution", UNSAFE: "fail"}
         parts = [
-            f"<p><b>Risks of migrate {html.escape(self.app_label)} {html.escape(self.target)} on PostgreSQL</b></p>"
+            f"<style>{_STYLE}</style>",
+            f"<p><b>Risks of migrate {html.escape(self.app_label)} {html.escape(self.target)} on PostgreSQL</b></p>",
         ]
         for s in self.steps:
             verb = "Unapply" if s.backwards else "Apply"
             parts.append(
                 f"<p>{s.step}. {verb} <code>{html.escape(s.migration)}</code>: "
-                f"<b style='color:{colours[s.verdict]}'>{html.escape(s.verdict)}</b>"
+                f"<b style='color: var(--mk-{roles[s.verdict]}, {UI_COLOURS[roles[s.verdict]]})'>{html.escape(s.verdict)}</b>"
                 + (f" <small>(locks {html.escape(s.lock_summary)})</small>" if s.lock_summary else "")
                 + "</p>"
             )
@@ -235,7 +237,11 @@ class RiskReport:
             )
             if items:
                 parts.append(f"<ul class='mk-risks'>{items}</ul>")
-        return "\n".join(parts)
+        return '<div class="mk-risk-report">' + "\n".join(parts) + "</div>"
+
+
+# The verdicts' colours, light and dark, brought by the report so it reads the same in any cell.
+_STYLE = css_variables(".mk-risk-report", ["ok", "caution", "fail"])
 
 
 def risk_report(sandbox, app_label: str, target: str) -> RiskReport:

@@ -8,7 +8,7 @@ from conftest import tree_digest
 from widgets import rollback_preview, scenarios
 from widgets.draw.rows import TableRows, rows_diff, rows_frame, rows_table
 from widgets.errors import KitError
-from widgets.read.table import is_table
+from widgets.read.table import is_table, keyed
 from widgets.run.rehearsal import rehearse, round_trip
 
 FILL_AND_EMPTY = '''from django.db import migrations, models
@@ -56,7 +56,7 @@ def test_rows_diff_names_every_kind_of_change():
         ("text", 1, "s", "emptied"),
         ("text", 2, "s", "filled"),
     }
-    assert changes.set_index(["key", "column"]).loc[(1, "a"), "before"] == "x"
+    assert keyed(changes, "key", "column")[(1, "a")]["before"] == "x"
 
 
 def test_a_careless_reverse_is_caught_by_the_rehearsal(sandbox):

@@ -28,6 +28,7 @@ __all__ = [
     "concat",
     "is_missing",
     "is_table",
+    "keyed",
     "make_table",
     "pandas_or_none",
     "records",
@@ -261,6 +262,13 @@ def records(table: TableLike) -> list[dict]:
     if isinstance(table, Table):
         return table.to_dict("records")
     return [{name: _native(value) for name, value in row.items()} for row in table.to_dict("records")]
+
+
+def keyed(table: TableLike, *names: str) -> dict:
+    """Return the rows as dicts keyed by one column's value, or by a tuple of several columns' values."""
+    if len(names) == 1:
+        return {row[names[0]]: row for row in records(table)}
+    return {tuple(row[name] for name in names): row for row in records(table)}
 
 
 def column(table: TableLike, name: str) -> list:

@@ -108,4 +108,4 @@ def test_row_counts_that_change_are_listed(sandbox):
     changes = diff(before, sandbox.state())
     counts = keyed(changes.row_counts, "table")
     assert counts["boards_board"]["before"] == 0 and counts["boards_board"]["after"] > 0
-    assert "tracker_category" not in counts.index
+    assert "tracker_category" not in counts

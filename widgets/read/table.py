@@ -309,9 +309,17 @@ def _rebuilt(
     return make_table(rows, columns, dtypes=kinds)
 
 
-def where(table: TableLike, keep: Callable[[dict], bool]) -> TableLike:
-    """Return the rows for which ``keep(row)`` is true (row: a dict of plain values), columns unchanged."""
-    rows = [row for row in records(table) if keep(row)]
+def where(table: TableLike, keep: Callable[[dict], bool] | None = None, **equal) -> TableLike:
+    """Return the rows for which ``keep(row)`` is true and each named column equals its value, columns unchanged.
+
+    ``where(graph.nodes, app_label="app")``, or ``where(sandbox.tables(), lambda row: row["rows"] > 0)``;
+    ``row`` is a dict of plain values.
+    """
+    rows = [
+        row
+        for row in records(table)
+        if (keep is None or keep(row)) and all(row[name] == value for name, value in equal.items())
+    ]
     return _rebuilt(table, rows, list(table.columns))
 
 

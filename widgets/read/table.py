@@ -309,7 +309,7 @@ def _rebuilt(
     return make_table(rows, columns, dtypes=kinds)
 
 
-def where(table: TableLike, keep: Callable[[dict], bool] | None = None, **equal) -> TableLike:
+def where(table: TableLike, keep: Callable[[dict], bool] | None = None, /, **equal) -> TableLike:
     """Return the rows for which ``keep(row)`` is true and each named column equals its value, columns unchanged.
 
     ``where(graph.nodes, app_label="app")``, or ``where(sandbox.tables(), lambda row: row["rows"] > 0)``;

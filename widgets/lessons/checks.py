@@ -392,7 +392,7 @@ def index_built_concurrently(sandbox: Sandbox, table: str, column: str) -> Check
     app_label = table.split("_", 1)[0]
     made = [
         (path.stem, name)
-        for name in column(found, "name")
+        for name in (row["name"] for row in records(found))
         for path in sorted(sandbox.file(f"{app_label}/migrations").glob("0*.py"))
         if name in path.read_text(encoding="utf-8")
     ]

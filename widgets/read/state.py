@@ -164,8 +164,8 @@ def schema(source: Source) -> TableLike:
 
 
 def _schema(db) -> TableLike:
-    records = [column for table in (db.table_names() if db else []) for column in db.columns(table)]
-    return make_table(records, SCHEMA_COLUMNS)
+    rows = [entry for table in (db.table_names() if db else []) for entry in db.columns(table)]
+    return make_table(rows, SCHEMA_COLUMNS)
 
 
 def _columns_of(db: sqlite3.Connection, table: str) -> list[dict]:

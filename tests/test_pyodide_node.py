@@ -2,7 +2,8 @@
 
 The wheels are the static site's (make lite) plus pytest, pluggy and iniconfig
 (lite/wheels-test.txt); scripts/pyodide_node.mjs refuses every network request.
-This is the seam for running a core set of the kit's tests inside Pyodide.
+The kit's own core tests (CORE_TESTS: sandbox, in-process runner, readers, session) run there too,
+with the in-process runner and no pandas, as in the browser.
 """
 
 from __future__ import annotations

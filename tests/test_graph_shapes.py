@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from widgets import Sandbox
+from widgets.read.table import records, where
 from widgets.run.commands import child_env
 
 SHAPES = Path(__file__).parent / "projects" / "shapes"
@@ -118,9 +119,9 @@ def test_migration_graph_is_django_s_graph(shapes, state):
 
 
 def node(graph, app_label: str, name: str) -> dict:
-    rows = graph.nodes[(graph.nodes["app_label"] == app_label) & (graph.nodes["name"] == name)]
+    rows = records(where(graph.nodes, app_label=app_label, name=name))
     assert len(rows) == 1, f"{app_label}.{name} is not a node of the graph"
-    return rows.iloc[0].to_dict()
+    return rows[0]
 
 
 def test_a_used_squash_carries_what_it_replaces_as_data(shapes):

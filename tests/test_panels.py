@@ -9,6 +9,7 @@ from widgets.errors import KitError
 from widgets.lab import actions
 from widgets.lab import panel_views as views
 from widgets.lab.panels import MigrationLab
+from widgets.read.table import column, where
 
 TOPIC = "class Topic(models.Model):\n"
 
@@ -60,7 +61,7 @@ def test_views_field_flow(sandbox: Sandbox) -> None:
     _click(lab, lab.buttons["migrate"])
     applied = sandbox.applied_migrations()
     assert ("boards", "0003_topic_views") in set(zip(applied["app"], applied["name"], strict=True))
-    assert "views" in set(sandbox.schema().query("table == 'boards_topic'")["column"])
+    assert "views" in set(column(where(sandbox.schema(), table="boards_topic"), "column"))
     assert "$ python manage.py migrate boards 0003_topic_views" in lab.terminal.value
     assert "Apply boards.0003_topic_views" in lab.terminal.value  # the plan, shown first
     assert "+ migration boards.0003_topic_views applied" in lab.changes.value

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from lesson_answers import index_count
 
@@ -15,6 +13,7 @@ from widgets import KitError, Sandbox, progress
 from widgets import exercises as check
 from widgets.lessons.catalogue import EXERCISES
 from widgets.lessons.progress_record import PROGRESS_COLUMNS, record_check, record_path
+from widgets.read.table import column, is_missing, is_table, keyed, records, where
 
 
 @pytest.fixture
@@ -24,8 +23,7 @@ def learner(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
 
 
 def row(workspace: Path, exercise_id: str) -> dict:
-    frame = progress(workspace)
-    return frame.loc[frame["exercise"] == exercise_id].iloc[0].to_dict()
+    return next(r for r in records(progress(workspace)) if r["exercise"] == exercise_id)
 
 
 def test_an_empty_workspace_lists_every_exercise_not_done(learner: Sandbox) -> None:
@@ -35,7 +33,8 @@ def test_an_empty_workspace_lists_every_exercise_not_done(learner: Sandbox) -> N
     assert sorted(frame["exercise"]) == sorted(exercise.id for exercise in lessons)
     numbers = [int(notebook[:2]) for notebook in frame["notebook"]]
     assert numbers == sorted(numbers), "lessons by number: 07 before 11"
-    assert not frame["done"].any() and frame["order"].isna().all() and (frame["checks"] == 0).all()
+    rows = records(frame)
+    assert not any(r["done"] for r in rows) and all(r["order"] is None and r["checks"] == 0 for r in rows)
 
 
 def test_checks_count_and_the_first_pass_gets_the_next_order(learner: Sandbox) -> None:
@@ -46,14 +45,14 @@ def test_checks_count_and_the_first_pass_gets_the_next_order(learner: Sandbox) -
     check.exercise("04-index-count", right + 1, sandbox=learner)
     first = row(workspace, "04-index-count")
     assert (first["notebook"], first["done"], first["checks"]) == ("04-reading-the-sql", False, 1)
-    assert pd.isna(first["order"])
+    assert is_missing(first["order"])
     check.exercise("04-index-count", right, sandbox=learner)
     check.exercise("06-merge-conflict", sandbox=learner)  # nothing conflicts in a fresh sandbox: done
     check.exercise("04-index-count", right + 1, sandbox=learner)  # a later wrong answer does not undo it
-    done = progress(workspace).set_index("exercise")
-    assert done.loc["04-index-count", ["done", "order", "checks"]].tolist() == [True, 1, 3]
-    assert done.loc["06-merge-conflict", ["done", "order", "checks"]].tolist() == [True, 2, 1]
-    assert done["done"].sum() == 2
+    done = keyed(progress(workspace), "exercise")
+    assert [done["04-index-count"][c] for c in ("done", "order", "checks")] == [True, 1, 3]
+    assert [done["06-merge-conflict"][c] for c in ("done", "order", "checks")] == [True, 2, 1]
+    assert sum(r["done"] for r in done.values()) == 2
 
 
 def test_the_record_is_small_json_with_order_and_no_time(learner: Sandbox) -> None:
@@ -86,7 +85,7 @@ def test_a_damaged_record_is_set_aside_not_fatal(learner: Sandbox) -> None:
     path = record_path(learner.workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{not json", encoding="utf-8")
-    assert not progress(learner.workspace)["done"].any()
+    assert not any(column(progress(learner.workspace), "done"))
     assert path.read_text(encoding="utf-8") == "{not json", "reading alone never moves the learner's file"
     assert check.exercise("06-merge-conflict", sandbox=learner)
     assert path.with_name("progress.broken.json").read_text(encoding="utf-8") == "{not json"
@@ -108,9 +107,10 @@ def test_the_table_shows_done_rows_in_green_and_no_missing_values(learner: Sandb
     check.exercise("06-merge-conflict", sandbox=learner)
     frame = progress(learner.workspace)
     html = frame._repr_html_()
-    styles = html.split("</style>")[0]
-    green_rows = set(re.findall(r"T_progress_row(\d+)_col", styles))
-    assert green_rows == {str(list(frame["exercise"]).index("06-merge-conflict"))} and "#c8e6c9" in styles
+    body = html.split("<tbody>")[1]
+    green_rows = {n for n, line in enumerate(body.split("<tr>")[1:]) if "--mk-applied-row, #c8e6c9" in line}
+    assert green_rows == {list(frame["exercise"]).index("06-merge-conflict")}
     assert "✔" in html and "<NA>" not in html and "nan" not in html
     assert "06-merge-conflict" in repr(frame) and repr(frame).splitlines()[0].split() == PROGRESS_COLUMNS
-    assert type(frame[frame["done"]]).__name__ == "DataFrame", "a filtered table is a plain DataFrame"
+    done = where(frame, lambda r: r["done"])
+    assert is_table(done) and type(done).__name__ in ("DataFrame", "Table"), "a filtered table is a plain one"

@@ -13,9 +13,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from widgets.draw.render import renderer
 from widgets.errors import KitError
 from widgets.lab import events as ev
 from widgets.lab import panel_views as views
@@ -25,9 +25,11 @@ from widgets.lab.session import Choices, HistoryEntry, LabSession, Note, Questio
 from widgets.lab.travel import unapplies
 from widgets.read.rollback import DROP_COLUMNS, RollbackPreview
 from widgets.read.state import Plan, PlanStep, graph_from_answer
+from widgets.read.table import make_table
 from widgets.read.timeline import Timeline
 from widgets.run.commands import CommandResult
 from widgets.run.prompts import Prompt
+from widgets.run.runner import processes_available
 
 WIDGETS = Path(__file__).resolve().parent.parent / "widgets"
 
@@ -132,6 +134,7 @@ _ACTING = {"sandbox.facade", "run.runner", "run.process", "run.inprocess", "run.
 _ACTING |= {"run._probe", "run.rehearsal", "run.compare", "lab.actions", "lab.executor"}
 
 
+@pytest.mark.skipif(not processes_available(), reason="it starts a fresh interpreter, which needs a process")
 def test_the_session_reaches_no_sandbox_no_runner_and_no_process():
     imported = _kit_imports("lab.session")
     assert {"lab.events", "lab.options", "lab.travel", "lab.questions"} <= imported  # the walk follows imports
@@ -159,6 +162,7 @@ def test_clicking_a_folded_run_unfolds_its_app():
     assert (travel.kind, travel.node) == ("expand", "shop")
 
 
+@pytest.mark.skipif(renderer() is None, reason="it reads the drawn picture, which needs Graphviz here")
 def test_a_clicked_run_is_drawn_unfolded():
     names = [f"{i:04d}_step" for i in range(1, 13)]
     edges = [[["shop", a], ["shop", b]] for a, b in zip(names, names[1:], strict=False)]
@@ -247,7 +251,7 @@ def test_pure_views_turn_values_into_html():
     page = views.history_html(history)
     assert page.count("<li>") == 2 and "nothing to undo" in page and "mk-fail" in page
     step = PlanStep("shop", "0002_b", True, [{"description": "Create model B", "reversible": True}])
-    drops = pd.DataFrame([[1, "shop.0002_b", "shop_b", None, 4]], columns=DROP_COLUMNS)
+    drops = make_table([[1, "shop.0002_b", "shop_b", None, 4]], DROP_COLUMNS)
     preview = RollbackPreview("shop", "0001_a", Plan("shop", "0001_a", [step]), [("shop", "0002_b", "DROP")], drops)
     shown = views.rollback_html(preview).replace("<wbr>", "")  # long names may break after _ and .
     assert "loses 4 row(s)" in shown and "shop_b" in shown and "DROP" in shown
@@ -330,7 +334,7 @@ def _plan(target: str, names: list[str], backwards: bool) -> Plan:
 
 
 def _preview(plan: Plan) -> RollbackPreview:
-    drops = pd.DataFrame([[1, "shop.0004_b", "shop_b", None, 4]], columns=DROP_COLUMNS)
+    drops = make_table([[1, "shop.0004_b", "shop_b", None, 4]], DROP_COLUMNS)
     return RollbackPreview("shop", plan.target, plan, [("shop", "0004_b", "DROP TABLE shop_b")], drops)
 
 

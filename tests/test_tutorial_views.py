@@ -8,6 +8,7 @@ import pytest
 from conftest import tree_digest
 
 from widgets import KitError, scenarios
+from widgets.read.table import records, where
 from widgets.sandbox.paths import TEMPLATE_DIR
 
 TOPIC_URL = "/boards/1/topics/1/"
@@ -37,8 +38,8 @@ def test_the_views_field_from_models_py_to_the_page_counter(sandbox, untouched):
     assert ("boards", "0003_topic_views") in set(
         zip(sandbox.applied_migrations()["app"], sandbox.applied_migrations()["name"], strict=True)
     )
-    views_column = sandbox.schema().query("table == 'boards_topic' and column == 'views'")
-    assert views_column["type"].tolist() == ["integer unsigned"] and not views_column["null"].any()
+    [views_column] = records(where(sandbox.schema(), table="boards_topic", column="views"))
+    assert views_column["type"] == "integer unsigned" and not views_column["null"]
 
     # 4. Load the demo boards and topics; every topic starts at 0 views.
     loaded = sandbox.manage("loaddata", "boards_demo")

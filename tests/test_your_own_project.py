@@ -6,6 +6,7 @@ import pytest
 
 from widgets import Sandbox, rollback_preview, scenarios
 from widgets.read.state import tables
+from widgets.read.table import records, where
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def test_the_copy_finds_the_settings_package_and_the_squash(shop):
     assert sandbox.settings_module == "shop.settings.dev"
     assert sandbox.settings_file == "shop/settings/dev.py"
     graph = sandbox.migration_graph()
-    squash = graph.nodes[graph.nodes["name"] == "0001_squashed_0003_product_sku"].iloc[0]
+    [squash] = records(where(graph.nodes, name="0001_squashed_0003_product_sku"))
     assert squash["applied"] and len(squash["replaces"]) == 3
     assert ("catalog", "0002_product_price") not in graph.keys()
 
@@ -41,5 +42,5 @@ def test_running_it_on_the_copy_leaves_the_original_alone(shop):
     assert sandbox.migrate("orders", "zero").ok
     assert "orders_order" not in set(sandbox.tables()["table"])
     assert scenarios.digest(original) == before
-    rows = tables(original / "db.sqlite3").set_index("table")["rows"]
+    rows = {row["table"]: row["rows"] for row in records(tables(original / "db.sqlite3"))}
     assert rows["orders_order"] == 4 and rows["orders_orderline"] == 6

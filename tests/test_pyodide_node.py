@@ -76,6 +76,7 @@ def built() -> None:
         pytest.fail(str(error))
 
 
+@pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
 def test_pytest_runs_inside_pyodide(built, tmp_path: Path):
     """pytest installed from local wheels collects and passes a test file inside Pyodide; nothing is written back."""
     (tmp_path / "test_inside.py").write_text(INSIDE)
@@ -88,6 +89,7 @@ def test_pytest_runs_inside_pyodide(built, tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test_inside.py"]
 
 
+@pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
 def test_failures_reach_the_exit_code(built, tmp_path: Path):
     """A failing test inside Pyodide makes the Node process exit 1, as pytest would."""
     (tmp_path / "test_fails.py").write_text("def test_fails():\n    assert 1 == 2\n")

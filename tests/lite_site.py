@@ -31,6 +31,7 @@ __all__ = [
     "cells_of",
     "error_outputs",
     "new_context",
+    "not_run",
     "open_notebook",
     "output_text",
     "put_notebook",
@@ -174,10 +175,11 @@ def run_all(page, *, timeout: float = CELL_TIMEOUT) -> list[dict]:
 
 
 def cells_of(page) -> list[dict]:
-    """Return the open notebook's cells: type, source and outputs of each."""
+    """Return the open notebook's cells: type, source, outputs and execution count of each."""
     return page.evaluate(
         """() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells.map((cell) => ({
-            type: cell.cell_type, source: [].concat(cell.source).join(""), outputs: cell.outputs || []}))"""
+            type: cell.cell_type, source: [].concat(cell.source).join(""), outputs: cell.outputs || [],
+            count: cell.execution_count ?? null}))"""
     )
 
 
@@ -194,6 +196,11 @@ def output_text(cell: dict) -> str:
         elif "data" in output and "text/plain" in output["data"]:
             parts.append(_text(output["data"]["text/plain"]))
     return "".join(parts)
+
+
+def not_run(cells: list[dict]) -> list[int]:
+    """Return the indexes of the code cells that have not run."""
+    return [index for index, cell in enumerate(cells) if cell["type"] == "code" and cell.get("count") is None]
 
 
 def error_outputs(cells: list[dict]) -> list[str]:

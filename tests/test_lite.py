@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,7 @@ from lite_site import (
     build_site,
     error_outputs,
     new_context,
+    not_run,
     open_notebook,
     output_text,
     put_notebook,
@@ -161,3 +163,122 @@ def test_django_migrates_in_the_browser(lite_context, site_url):
     assert "template True True" in output_text(cells[1]), output_text(cells[1])
     timings = dict(re.findall(r"(setup|migrate)=([0-9.]+)", text))
     record(django_setup_s=float(timings["setup"]), migrate_s=float(timings["migrate"]))
+
+
+LESSONS = ["02-adding-the-views-field.ipynb", "05-rollback-playground.ipynb"]
+
+
+def run_lesson(page, site_url: str, path: str) -> list[dict]:
+    """Open a lesson, clear its stored outputs, run every cell; fail on a cell not run or any error output."""
+    open_notebook(page, site_url, path)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    cells = run_all(page)
+    assert not error_outputs(cells), error_outputs(cells)
+    assert not not_run(cells), f"{path}: code cells that did not run: {not_run(cells)}"
+    return cells
+
+
+def graph_node(page, node_id: str):
+    """Return a node of the lab's interactive graph by its id ('app.name'), the text of its SVG title."""
+    return page.locator(".mk-lab .mk-graph-view g.node").filter(has=page.locator(f"title:text-is('{node_id}')"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_runs_in_the_browser(lesson: str, lite_context, site_url):
+    """From a clean browser, every cell of the lesson runs in Pyodide with no error output."""
+    page = lite_context.new_page()
+    run_lesson(page, site_url, lesson)
+    if lesson.startswith("05"):
+        click_through_preview_and_confirm(page)
+
+
+def click_through_preview_and_confirm(page) -> None:
+    """In lesson 05's lab, click a migration in the graph, read the preview, confirm: the later one is unapplied."""
+    node = graph_node(page, "app.0001_initial")
+    node.scroll_into_view_if_needed()
+    started = time.monotonic()
+    node.click()
+    confirm_box = page.locator(".mk-lab .mk-confirm-box")
+    confirm_box.wait_for()
+    page.locator(".mk-lab.mk-busy").wait_for(state="detached")
+    record(click_to_preview_s=round(time.monotonic() - started, 2))
+    assert "migrate app 0001_initial" in confirm_box.inner_text(), confirm_box.inner_text()
+    assert "0002_added_Book_model" in confirm_box.inner_text(), confirm_box.inner_text()
+    confirm_box.locator(".mk-confirm").click()
+    confirm_box.wait_for(state="hidden")
+    page.locator(".mk-lab .mk-status .mk-ok").wait_for()
+    page.locator(".mk-lab.mk-busy").wait_for(state="detached")
+    assert "unapplied" in graph_node(page, "app.0002_added_Book_model").get_attribute("class")
+
+
+MIGRATIONS = 'sorted(p.name for p in (sandbox.path / "boards" / "migrations").glob("0*.py"))'
+KEPT_CELLS = [
+    # Before: a sandbox with the views field, an exercise checked (a progress record written).
+    "from widgets import Sandbox, scenarios\n"
+    "from widgets import exercises as check\n"
+    'sandbox = Sandbox.fresh("02-adding-the-views-field")\n'
+    "scenarios.add_views_field(sandbox)\n"
+    'check.exercise("02-likes-field")  # not solved yet, but counted\n'
+    f"print('migrations', {MIGRATIONS})",
+    # After a reload: still there, applied; then reset.
+    "from widgets import Sandbox\n"
+    "from widgets.lessons.progress_record import record_path\n"
+    'sandbox = Sandbox.open("02-adding-the-views-field")\n'
+    f"print('migrations', {MIGRATIONS})\n"
+    'print(sandbox.showmigrations("boards").stdout)\n'
+    "print('progress kept', '02-likes-field' in record_path().read_text())\n"
+    "sandbox.reset()\n"
+    f"print('after reset', {MIGRATIONS})",
+    # After another reload: the reset was kept too.
+    "from widgets import Sandbox\n"
+    'sandbox = Sandbox.open("02-adding-the-views-field")\n'
+    f"print('migrations', {MIGRATIONS})\n"
+    'print(sandbox.showmigrations("boards").stdout)',
+]
+
+
+def test_sandbox_survives_a_reload(lite_context, site_url):
+    """A sandbox made in one page is there after a reload (IndexedDB); a reset is kept across the next one."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    for index, source in enumerate(KEPT_CELLS):
+        put_notebook(page, f"kept-{index}.ipynb", [source])
+    texts = []
+    for index in range(len(KEPT_CELLS)):
+        open_notebook(page, site_url, f"kept-{index}.ipynb")  # a new page load: a new kernel, memory empty
+        cells = run_all(page)
+        assert not error_outputs(cells), error_outputs(cells)
+        texts.append(output_text(cells[0]))
+    made, kept, after = texts
+    assert "0003_topic_views.py" in made, made
+    assert "migrations ['0001_initial.py', '0002_post.py', '0003_topic_views.py']" in kept, kept
+    assert "[X] 0003_topic_views" in kept and "progress kept True" in kept, kept
+    assert "after reset ['0001_initial.py', '0002_post.py']" in kept, kept
+    assert "0003_topic_views" not in after and "[X] 0002_post" in after, after
+
+
+WORKSPACE_CELLS = [
+    "from widgets.sandbox.paths import workspace_root\n"
+    "root = workspace_root()\n"
+    '(root / "notes").mkdir(exist_ok=True)\n'
+    '(root / "notes" / "kept.txt").write_text("written before the reload")\n'
+    "print('workspace', root)",
+    "from widgets.sandbox.paths import workspace_root\n"
+    'print(workspace_root(), (workspace_root() / "notes" / "kept.txt").read_text())',
+]
+
+
+def test_workspace_is_kept_in_indexeddb(lite_context, site_url):
+    """The workspace is /kit-workspace, not /drive; a file written there is read back after a reload."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    for index, source in enumerate(WORKSPACE_CELLS):
+        put_notebook(page, f"workspace-{index}.ipynb", [source])
+    texts = []
+    for index in range(len(WORKSPACE_CELLS)):
+        open_notebook(page, site_url, f"workspace-{index}.ipynb")
+        cells = run_all(page)
+        assert not error_outputs(cells), error_outputs(cells)
+        texts.append(output_text(cells[0]))
+    assert texts[0].strip() == "workspace /kit-workspace", texts[0]
+    assert texts[1].strip() == "/kit-workspace written before the reload", texts[1]

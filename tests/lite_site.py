@@ -13,6 +13,7 @@ opened, run top to bottom and checked for errors the same way:
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import shutil
@@ -34,6 +35,7 @@ __all__ = [
     "not_run",
     "open_notebook",
     "output_text",
+    "put_file",
     "put_notebook",
     "pyodide_node",
     "run_all",
@@ -141,6 +143,16 @@ def put_notebook(page, path: str, sources: list[str]) -> None:
         """([path, content]) => window.jupyterapp.serviceManager.contents.save(
             path, {type: "notebook", format: "json", content})""",
         [path, notebook],
+    )
+
+
+def put_file(page, path: str, content: bytes) -> None:
+    """Save a file into the site's browser storage, as the file browser's upload button does."""
+    page.wait_for_function("() => !!window.jupyterapp")
+    page.evaluate(
+        """([path, content]) => window.jupyterapp.serviceManager.contents.save(
+            path, {type: "file", format: "base64", content})""",
+        [path, base64.b64encode(content).decode("ascii")],
     )
 
 

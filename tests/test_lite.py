@@ -26,6 +26,7 @@ from lite_site import (
     not_run,
     open_notebook,
     output_text,
+    put_file,
     put_notebook,
     run_all,
     serve_site,
@@ -282,3 +283,59 @@ def test_workspace_is_kept_in_indexeddb(lite_context, site_url):
         texts.append(output_text(cells[0]))
     assert texts[0].strip() == "workspace /kit-workspace", texts[0]
     assert texts[1].strip() == "/kit-workspace written before the reload", texts[1]
+
+
+def test_postgresql_lesson_says_why_in_one_sentence(lite_context, site_url):
+    """Lesson 07's setup cell stops with the one sentence saying it needs the installed kit, no traceback."""
+    page = lite_context.new_page()
+    open_notebook(page, site_url, "07-migrations-in-production.ipynb")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    cells = run_all(page)
+    errors = [(i, o) for i, cell in enumerate(cells) for o in cell["outputs"] if o["output_type"] == "error"]
+    assert len(errors) == 1, error_outputs(cells)
+    index, error = errors[0]
+    assert "Sandbox.fresh" in cells[index]["source"], cells[index]["source"]
+    assert error["traceback"] == [f"KitError: {error['evalue']}"], error["traceback"]
+    assert "needs the installed kit" in error["evalue"] and "make lab" in error["evalue"], error["evalue"]
+
+
+def shop_zip(*, extra: dict[str, bytes] | None = None) -> bytes:
+    """Return the example shop project zipped in one folder, as a learner would zip a project."""
+    import io
+    import zipfile
+
+    from widgets.sandbox.paths import EXAMPLE_PROJECTS
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as opened:
+        for path in sorted((EXAMPLE_PROJECTS / "shop").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                opened.write(path, "shop/" + path.relative_to(EXAMPLE_PROJECTS / "shop").as_posix())
+        for name, content in (extra or {}).items():
+            opened.writestr("shop/" + name, content)
+    return buffer.getvalue()
+
+
+UPLOAD_CELLS = [
+    "from widgets import Sandbox\n"
+    'sandbox = Sandbox.copy_of("shop.zip", "uploaded")\n'
+    'print(sandbox.showmigrations("catalog", "orders").stdout)',
+    'Sandbox.copy_of("compiled.zip", "compiled")',
+]
+
+
+def test_an_uploaded_project_zip_is_copied(lite_context, site_url):
+    """A zip uploaded beside the notebook becomes a sandbox; one with compiled code is refused in one sentence."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    put_file(page, "shop.zip", shop_zip())
+    put_file(page, "compiled.zip", shop_zip(extra={"catalog/speedups.so": b"\x7fELF"}))
+    put_notebook(page, "upload.ipynb", UPLOAD_CELLS)
+    open_notebook(page, site_url, "upload.ipynb")
+    cells = run_all(page)
+    assert not error_outputs(cells[:1]), error_outputs(cells)
+    shown = output_text(cells[0])
+    assert "[ ] 0001_squashed_0003_product_sku (3 squashed migrations)" in shown and "0002_order_status" in shown, shown
+    (error,) = [o for o in cells[1]["outputs"] if o["output_type"] == "error"]
+    assert error["evalue"].startswith("The project holds compiled code (catalog/speedups.so)"), error["evalue"]
+    assert error["traceback"] == [f"KitError: {error['evalue']}"], error["traceback"]

@@ -15,11 +15,31 @@ from pathlib import Path
 
 import pytest
 
-from widgets import Sandbox
-from widgets.run.commands import run_manage
-from widgets.run.runner import RUNNER_ENV, RUNNERS
-from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV
-from widgets.sandbox.templates import CACHE_ENV
+# MIGRATION_KIT_NO_PANDAS=1 runs the tests as the browser does: pandas and numpy cannot be imported, so the
+# kit's tables are its own Table values. The finder goes in before the kit is first imported.
+NO_PANDAS_ENV = "MIGRATION_KIT_NO_PANDAS"
+HIDDEN_MODULES = ("pandas", "numpy")
+
+
+class _Hidden:
+    """A sys.meta_path finder that refuses pandas and numpy, as a Python without them would."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN_MODULES:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by {NO_PANDAS_ENV})", name=name)
+        return None
+
+
+if os.environ.get(NO_PANDAS_ENV):
+    if any(name.split(".")[0] in HIDDEN_MODULES for name in sys.modules):
+        raise RuntimeError(f"{NO_PANDAS_ENV} is set but pandas or numpy is already imported: it cannot be hidden.")
+    sys.meta_path.insert(0, _Hidden())
+
+from widgets import Sandbox  # noqa: E402
+from widgets.run.commands import run_manage  # noqa: E402
+from widgets.run.runner import RUNNER_ENV, RUNNERS  # noqa: E402
+from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV  # noqa: E402
+from widgets.sandbox.templates import CACHE_ENV  # noqa: E402
 
 SHOP = Path(__file__).parent / "projects" / "shop"
 # Notebooks kept as test data (tests/test_old_lessons.py runs them itself): not collected by the suite's nbval.

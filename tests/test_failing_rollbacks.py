@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 
 from widgets import Sandbox
+from widgets.draw.rows import ROW_DIFF_COLUMNS
 from widgets.read.rollback import RollbackPreview, rollback_preview, step_may_fail
 from widgets.read.state import plan_from_steps
+from widgets.read.table import make_table, same_rows
 from widgets.run.commands import CommandResult
 from widgets.run.diagnose import diagnose
 from widgets.run.rehearsal import Rehearsal
@@ -67,7 +68,7 @@ def test_the_rename_rollback_is_previewed_as_failing_before_anything_runs(rename
     assert "This rollback would fail at step 1" in preview._repr_html_().split("</p>")[0]
     # The preview ran nothing on the sandbox itself.
     assert "0003_title_to_name" in set(renamed.applied_migrations()["name"])
-    pd.testing.assert_frame_equal(renamed.query("SELECT * FROM app_book"), before)
+    assert same_rows(renamed.query("SELECT * FROM app_book"), before)
 
 
 def test_the_real_failed_rollback_shows_one_stable_sentence_and_a_folded_traceback(renamed: Sandbox) -> None:
@@ -112,8 +113,10 @@ def test_a_step_without_previewable_sql_says_the_rehearsed_rollback_works() -> N
     no_sql = [
         ("app", "0004_index", "-- sqlmigrate could not show it: ValueError: Found wrong number (0) of constraints")
     ]
-    drops = pd.DataFrame(columns=["step", "migration", "table", "column", "rows_lost"])
-    preview = RollbackPreview("app", "0003", plan, no_sql, drops, Rehearsal("app", "0003", worked, pd.DataFrame()))
+    drops = make_table([], ["step", "migration", "table", "column", "rows_lost"])
+    preview = RollbackPreview(
+        "app", "0003", plan, no_sql, drops, Rehearsal("app", "0003", worked, make_table([], ROW_DIFF_COLUMNS))
+    )
     assert str(preview).splitlines()[1] == (
         "sqlmigrate cannot show the SQL of app.0004_index, but the rehearsal ran the real rollback on a copy "
         "to the end: it works."

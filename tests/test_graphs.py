@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 
 from widgets import KitError, Sandbox, scenarios
 from widgets.draw.graphs import COLOURS, draw_migration_graph, draw_schema
 from widgets.read.state import MigrationGraph
+from widgets.read.table import make_table
 
 
 def node_line(dot: str, node_id: str) -> str:
@@ -167,8 +167,8 @@ def _chain_graph(apps: int, length: int) -> MigrationGraph:
         if a:
             edges_.append((f"app{a - 1}", names[4], f"app{a}", names[9]))
     return MigrationGraph(
-        nodes=pd.DataFrame(nodes, columns=["app_label", "name", "applied", "recorded", "replaces", "initial"]),
-        edges=pd.DataFrame(edges_, columns=["from_app", "from_name", "to_app", "to_name"]),
+        nodes=make_table(nodes, ["app_label", "name", "applied", "recorded", "replaces", "initial"]),
+        edges=make_table(edges_, ["from_app", "from_name", "to_app", "to_name"]),
         leaf_nodes={f"app{a}": [f"{length:04d}_step"] for a in range(apps)},
         conflicts={},
         apps={f"app{a}": {"contrib": False} for a in range(apps)},

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from lesson_answers import index_count
 
@@ -15,6 +13,7 @@ from widgets import KitError, Sandbox, progress
 from widgets import exercises as check
 from widgets.lessons.catalogue import EXERCISES
 from widgets.lessons.progress_record import PROGRESS_COLUMNS, record_check, record_path
+from widgets.read.table import is_missing, is_table, records, where
 
 
 @pytest.fixture
@@ -24,8 +23,7 @@ def learner(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
 
 
 def row(workspace: Path, exercise_id: str) -> dict:
-    frame = progress(workspace)
-    return frame.loc[frame["exercise"] == exercise_id].iloc[0].to_dict()
+    return next(r for r in records(progress(workspace)) if r["exercise"] == exercise_id)
 
 
 def test_an_empty_workspace_lists_every_exercise_not_done(learner: Sandbox) -> None:
@@ -46,7 +44,7 @@ def test_checks_count_and_the_first_pass_gets_the_next_order(learner: Sandbox) -
     check.exercise("04-index-count", right + 1, sandbox=learner)
     first = row(workspace, "04-index-count")
     assert (first["notebook"], first["done"], first["checks"]) == ("04-reading-the-sql", False, 1)
-    assert pd.isna(first["order"])
+    assert is_missing(first["order"])
     check.exercise("04-index-count", right, sandbox=learner)
     check.exercise("06-merge-conflict", sandbox=learner)  # nothing conflicts in a fresh sandbox: done
     check.exercise("04-index-count", right + 1, sandbox=learner)  # a later wrong answer does not undo it
@@ -108,9 +106,10 @@ def test_the_table_shows_done_rows_in_green_and_no_missing_values(learner: Sandb
     check.exercise("06-merge-conflict", sandbox=learner)
     frame = progress(learner.workspace)
     html = frame._repr_html_()
-    styles = html.split("</style>")[0]
-    green_rows = set(re.findall(r"T_progress_row(\d+)_col", styles))
-    assert green_rows == {str(list(frame["exercise"]).index("06-merge-conflict"))} and "#c8e6c9" in styles
+    body = html.split("<tbody>")[1]
+    green_rows = {n for n, line in enumerate(body.split("<tr>")[1:]) if "--mk-applied-row, #c8e6c9" in line}
+    assert green_rows == {list(frame["exercise"]).index("06-merge-conflict")}
     assert "✔" in html and "<NA>" not in html and "nan" not in html
     assert "06-merge-conflict" in repr(frame) and repr(frame).splitlines()[0].split() == PROGRESS_COLUMNS
-    assert type(frame[frame["done"]]).__name__ == "DataFrame", "a filtered table is a plain DataFrame"
+    done = where(frame, lambda r: r["done"])
+    assert is_table(done) and type(done).__name__ in ("DataFrame", "Table"), "a filtered table is a plain one"

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 
 from widgets.draw.graphs import draw_migration_graph, migration_view
 from widgets.draw.palette import UI, contrast
 from widgets.draw.render import picture_html, readable_width
-from widgets.draw.tables import Table, _style
+from widgets.draw.tables import _style
 from widgets.lab.graph_widget import GraphView, graph_summary
 from widgets.lab.lab_widgets import LiveStatus, ModelEditor, QuestionBox, RollbackBox
 from widgets.lab.session import PendingRollback
 from widgets.read.rollback import DROP_COLUMNS, RollbackPreview
 from widgets.read.state import Plan, PlanStep, graph_from_answer
+from widgets.read.table import StyledTable, make_table
 
 DARK = 'body[data-jp-theme-light="false"]'
 
@@ -69,9 +69,9 @@ def _dot_style(dot: str, node_id: str) -> str:
 def _preview(reversible: bool = True) -> RollbackPreview:
     operation = {"description": "Add field price to item", "reversible": reversible}
     step = PlanStep("shop", "0002_price", True, [operation])
-    drops = pd.DataFrame(
+    drops = make_table(
         [{"step": 1, "migration": "shop.0002_price", "table": "shop_item", "column": "price", "rows_lost": 3}],
-        columns=DROP_COLUMNS,
+        DROP_COLUMNS,
     )
     return RollbackPreview(
         "shop", "0001_initial", Plan("shop", "0001_initial", [step]), [("shop", "0002_price", "DROP")], drops
@@ -82,8 +82,8 @@ def _preview(reversible: bool = True) -> RollbackPreview:
 
 
 def test_highlighted_rows_bring_their_dark_colours() -> None:
-    frame = pd.DataFrame({"app": ["shop", "shop"], "name": ["0001_initial", "0002_price"], "change": ["applied", ""]})
-    page = _style(frame, "readable", [])._repr_html_()
+    frame = make_table([("shop", "0001_initial", "applied"), ("shop", "0002_price", "")], ["app", "name", "change"])
+    page = _style(frame, ["applied", ""], [])._repr_html_()
     assert page.startswith('<div class="mk-table"><style>')
     assert f"{DARK} .mk-table {{" in page and f"--mk-applied-row: {UI['applied-row'][1]};" in page
     assert "background-color: var(--mk-applied-row, #c8e6c9)" in page and "color: var(--mk-text, #212121)" in page
@@ -108,7 +108,7 @@ def test_the_rollback_preview_has_no_colour_of_its_own_and_wraps() -> None:
 
 
 def test_a_table_keeps_its_plain_text_form() -> None:
-    table = Table(pd.DataFrame({"table": ["shop_item"], "rows": [3]})).hide(axis="index")
+    table = StyledTable(make_table([("shop_item", 3)], ["table", "rows"]))
     assert repr(table).split() == ["table", "rows", "shop_item", "3"]
 
 

@@ -13,7 +13,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from widgets.errors import KitError
@@ -25,6 +24,7 @@ from widgets.lab.session import Choices, HistoryEntry, LabSession, Note, Questio
 from widgets.lab.travel import unapplies
 from widgets.read.rollback import DROP_COLUMNS, RollbackPreview
 from widgets.read.state import Plan, PlanStep, graph_from_answer
+from widgets.read.table import make_table
 from widgets.read.timeline import Timeline
 from widgets.run.commands import CommandResult
 from widgets.run.prompts import Prompt
@@ -240,7 +240,7 @@ def test_pure_views_turn_values_into_html():
     page = views.history_html(history)
     assert page.count("<li>") == 2 and "nothing to undo" in page and "mk-fail" in page
     step = PlanStep("shop", "0002_b", True, [{"description": "Create model B", "reversible": True}])
-    drops = pd.DataFrame([[1, "shop.0002_b", "shop_b", None, 4]], columns=DROP_COLUMNS)
+    drops = make_table([[1, "shop.0002_b", "shop_b", None, 4]], DROP_COLUMNS)
     preview = RollbackPreview("shop", "0001_a", Plan("shop", "0001_a", [step]), [("shop", "0002_b", "DROP")], drops)
     shown = views.rollback_html(preview).replace("<wbr>", "")  # long names may break after _ and .
     assert "loses 4 row(s)" in shown and "shop_b" in shown and "DROP" in shown
@@ -298,7 +298,7 @@ def _plan(target: str, names: list[str], backwards: bool) -> Plan:
 
 
 def _preview(plan: Plan) -> RollbackPreview:
-    drops = pd.DataFrame([[1, "shop.0004_b", "shop_b", None, 4]], columns=DROP_COLUMNS)
+    drops = make_table([[1, "shop.0004_b", "shop_b", None, 4]], DROP_COLUMNS)
     return RollbackPreview("shop", plan.target, plan, [("shop", "0004_b", "DROP TABLE shop_b")], drops)
 
 

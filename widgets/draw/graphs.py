@@ -21,14 +21,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from widgets.draw import lanes
 from widgets.draw.palette import COLOURS, EDGE_COLOURS
 from widgets.draw.render import KitDigraph
 from widgets.draw.schema_diagram import draw_schema
 from widgets.errors import KitError, unknown_app_error
 from widgets.read.state import MigrationGraph, Plan
+from widgets.read.table import TableLike, make_table, records
 
 __all__ = [
     "COLOURS",
@@ -83,7 +82,7 @@ class _Facts:
     """What the migration graph says about each migration, in one place."""
 
     def __init__(self, graph: MigrationGraph) -> None:
-        rows = graph.nodes.to_dict("records")
+        rows = records(graph.nodes)
         self.graph = graph
         self.keys: list[Key] = sorted((r["app_label"], r["name"]) for r in rows)
         self.row = {(r["app_label"], r["name"]): r for r in rows}
@@ -492,7 +491,7 @@ def _title(apps: list[str], plan: Plan | None, hidden: int, overview: bool) -> s
     return title
 
 
-def _nodes_table(facts: _Facts, apps: list[str]) -> pd.DataFrame:
+def _nodes_table(facts: _Facts, apps: list[str]) -> TableLike:
     """Return the graph's facts as a table, shown when no picture can be drawn."""
     rows = [
         {
@@ -507,7 +506,7 @@ def _nodes_table(facts: _Facts, apps: list[str]) -> pd.DataFrame:
         for k in facts.keys
         if k[0] in apps
     ]
-    return pd.DataFrame(rows, columns=["app_label", "name", "applied", "leaf", "frontier", "conflict", "replaces"])
+    return make_table(rows, ["app_label", "name", "applied", "leaf", "frontier", "conflict", "replaces"])
 
 
 def draw_migration_graph(

@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import graphviz
-import pandas as pd
 
 from widgets.errors import KitError
+from widgets.read.table import TableLike
 
 __all__ = ["KitDigraph", "NO_RENDERER", "RENDERER_ENV", "RenderError", "renderer", "save", "to_png", "to_svg"]
 
@@ -196,7 +196,7 @@ class KitDigraph(graphviz.Digraph):
     """A graphviz.Digraph that renders in Jupyter without a system ``dot``, or says why not."""
 
     #: Shown under the sentence when nothing can draw the graph: the same facts as a table.
-    fallback_table: pd.DataFrame | None = None
+    fallback_table: TableLike | None = None
     #: True when the kit placed the nodes itself (``pos``): Graphviz then only draws (neato -n2).
     fixed_positions: bool = False
     #: The drawing's size in points before Graphviz adds margins, when the kit placed the nodes.

@@ -12,14 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-from pandas.io.formats.style import Styler
-
 from widgets.draw.palette import TABLE_STYLES
-from widgets.draw.tables import Table
+from widgets.draw.tables import ROW_CSS
 from widgets.errors import KitError
 from widgets.read.diff import renamed_columns
 from widgets.read.state import Plan, _read_only, _table_names
+from widgets.read.table import StyledTable, TableLike, is_missing, make_table, records
 
 __all__ = ["ROW_DIFF_COLUMNS", "TableRows", "read_rows", "rows_diff", "rows_frame", "rows_table"]
 
@@ -38,10 +36,9 @@ class TableRows:
     rows: dict = field(default_factory=dict)  # key value -> {column: value}
     truncated: bool = False
 
-    def frame(self) -> pd.DataFrame:
-        """Return the rows as a DataFrame in key order."""
-        records = [self.rows[k] for k in sorted(self.rows, key=_sortable)]
-        return pd.DataFrame(records, columns=self.columns)
+    def frame(self) -> TableLike:
+        """Return the rows as a table (a DataFrame with pandas) in key order."""
+        return make_table([self.rows[k] for k in sorted(self.rows, key=_sortable)], self.columns)
 
 
 def _sortable(value) -> tuple:
@@ -75,7 +72,7 @@ def _table_rows(db, table: str) -> TableRows:
     return TableRows(table, key, columns, rows, truncated=len(fetched) > MAX_ROWS)
 
 
-def rows_diff(before: dict[str, TableRows], after: dict[str, TableRows]) -> pd.DataFrame:
+def rows_diff(before: dict[str, TableRows], after: dict[str, TableRows]) -> TableLike:
     """Return one line per value that changed, appeared or disappeared between two readings.
 
     ``change`` is 'changed', 'emptied' (a value became NULL), 'filled' (NULL
@@ -86,7 +83,7 @@ def rows_diff(before: dict[str, TableRows], after: dict[str, TableRows]) -> pd.D
     for table in sorted(before.keys() | after.keys()):
         old, new = before.get(table), after.get(table)
         lines.extend(_table_changes(table, old, new))
-    return pd.DataFrame(lines, columns=ROW_DIFF_COLUMNS)
+    return make_table(lines, ROW_DIFF_COLUMNS)
 
 
 def _table_changes(table: str, old: TableRows | None, new: TableRows | None) -> list[dict]:
@@ -127,7 +124,7 @@ def _line(table, key, column, before, after, change) -> dict:
     return {"table": table, "key": key, "column": column, "before": before, "after": after, "change": change}
 
 
-def rows_frame(sandbox_or_db, table: str) -> pd.DataFrame:
+def rows_frame(sandbox_or_db, table: str) -> TableLike:
     """Return a table's rows in key order; read-only."""
     db_path = sandbox_or_db.db_path if hasattr(sandbox_or_db, "db_path") else Path(sandbox_or_db)
     found = read_rows(db_path, [table])
@@ -136,7 +133,9 @@ def rows_frame(sandbox_or_db, table: str) -> pd.DataFrame:
     return found[table].frame()
 
 
-def rows_table(sandbox_or_db, table: str, *, previous: pd.DataFrame | None = None, plan: Plan | None = None) -> Styler:
+def rows_table(
+    sandbox_or_db, table: str, *, previous: TableLike | None = None, plan: Plan | None = None
+) -> StyledTable:
     """Show a table's rows; with ``previous`` (an earlier rows_frame), highlight the values that changed.
 
     With ``plan`` too (the plan that ran since ``previous``), a column the
@@ -144,65 +143,55 @@ def rows_table(sandbox_or_db, table: str, *, previous: pd.DataFrame | None = Non
     how many values it kept; a column dropped, not renamed, says what it lost.
     """
     now = rows_frame(sandbox_or_db, table)
-    # Table: its plain text is the rows, and a fixed uuid keeps stored notebook outputs identical.
-    styler = Table(now).hide(axis="index").set_uuid(f"rows-{table}")
     if previous is None or previous.empty or now.empty:
-        return styler.set_caption(f"{table}: {len(now)} row(s)")
-    key = now.columns[0]
-    earlier = previous.set_index(key) if key in previous.columns else None
+        return StyledTable(now, caption=f"{table}: {len(now)} row(s)", css=ROW_CSS)
+    columns, key = list(now.columns), now.columns[0]
+    rows = records(now)
+    earlier = {row[key]: row for row in records(previous)} if key in previous.columns else None
     # New column name -> the name it had in ``previous``.
     was_named = {new: old for t, old, new in renamed_columns(plan) if t == table} if plan is not None else {}
 
-    def before(row: pd.Series, column: str):
+    def before(row: dict, name: str):
         """Return the value this cell had in ``previous`` (under its old name), or _GONE."""
-        if earlier is None or row[key] not in earlier.index:
+        old = earlier.get(row[key]) if earlier is not None else None
+        if old is None:
             return _GONE
-        old = earlier.loc[row[key]]
-        name = was_named.get(column, column)
-        return old[name] if name in old.index else _GONE
+        return old.get(was_named.get(name, name), _GONE)
 
-    def colour(row: pd.Series) -> list[str]:
-        if earlier is None or row[key] not in earlier.index:
-            return [TABLE_STYLES["added"]] * len(row)
-        return [
-            TABLE_STYLES["changed"] if (was := before(row, c)) is not _GONE and not _same(was, row[c]) else ""
-            for c in row.index
-        ]
+    def differs(row: dict, name: str) -> bool:
+        return (was := before(row, name)) is not _GONE and not _same(was, row[name])
+
+    def colour(row: dict) -> list[str]:
+        if earlier is None or row[key] not in earlier:
+            return [TABLE_STYLES["added"]] * len(columns)
+        return [TABLE_STYLES["changed"] if differs(row, name) else "" for name in columns]
 
     changed = sum(
         1
-        for _, r in now.iterrows()
-        if earlier is not None
-        and (
-            r[key] not in earlier.index
-            or any((was := before(r, c)) is not _GONE and not _same(was, r[c]) for c in now.columns if c != key)
-        )
+        for r in rows
+        if earlier is not None and (r[key] not in earlier or any(differs(r, c) for c in columns if c != key))
     )
     caption = f"{table}: {len(now)} row(s), {changed} changed or new"
     if earlier is not None:
-        caption += _renames_caption(now, earlier, key, was_named, plan is not None)
-    return styler.apply(colour, axis=1).set_caption(caption)
+        caption += _renames_caption(rows, columns, list(previous.columns), earlier, key, was_named, plan is not None)
+    return StyledTable(now, styles=[colour(row) for row in rows], caption=caption, css=ROW_CSS)
 
 
-def _renames_caption(now: pd.DataFrame, earlier: pd.DataFrame, key: str, was_named: dict, known: bool) -> str:
+def _renames_caption(
+    rows: list[dict], columns: list[str], before: list[str], earlier: dict, key: str, was_named: dict, known: bool
+) -> str:
     """Say, per renamed column, how many values it kept; per dropped column, how many it lost."""
     parts = []
     for new, old in sorted(was_named.items()):
-        if old in earlier.columns and new in now.columns:
-            kept = sum(r[key] in earlier.index and _same(earlier.loc[r[key]][old], r[new]) for _, r in now.iterrows())
+        if old in before and new in columns:
+            kept = sum(r[key] in earlier and _same(earlier[r[key]][old], r[new]) for r in rows)
             parts.append(f"{old} renamed to {new}, {kept} value(s) kept")
     if known:
-        dropped = [c for c in earlier.columns if c not in now.columns and c not in was_named.values()]
-        parts += [f"{c} dropped, not renamed, {int(earlier[c].notna().sum())} value(s) lost" for c in dropped]
+        dropped = [c for c in before if c not in columns and c not in was_named.values()]
+        lost = {c: sum(not is_missing(row[c]) for row in earlier.values()) for c in dropped}
+        parts += [f"{c} dropped, not renamed, {lost[c]} value(s) lost" for c in dropped]
     return "".join(f"; {part}" for part in parts)
 
 
 def _same(a, b) -> bool:
-    return (pd.isna(a) and pd.isna(b)) if (_is_scalar_na(a) or _is_scalar_na(b)) else a == b
-
-
-def _is_scalar_na(value) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return (is_missing(a) and is_missing(b)) if (is_missing(a) or is_missing(b)) else a == b

@@ -11,12 +11,11 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pandas as pd
-
 from widgets.draw.palette import COLOURS
 from widgets.draw.render import KitDigraph
 from widgets.read.diff import diff
 from widgets.read.state import State, django_tables
+from widgets.read.table import TableLike, records, where
 
 __all__ = ["draw_schema"]
 
@@ -34,6 +33,7 @@ class _Column:
 def _schema_columns(state: State, previous: State | None) -> dict[str, tuple[str, list[_Column]]]:
     """Return table -> (status, columns), with removed tables and columns kept from previous."""
     changes = diff(previous, state) if previous is not None else None
+    table_names = [row["table"] for row in records(state.tables)]
     added_cols = _pairs(changes.columns_added) if changes else set()
     changed = {(r.table, r.column): r.change for r in changes.columns_changed.itertuples()} if changes else {}
     tables: dict[str, tuple[str, list[_Column]]] = {}
@@ -60,13 +60,13 @@ def _schema_columns(state: State, previous: State | None) -> dict[str, tuple[str
             table_status = "removed" if row.table in changes.tables_removed else ""
             column = _Column(row.column, row.type, bool(row.null), bool(row.primary_key), "removed")
             tables.setdefault(row.table, (table_status, []))[1].append(column)
-    for table in state.tables["table"]:
+    for table in table_names:
         tables.setdefault(table, ("", []))
     return dict(sorted(tables.items()))
 
 
-def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
-    return set(zip(frame["table"], frame["column"], strict=True)) if not frame.empty else set()
+def _pairs(frame: TableLike) -> set[tuple[str, str]]:
+    return {(row["table"], row["column"]) for row in records(frame)}
 
 
 def _cell(text: str, status: str, **attrs: str) -> str:
@@ -99,9 +99,12 @@ def _table_label(table: str, status: str, columns: list[_Column]) -> str:
 def _foreign_keys(state: State, previous: State | None) -> list[tuple[str, str, str, str, str]]:
     """Return (table, column, references_table, references_column, status) for every foreign key."""
 
-    def keys(schema: pd.DataFrame) -> set[tuple[str, str, str, str]]:
-        fks = schema[schema["references_table"].notna()]
-        return set(zip(fks["table"], fks["column"], fks["references_table"], fks["references_column"], strict=True))
+    def keys(schema: TableLike) -> set[tuple[str, str, str, str]]:
+        return {
+            (r["table"], r["column"], r["references_table"], r["references_column"])
+            for r in records(schema)
+            if r["references_table"] is not None
+        }
 
     now = keys(state.schema)
     before = keys(previous.schema) if previous is not None else now
@@ -163,7 +166,7 @@ def draw_schema(
             color=border,
             **{"class": "table external"},
         )
-    dot.fallback_table = state.schema[state.schema["table"].isin(wanted)].reset_index(drop=True)
+    dot.fallback_table = where(state.schema, lambda row: row["table"] in wanted)
     return dot
 
 

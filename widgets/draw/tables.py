@@ -1,6 +1,6 @@
 """Show the django_migrations rows, the schema and row counts as tables, changes highlighted.
 
-Each ``*_frame`` function returns a plain DataFrame with a ``change`` column
+Each ``*_frame`` function returns a plain table (a DataFrame with pandas) with a ``change`` column
 ('applied', 'unapplied', 'added', 'removed', 'changed' or ''); each
 ``*_table`` function styles it for Jupyter. Timestamps change on every run, so
 the styled tables show the order of application instead and hide the real
@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pandas as pd
-from pandas.io.formats.style import Styler
-
 from widgets.draw.palette import TABLE_STYLES, css_variables
 from widgets.read.diff import diff
 from widgets.read.state import State, django_apps, django_tables
+from widgets.read.table import (
+    StyledTable,
+    TableLike,
+    column,
+    concat,
+    make_table,
+    records,
+    sort_by,
+    where,
+    with_column,
+)
 
 __all__ = [
     "migrations_frame",
@@ -39,7 +47,7 @@ def migrations_frame(
     app_label: str | None = None,
     include_contrib: bool = True,
     contrib_apps: Iterable[str] | None = None,
-) -> pd.DataFrame:
+) -> TableLike:
     """Return the django_migrations rows with their order, plus rows unapplied since ``previous``.
 
     Columns: order (1 = applied first), id, app, name, applied (the real
@@ -47,42 +55,34 @@ def migrations_frame(
     Without ``include_contrib``, Django's own apps (``contrib_apps``, or what a
     sandbox's probe reports) are left out.
     """
-    rows = _state_of(source).applied.copy()
-    rows.insert(0, "order", range(1, len(rows) + 1))
-    rows["change"] = ""
+    applied = _state_of(source).applied
+    rows = with_column(applied, "order", list(range(1, len(applied) + 1)), at=0, dtype="int")
+    change = [""] * len(rows)
     if previous is not None:
         changes = diff(previous, _state_of(source))
-        new = set(zip(changes.migrations_applied["app"], changes.migrations_applied["name"], strict=True))
-        rows.loc[[(a, n) in new for a, n in zip(rows["app"], rows["name"], strict=True)], "change"] = "applied"
-        gone = changes.migrations_unapplied.assign(order=pd.NA, change="unapplied")
-        rows = pd.concat([rows, gone[rows.columns]], ignore_index=True) if not gone.empty else rows
+        new = {(r["app"], r["name"]) for r in records(changes.migrations_applied)}
+        change = ["applied" if (r["app"], r["name"]) in new else "" for r in records(rows)]
+    rows = with_column(rows, "change", change)
+    if previous is not None and not changes.migrations_unapplied.empty:
+        gone = with_column(with_column(changes.migrations_unapplied, "order", None), "change", "unapplied")
+        rows = concat([rows, gone])
     if app_label is not None:
-        rows = rows[rows["app"] == app_label]
+        rows = where(rows, lambda row: row["app"] == app_label)
     if not include_contrib:
-        rows = rows[~rows["app"].isin(django_apps(source, contrib_apps))]
-    return rows.reset_index(drop=True)
+        theirs = django_apps(source, contrib_apps)
+        rows = where(rows, lambda row: row["app"] not in theirs)
+    return rows
 
 
 # The colours a highlighted row needs, light and dark: the table brings them, so it reads the same in any cell.
-_ROW_STYLE = css_variables(".mk-table", ["text", "applied-row", "added-row", "removed-row", "changed-row"])
+ROW_CSS = css_variables(".mk-table", ["text", "applied-row", "added-row", "removed-row", "changed-row"])
 
 
-class Table(Styler):
-    """A styled table whose plain-text form is the visible table, never an object address."""
-
-    def _repr_html_(self) -> str:
-        """Return the table's HTML with the theme's row colours, light and dark."""
-        return f'<div class="mk-table"><style>{_ROW_STYLE}</style>{super()._repr_html_()}</div>'
-
-    def __repr__(self) -> str:
-        shown = self.data.drop(columns=self.data.columns[list(self.hidden_columns)])
-        return shown.to_string(index=False)
-
-
-def _style(frame: pd.DataFrame, uuid: str, hidden: list[str]) -> Styler:
-    """Colour each row by its change; a fixed uuid keeps stored notebook outputs identical."""
-    styler = Table(frame).apply(lambda row: [TABLE_STYLES.get(row["change"], "")] * len(row), axis=1)
-    return styler.hide(axis="index").hide(subset=hidden, axis="columns").set_uuid(uuid)
+def _style(frame: TableLike, kinds: list[str], hidden: list[str]) -> StyledTable:
+    """Colour each row by its change ('changed: ...' counts as changed)."""
+    width = len(frame.columns)
+    styles = [[TABLE_STYLES.get(kind.split(":")[0], "")] * width for kind in kinds]
+    return StyledTable(frame, styles=styles, hidden=hidden, css=ROW_CSS)
 
 
 def migrations_table(
@@ -93,13 +93,15 @@ def migrations_table(
     include_contrib: bool = True,
     show_time: bool = False,
     contrib_apps: Iterable[str] | None = None,
-) -> Styler:
+) -> StyledTable:
     """Style the django_migrations rows: newly applied green, unapplied red and struck through."""
     frame = migrations_frame(
         source, previous=previous, app_label=app_label, include_contrib=include_contrib, contrib_apps=contrib_apps
     )
-    frame["order"] = frame["order"].astype("string").fillna("")
-    return _style(frame, "migrations", [] if show_time else ["applied"])
+    order = ["" if n is None else str(n) for n in column(frame, "order")]
+    return _style(
+        with_column(frame, "order", order, dtype="string"), column(frame, "change"), [] if show_time else ["applied"]
+    )
 
 
 def schema_frame(
@@ -109,30 +111,26 @@ def schema_frame(
     table: str | None = None,
     include_contrib: bool = False,
     contrib_tables: Iterable[str] | None = None,
-) -> pd.DataFrame:
+) -> TableLike:
     """Return one row per column with a change column; removed columns come from ``previous``."""
     state = _state_of(source)
-    frame = state.schema.copy()
-    frame["change"] = ""
+    frame = with_column(state.schema, "change", "")
     if previous is not None:
         changes = diff(previous, state)
-        keys = list(zip(frame["table"], frame["column"], strict=True))
-        added = set(zip(changes.columns_added["table"], changes.columns_added["column"], strict=True))
-        changed = dict(
-            zip(
-                zip(changes.columns_changed["table"], changes.columns_changed["column"], strict=True),
-                changes.columns_changed["change"],
-                strict=True,
-            )
+        added = {(r["table"], r["column"]) for r in records(changes.columns_added)}
+        changed = {(r["table"], r["column"]): r["change"] for r in records(changes.columns_changed)}
+        keys = [(r["table"], r["column"]) for r in records(frame)]
+        frame = with_column(
+            frame, "change", ["added" if k in added else f"changed: {changed[k]}" if k in changed else "" for k in keys]
         )
-        frame["change"] = ["added" if k in added else f"changed: {changed[k]}" if k in changed else "" for k in keys]
-        removed = changes.columns_removed.assign(change="removed")
-        frame = pd.concat([frame, removed[frame.columns]], ignore_index=True) if not removed.empty else frame
+        if not changes.columns_removed.empty:
+            frame = concat([frame, with_column(changes.columns_removed, "change", "removed")])
     if table is not None:
-        frame = frame[frame["table"] == table]
+        frame = where(frame, lambda row: row["table"] == table)
     elif not include_contrib:
-        frame = frame[~frame["table"].isin(django_tables(source, contrib_tables))]
-    return frame.sort_values(["table"], kind="stable").reset_index(drop=True)
+        theirs = django_tables(source, contrib_tables)
+        frame = where(frame, lambda row: row["table"] not in theirs)
+    return sort_by(frame, "table")
 
 
 def schema_table(
@@ -142,36 +140,35 @@ def schema_table(
     table: str | None = None,
     include_contrib: bool = False,
     contrib_tables: Iterable[str] | None = None,
-) -> Styler:
+) -> StyledTable:
     """Style the schema: added columns green, removed red and struck through, changed yellow."""
     frame = schema_frame(
         source, previous=previous, table=table, include_contrib=include_contrib, contrib_tables=contrib_tables
     )
-    styler = Table(frame).apply(lambda row: [TABLE_STYLES.get(row["change"].split(":")[0], "")] * len(row), axis=1)
-    return styler.hide(axis="index").set_uuid(f"schema-{table or 'all'}")
+    return _style(frame, column(frame, "change"), [])
 
 
 def row_counts_frame(
     source, *, previous: State | None = None, include_contrib: bool = False, contrib_tables: Iterable[str] | None = None
-) -> pd.DataFrame:
+) -> TableLike:
     """Return every table with its rows now, rows before, and 'added'/'removed'/'changed'."""
-    now = _state_of(source).tables
-    before = previous.tables if previous is not None else now
-    merged = now.merge(before, on="table", how="outer", suffixes=("", "_before"), indicator=True)
-    merged["change"] = merged["_merge"].astype(str).map({"left_only": "added", "right_only": "removed", "both": ""})
-    differs = (merged["_merge"] == "both") & (merged["rows"] != merged["rows_before"])
-    merged.loc[differs, "change"] = "changed"
-    frame = merged.rename(columns={"rows_before": "before"})[["table", "rows", "before", "change"]]
-    frame = frame.astype({"rows": "Int64", "before": "Int64"}).astype({"change": str})
-    if not include_contrib:
-        frame = frame[~frame["table"].isin(django_tables(source, contrib_tables))]
-    return frame.sort_values("table").reset_index(drop=True)
+    now = {r["table"]: r["rows"] for r in records(_state_of(source).tables)}
+    before = {r["table"]: r["rows"] for r in records(previous.tables)} if previous is not None else now
+    rows = []
+    for name in sorted(now.keys() | before.keys()):
+        rows_now, rows_before = now.get(name), before.get(name)
+        change = "added" if name not in before else "removed" if name not in now else ""
+        change = "changed" if not change and rows_now != rows_before else change
+        rows.append((name, rows_now, rows_before, change))
+    theirs = set() if include_contrib else django_tables(source, contrib_tables)
+    rows = [row for row in rows if row[0] not in theirs]
+    return make_table(rows, ["table", "rows", "before", "change"], dtypes={"rows": "Int64", "before": "Int64"})
 
 
 def row_counts_table(
     source, *, previous: State | None = None, include_contrib: bool = False, contrib_tables: Iterable[str] | None = None
-) -> Styler:
+) -> StyledTable:
     """Style the row counts: new tables green, dropped tables red, changed counts yellow."""
     frame = row_counts_frame(source, previous=previous, include_contrib=include_contrib, contrib_tables=contrib_tables)
     hidden = [] if previous is not None else ["before", "change"]
-    return _style(frame, "row-counts", hidden)
+    return _style(frame, column(frame, "change"), hidden)

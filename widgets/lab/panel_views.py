@@ -15,11 +15,10 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import pandas as pd
-
 from widgets.errors import KitError
 from widgets.read.diff import diff
 from widgets.read.state import MigrationGraph, Plan, State
+from widgets.read.table import concat, is_table, records, table_html, with_column
 
 __all__ = [
     "as_html",
@@ -43,8 +42,8 @@ def as_html(obj: Any) -> str:
         return ""
     if isinstance(obj, str):
         return obj
-    if isinstance(obj, pd.DataFrame):
-        return obj.to_html(index=False)
+    if is_table(obj):
+        return table_html(obj)
     bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
     if isinstance(bundle, tuple):
         bundle = bundle[0]
@@ -109,14 +108,15 @@ def migrations_html(after: State, before: State | None, *, include_contrib: bool
 
 def _marked_applied(after: State, before: State | None) -> str:
     """Fallback: the rows, with a 'change' column saying added or removed."""
-    frame = after.applied.assign(change="")
+    frame = with_column(after.applied, "change", "")
     if before is not None:
         changes = diff(before, after)
-        added = set(zip(changes.migrations_applied["app"], changes.migrations_applied["name"], strict=True))
-        frame["change"] = ["added" if (a, n) in added else "" for a, n in zip(frame["app"], frame["name"], strict=True)]
-        removed = changes.migrations_unapplied.assign(change="removed")
-        frame = pd.concat([frame, removed], ignore_index=True) if not removed.empty else frame
-    return frame.to_html(index=False)
+        added = {(r["app"], r["name"]) for r in records(changes.migrations_applied)}
+        marks = ["added" if (r["app"], r["name"]) in added else "" for r in records(frame)]
+        frame = with_column(frame, "change", marks)
+        if not changes.migrations_unapplied.empty:
+            frame = concat([frame, with_column(changes.migrations_unapplied, "change", "removed")])
+    return table_html(frame)
 
 
 def schema_html(after: State, before: State | None, contrib_tables: Iterable[str] = ()) -> str:
@@ -132,7 +132,7 @@ def schema_html(after: State, before: State | None, contrib_tables: Iterable[str
 
 
 def _schema_fallback(after: State, before: State | None) -> str:
-    return changes_html(after, before) + after.tables.to_html(index=False)
+    return changes_html(after, before) + table_html(after.tables)
 
 
 def changes_html(after: State, before: State | None) -> str:
@@ -147,7 +147,7 @@ def graph_html(graph: MigrationGraph, app_label: str | None, plan: Plan | None =
     return _shown(
         "migration graph",
         _view("draw.graphs", "draw_migration_graph"),
-        lambda: graph.nodes.to_html(index=False),
+        lambda: table_html(graph.nodes),
         graph,
         app_label=app_label,
         plan=plan,
@@ -159,7 +159,7 @@ def rows_html(after: State, before: State | None, contrib_tables: Iterable[str] 
     return _shown(
         "row counts",
         _view("draw.tables", "row_counts_table"),
-        lambda: after.tables.to_html(index=False),
+        lambda: table_html(after.tables),
         after,
         previous=before,
         contrib_tables=contrib_tables,

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from widgets.read.table import records
+
 if TYPE_CHECKING:  # types only: the graph arrives as a value
     from widgets.read.state import MigrationGraph, Plan
 
@@ -67,11 +69,11 @@ def unapplies(graph: MigrationGraph, app_label: str, target: str) -> bool | None
     to an unapplied one it goes forwards. None when the graph does not know
     the target (a prefix, a replaced migration): then only a plan can tell.
     """
-    nodes = graph.nodes[graph.nodes["app_label"] == app_label]
-    applied = set(nodes.loc[nodes["applied"], "name"])
+    nodes = [row for row in records(graph.nodes) if row["app_label"] == app_label]
+    applied = {row["name"] for row in nodes if row["applied"]}
     if target == "zero":
         return bool(applied)
-    if target not in set(nodes["name"]):
+    if target not in {row["name"] for row in nodes}:
         return None
     if target not in applied:
         return False
@@ -85,16 +87,16 @@ def click_meaning(graph: MigrationGraph, node_id: str, expanded: Iterable[str]) 
     app, _, name = node_id.partition(".")
     if ".." in name:  # a folded run: unfold the app's runs
         return Travel("expand", app, reason=f"Unfolded the runs of {app}.", hint="click to unfold this run")
-    rows = graph.nodes[(graph.nodes["app_label"] == app) & (graph.nodes["name"] == name)]
-    if rows.empty:
+    rows = [row for row in records(graph.nodes) if row["app_label"] == app and row["name"] == name]
+    if not rows:
         squash = _squash_of(graph, app, name, expanded)
         if squash:
             return Travel("fold", squash, reason=f"Folded {squash} again.", hint="click to fold the squash again")
         return Travel("ignore", reason=f"{node_id} is not a migration Django uses now: nothing to migrate to.")
     if app in graph.contrib_apps():
         return Travel("ignore", reason=f"{app} is one of Django's own apps: the panel moves your apps only.")
-    if rows.iloc[0]["replaces"] and node_id not in expanded:
-        count = len(rows.iloc[0]["replaces"])
+    if rows[0]["replaces"] and node_id not in expanded:
+        count = len(rows[0]["replaces"])
         reason = f"{node_id} squashes {count} migrations: they hang under it now."
         return Travel("expand", node_id, reason=reason, hint="click to show the migrations it replaces")
     return Travel("migrate", node_id, app, name, hint=f"click to migrate {app} to here")
@@ -109,8 +111,8 @@ def click_hints(graph: MigrationGraph, node_ids: Iterable[str], expanded: Iterab
 
 def _squash_of(graph: MigrationGraph, app: str, name: str, expanded: set[str]) -> str:
     """Return the expanded squash that replaces a migration, if any ('' when none)."""
-    for row in graph.nodes[graph.nodes["app_label"] == app].itertuples():
-        squash = f"{app}.{row.name}"
-        if squash in expanded and (app, name) in row.replaces:
+    for row in records(graph.nodes):
+        squash = f"{app}.{row['name']}"
+        if row["app_label"] == app and squash in expanded and (app, name) in row["replaces"]:
             return squash
     return ""

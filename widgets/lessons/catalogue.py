@@ -36,6 +36,7 @@ from widgets.lessons.checks import (
     safe_to_deploy,
 )
 from widgets.lessons.scenarios import STARTER_LINE, VIEWS_LINE
+from widgets.read.table import records
 from widgets.run.rehearsal import round_trip
 from widgets.sandbox.facade import Sandbox
 from widgets.sandbox.workspace import KIT
@@ -71,7 +72,7 @@ class Exercise:
 
 def _rows_now(sandbox: Sandbox, table: str) -> int:
     """Return how many rows a table holds now; NotReady if it does not exist."""
-    counts = sandbox.tables().set_index("table")["rows"]
+    counts = {row["table"]: row["rows"] for row in records(sandbox.tables())}
     if table not in counts:
         raise NotReady(
             f"there is no table {table} in your sandbox right now: migrate its app forward, then count again."
@@ -153,7 +154,7 @@ def _own_round_trip(sandbox: Sandbox) -> Check:
     if not found:
         return found
     mine = own_migrations(sandbox, "app", runs="RunPython", other_than=_LESSON_08_DATA)[-1]
-    applied = set(sandbox.applied_migrations().query("app == 'app'")["name"])
+    applied = {row["name"] for row in records(sandbox.applied_migrations()) if row["app"] == "app"}
     if mine not in applied:
         return Check(False, f"{mine} is written but not applied: run sandbox.migrate('app').")
     verdict = reversible(sandbox, "app", mine)
@@ -190,8 +191,8 @@ def _squash_without_a_circle(sandbox: Sandbox) -> Check:
         nodes = sandbox.migration_graph().nodes
     except KitError as error:
         return Check(False, f"Django still cannot build the graph: {error}")
-    squashes = nodes[(nodes["app_label"] == "boards") & nodes["replaces"].map(bool)]
-    if squashes.empty:
+    squashes = [row for row in records(nodes) if row["app_label"] == "boards" and row["replaces"]]
+    if not squashes:
         return Check(
             False,
             "boards has no squashed migration now: squash it again, stopping before the migration that needs tracker.",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from widgets.errors import KitError
+from widgets.read.table import records, same_rows
 from widgets.sandbox.facade import Sandbox
 
 __all__ = [
@@ -73,13 +74,11 @@ class NotReady(KitError):
 
 
 def _columns(sandbox: Sandbox, table: str) -> set[str]:
-    schema = sandbox.schema()
-    return set(schema.loc[schema["table"] == table, "column"])
+    return {row["column"] for row in records(sandbox.schema()) if row["table"] == table}
 
 
 def _applied(sandbox: Sandbox, app_label: str) -> list[str]:
-    rows = sandbox.applied_migrations()
-    return sorted(rows.loc[rows["app"] == app_label, "name"])
+    return sorted(row["name"] for row in records(sandbox.applied_migrations()) if row["app"] == app_label)
 
 
 def field_added(sandbox: Sandbox, app_label: str, model: str, field: str) -> Check:
@@ -135,24 +134,23 @@ def app_at(sandbox: Sandbox, app_label: str, target: str) -> Check:
 
 def all_applied(sandbox: Sandbox, app_label: str) -> Check:
     """Check that every migration of an app in Django's graph is applied."""
-    nodes = sandbox.migration_graph().nodes
-    nodes = nodes[nodes["app_label"] == app_label]
-    if nodes.empty:
+    nodes = [row for row in records(sandbox.migration_graph().nodes) if row["app_label"] == app_label]
+    if not nodes:
         return Check(False, f"your sandbox has no migrations of {app_label}: run the notebook's cells from the top.")
-    pending = sorted(nodes.loc[~nodes["applied"], "name"])
+    pending = sorted(row["name"] for row in nodes if not row["applied"])
     if pending:
         return Check(
             False,
             f"{app_label} still has {len(pending)} migration(s) to apply ({', '.join(pending)}): "
             f"migrate {app_label} forward; with no target, migrate goes to its latest migration.",
         )
-    return Check(True, f"every migration of {app_label} is applied: {', '.join(sorted(nodes['name']))}.")
+    return Check(True, f"every migration of {app_label} is applied: {', '.join(sorted(row['name'] for row in nodes))}.")
 
 
 def at_squash(sandbox: Sandbox, app_label: str) -> Check:
     """Check that an app's applied migrations end at its squashed migration (read from the graph, not named here)."""
-    nodes = sandbox.migration_graph().nodes
-    squashes = sorted(nodes.loc[(nodes["app_label"] == app_label) & nodes["replaces"].map(bool), "name"])
+    nodes = records(sandbox.migration_graph().nodes)
+    squashes = sorted(row["name"] for row in nodes if row["app_label"] == app_label and row["replaces"])
     if len(squashes) != 1:
         return Check(False, f"Django's graph shows no single squashed migration of {app_label} in your sandbox.")
     try:
@@ -176,8 +174,7 @@ def no_conflicts(sandbox: Sandbox, app_label: str) -> Check:
     if app_label in graph.conflicts:
         leaves = " and ".join(graph.conflicts[app_label])
         return Check(False, f"{app_label} still has two leaf nodes ({leaves}): run sandbox.makemigrations(merge=True).")
-    nodes = graph.nodes[graph.nodes["app_label"] == app_label]
-    pending = sorted(nodes.loc[~nodes["applied"], "name"])
+    pending = sorted(r["name"] for r in records(graph.nodes) if r["app_label"] == app_label and not r["applied"])
     if pending:
         return Check(False, f"the merge is written but not applied ({', '.join(pending)}): run sandbox.migrate().")
     return Check(True, f"{app_label} has one leaf node, {graph.leaf_nodes[app_label][0]}, and it is applied.")
@@ -253,14 +250,14 @@ def query_equals(sandbox: Sandbox, sql: str, expected_sql: str) -> Check:
         return Check(False, str(error))
     if list(got.columns) != list(want.columns):
         return Check(False, f"the query gives the columns {', '.join(got.columns)}, not the ones asked for.")
-    if got.reset_index(drop=True).equals(want.reset_index(drop=True)):
+    if same_rows(got, want):
         return Check(True, f"the query gives the {len(got)} row(s) asked for.")
     return Check(False, f"the query gives {len(got)} row(s), but not the ones asked for: compare them with the table.")
 
 
 def rows_in(sandbox: Sandbox, table: str, expected: int) -> Check:
     """Check that a table exists and holds the expected number of rows."""
-    counts = sandbox.tables().set_index("table")["rows"]
+    counts = {row["table"]: row["rows"] for row in records(sandbox.tables())}
     if table not in counts:
         return Check(False, f"there is no table {table}: is its migration applied?")
     if int(counts[table]) != expected:
@@ -395,7 +392,7 @@ def index_built_concurrently(sandbox: Sandbox, table: str, column: str) -> Check
     app_label = table.split("_", 1)[0]
     made = [
         (path.stem, name)
-        for name in found["name"]
+        for name in column(found, "name")
         for path in sorted(sandbox.file(f"{app_label}/migrations").glob("0*.py"))
         if name in path.read_text(encoding="utf-8")
     ]

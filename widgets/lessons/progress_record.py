@@ -15,13 +15,15 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
-import pandas as pd
-
+from widgets.draw.palette import TABLE_STYLES
+from widgets.draw.tables import ROW_CSS
 from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
 from widgets.lessons.course import discover
+from widgets.read.table import StyledTable, Table, TableLike, make_table, pandas_or_none, records, with_column
 from widgets.sandbox.paths import REPO_ROOT, workspace_root
 from widgets.sandbox.workspace import KIT
 
@@ -30,10 +32,10 @@ try:  # POSIX only: elsewhere two kernels checking at the same instant may lose 
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "class_progress", "progress", "record_check", "record_path"]
+# ProgressFrame comes from the module's __getattr__: its base class depends on whether pandas imports.
+__all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "class_progress", "progress", "record_check", "record_path"]  # noqa: F822
 
 PROGRESS_COLUMNS = ["notebook", "exercise", "question", "done", "order", "checks"]
-_DONE = "background-color: #c8e6c9"
 
 
 def record_path(workspace: Path | str | None = None) -> Path:
@@ -103,22 +105,53 @@ def record_check(
         _write(path, record)
 
 
-class ProgressFrame(pd.DataFrame):
-    """A DataFrame of progress that shows itself with the done exercises in green."""
+def _progress_html(table: TableLike) -> str:
+    """Return the progress table's HTML: done exercises ticked and in the palette's green, no missing values."""
+    rows = records(table)
+    done = ["✔" if row["done"] else "" for row in rows]
+    order = ["" if row["order"] is None else str(row["order"]) for row in rows]
+    shown = with_column(with_column(table, "done", done), "order", order)
+    styles = [[TABLE_STYLES["applied"] if row["done"] else ""] * len(table.columns) for row in rows]
+    return StyledTable(shown, styles=styles, css=ROW_CSS)._repr_html_()
 
-    @property
-    def _constructor(self):
-        # Filtering or sorting gives a plain DataFrame: only the whole table is styled.
-        return pd.DataFrame
 
-    def __repr__(self) -> str:
-        return self.to_string(index=False)
+@cache
+def _progress_class() -> type:
+    """Return the class of progress() values: a DataFrame subclass with pandas, else a Table subclass."""
+    pd = pandas_or_none()
+    if pd is None:
 
-    def _repr_html_(self) -> str:
-        shown = self.assign(done=self["done"].map({True: "✔", False: ""}), order=self["order"].astype("string"))
-        shown["order"] = shown["order"].fillna("")
-        styler = shown.style.apply(lambda row: [_DONE if row["done"] else ""] * len(row), axis=1)
-        return styler.hide(axis="index").set_uuid("progress").to_html()
+        class ProgressFrame(Table):
+            """A table of progress that shows itself with the done exercises in green."""
+
+            def _repr_html_(self) -> str:
+                return _progress_html(self)
+
+        return ProgressFrame
+
+    class ProgressFrame(pd.DataFrame):
+        """A DataFrame of progress that shows itself with the done exercises in green."""
+
+        @property
+        def _constructor(self):
+            # Filtering or sorting gives a plain DataFrame: only the whole table is styled.
+            return pd.DataFrame
+
+        def __repr__(self) -> str:
+            return self.to_string(index=False)
+
+        def _repr_html_(self) -> str:
+            return _progress_html(self)
+
+    ProgressFrame.__module__, ProgressFrame.__qualname__ = __name__, "ProgressFrame"
+    return ProgressFrame
+
+
+def __getattr__(name: str):
+    # ProgressFrame depends on whether pandas imports: built on first use, never at import.
+    if name == "ProgressFrame":
+        return _progress_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The authoring guide's template has an exercise of its own, for teachers: it is not a lesson.
@@ -136,7 +169,7 @@ def _lesson_order(exercise: Exercise) -> tuple[str, int]:
     return (exercise.course, int(number.group()) if number else 10**6)
 
 
-def progress(workspace: Path | str | None = None) -> ProgressFrame:
+def progress(workspace: Path | str | None = None) -> TableLike:
     """Return one row per exercise of the lessons and courses: done or not, in which order, after how many checks.
 
     Reads ``<workspace>/.kit/progress.json``; a teacher passes a learner's
@@ -157,7 +190,9 @@ def progress(workspace: Path | str | None = None) -> ProgressFrame:
         rows.append(
             [exercise.notebook, exercise.id, exercise.question, order is not None, order, entry.get("checks", 0)]
         )
-    return ProgressFrame(pd.DataFrame(rows, columns=PROGRESS_COLUMNS).astype({"order": "Int64", "checks": int}))
+    table = make_table(rows, PROGRESS_COLUMNS, dtypes={"done": "bool", "order": "Int64", "checks": "int"})
+    kind = _progress_class()
+    return kind(table) if pandas_or_none() is not None else kind(table.rows, table.columns)
 
 
 # The workspace folder the classroom gives each learner in their home (classroom/jupyterhub_config.py).
@@ -165,7 +200,7 @@ CLASS_WORKSPACE = "migration-kit-workspace"
 CLASS_COLUMNS = ["learner", "done", "of", "solved, in order"]
 
 
-def class_progress(homes: Path | str | None = None) -> pd.DataFrame:
+def class_progress(homes: Path | str | None = None) -> TableLike:
     """Return one row per learner of a class: how many exercises are done, and which, in the order solved.
 
     Reads ``<homes>/<learner>/migration-kit-workspace`` (``CLASSROOM_HOMES``,
@@ -180,7 +215,7 @@ def class_progress(homes: Path | str | None = None) -> pd.DataFrame:
         )
     rows = []
     for home in sorted(path for path in root.iterdir() if (path / CLASS_WORKSPACE).is_dir()):
-        table = progress(home / CLASS_WORKSPACE)
-        solved = table[table["done"]].sort_values("order")["exercise"]
+        table = records(progress(home / CLASS_WORKSPACE))
+        solved = [row["exercise"] for row in sorted((r for r in table if r["done"]), key=lambda r: r["order"])]
         rows.append([home.name, len(solved), len(table), ", ".join(solved)])
-    return pd.DataFrame(rows, columns=CLASS_COLUMNS)
+    return make_table(rows, CLASS_COLUMNS)

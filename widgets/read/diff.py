@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 
-import pandas as pd
-
 from widgets.read.state import Plan, State
+from widgets.read.table import TableLike, column, make_table, records, select, sort_by, where
 
 __all__ = ["StateDiff", "diff", "renamed_columns"]
 
@@ -22,18 +21,18 @@ class StateDiff:
 
     tables_added: list[str]
     tables_removed: list[str]
-    columns_added: pd.DataFrame
-    columns_removed: pd.DataFrame
-    columns_changed: pd.DataFrame
-    foreign_keys_added: pd.DataFrame
-    foreign_keys_removed: pd.DataFrame
-    migrations_applied: pd.DataFrame
-    migrations_unapplied: pd.DataFrame
-    row_counts: pd.DataFrame
+    columns_added: TableLike
+    columns_removed: TableLike
+    columns_changed: TableLike
+    foreign_keys_added: TableLike
+    foreign_keys_removed: TableLike
+    migrations_applied: TableLike
+    migrations_unapplied: TableLike
+    row_counts: TableLike
     # Rows that went with each removed table: what a rollback cost.
-    rows_dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["table", "rows"]))
+    rows_dropped: TableLike = field(default_factory=lambda: make_table([], ["table", "rows"]))
     # Columns the migrations renamed (read from their operations), with the values kept: table, before, after, rows.
-    columns_renamed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_RENAMED_COLUMNS))
+    columns_renamed: TableLike = field(default_factory=lambda: make_table([], _RENAMED_COLUMNS))
     # Read from the migrations' operations: the rows of each table a column was dropped from (None: not read).
     rows_before: dict[str, int] | None = None
 
@@ -58,7 +57,7 @@ class StateDiff:
         lines = [f"+ migration {r.app}.{r.name} applied" for r in self.migrations_applied.itertuples()]
         lines += [f"- migration {r.app}.{r.name} unapplied" for r in self.migrations_unapplied.itertuples()]
         lines += [f"+ table {t}" for t in self.tables_added]
-        dropped = dict(zip(self.rows_dropped["table"], self.rows_dropped["rows"], strict=True))
+        dropped = {r["table"]: r["rows"] for r in records(self.rows_dropped)}
         lines += [f"- table {t}" + (f" ({dropped[t]} rows)" if dropped.get(t) else "") for t in self.tables_removed]
         lines += [
             f"+ column {r.table}.{r.column} ({r.type})" for r in self._outside(self.columns_added, self.tables_added)
@@ -90,9 +89,9 @@ class StateDiff:
         return f": dropped, not renamed, {self.rows_before.get(table, 0)} value(s) lost"
 
     @staticmethod
-    def _outside(frame: pd.DataFrame, tables: list[str]):
+    def _outside(frame: TableLike, tables: list[str]):
         """Yield the rows of tables not already reported whole, to avoid saying it twice."""
-        return frame[~frame["table"].isin(tables)].itertuples()
+        return where(frame, lambda row: row["table"] not in tables).itertuples()
 
     def __str__(self) -> str:
         return "\n".join(self.summary()) or "No changes."
@@ -147,7 +146,7 @@ def diff(before: State, after: State, *, plan: Plan | None = None) -> StateDiff:
 
 
 def _compare(before: State, after: State) -> StateDiff:
-    tables_before, tables_after = set(before.tables["table"]), set(after.tables["table"])
+    tables_before, tables_after = set(column(before.tables, "table")), set(column(after.tables, "table"))
     added_cols, removed_cols = _added_removed(before.schema, after.schema, _COLUMN_KEY)
     fks_before, fks_after = _foreign_keys(before.schema), _foreign_keys(after.schema)
     fk_key = ["table", "column", "references_table", "references_column"]
@@ -168,70 +167,68 @@ def _compare(before: State, after: State) -> StateDiff:
     )
 
 
-def _added_removed(before: pd.DataFrame, after: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _added_removed(before: TableLike, after: TableLike, key: list[str]) -> tuple[TableLike, TableLike]:
     """Return the rows only in after, and the rows only in before, matched on key."""
-    keys_before, keys_after = set(_keys(before, key)), set(_keys(after, key))
-    # A boolean Series, not a list: an empty list would select columns and lose them.
-    in_after = after[pd.Series([k not in keys_before for k in _keys(after, key)], index=after.index, dtype=bool)]
-    in_before = before[pd.Series([k not in keys_after for k in _keys(before, key)], index=before.index, dtype=bool)]
-    return in_after.reset_index(drop=True), in_before.reset_index(drop=True)
+    keys_before, keys_after = _keys(before, key), _keys(after, key)
+    in_after = where(after, lambda row: tuple(row[k] for k in key) not in keys_before)
+    in_before = where(before, lambda row: tuple(row[k] for k in key) not in keys_after)
+    return in_after, in_before
 
 
-def _keys(frame: pd.DataFrame, key: list[str]) -> list[tuple]:
-    return list(frame[key].itertuples(index=False, name=None))
+def _keys(frame: TableLike, key: list[str]) -> set[tuple]:
+    return {tuple(row[k] for k in key) for row in records(frame)}
 
 
-def _foreign_keys(schema: pd.DataFrame) -> pd.DataFrame:
-    return schema[schema["references_table"].notna()].reset_index(drop=True)
+def _foreign_keys(schema: TableLike) -> TableLike:
+    return where(schema, lambda row: row["references_table"] is not None)
 
 
-def _changed_columns(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+def _changed_columns(before: TableLike, after: TableLike) -> TableLike:
     """Return columns present in both states whose type, nullability, default or key changed."""
-    merged = before.merge(after, on=_COLUMN_KEY, suffixes=("_before", "_after"))
+    earlier = {(r["table"], r["column"]): r for r in records(before)}
     rows = []
-    for record in merged.to_dict("records"):
-        changes = [
-            f"{prop} {record[prop + '_before']!r} -> {record[prop + '_after']!r}"
-            for prop in _COLUMN_PROPERTIES
-            if not _same(record[prop + "_before"], record[prop + "_after"])
-        ]
+    for now in records(after):
+        was = earlier.get((now["table"], now["column"]))
+        if was is None:
+            continue
+        changes = [f"{prop} {was[prop]!r} -> {now[prop]!r}" for prop in _COLUMN_PROPERTIES if was[prop] != now[prop]]
         if changes:
-            rows.append({"table": record["table"], "column": record["column"], "change": "; ".join(changes)})
-    return pd.DataFrame(rows, columns=["table", "column", "change"])
+            rows.append({"table": now["table"], "column": now["column"], "change": "; ".join(changes)})
+    return make_table(rows, ["table", "column", "change"])
 
 
-def _same(a, b) -> bool:
-    return (pd.isna(a) and pd.isna(b)) if (pd.isna(a) or pd.isna(b)) else a == b
-
-
-def _rows_of(tables: pd.DataFrame, names: set[str]) -> pd.DataFrame:
+def _rows_of(tables: TableLike, names: set[str]) -> TableLike:
     """Return the row counts of the named tables, sorted by table."""
-    return tables[tables["table"].isin(names)].sort_values("table").reset_index(drop=True)[["table", "rows"]]
+    return sort_by(select(where(tables, lambda row: row["table"] in names), ["table", "rows"]), "table")
 
 
-def _row_counts(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+def _row_counts(before: TableLike, after: TableLike) -> TableLike:
     """Return the tables present in both states whose number of rows changed."""
-    merged = before.merge(after, on="table", suffixes=("_before", "_after"))
-    changed = merged[merged["rows_before"] != merged["rows_after"]]
-    return changed.rename(columns={"rows_before": "before", "rows_after": "after"}).reset_index(drop=True)
+    later = {r["table"]: r["rows"] for r in records(after)}
+    rows = [
+        (r["table"], r["rows"], later[r["table"]])
+        for r in records(before)
+        if r["table"] in later and later[r["table"]] != r["rows"]
+    ]
+    return make_table(rows, ["table", "before", "after"], dtypes={"before": "int", "after": "int"})
 
 
 def _with_renames(changes: StateDiff, renames: list[tuple[str, str, str]], before: State) -> StateDiff:
     """Move each renamed column out of the removed and added columns, with the values it kept."""
     removed, added = changes.columns_removed, changes.columns_added
-    rows_before = dict(zip(before.tables["table"], before.tables["rows"], strict=True))
+    rows_before = {r["table"]: r["rows"] for r in records(before.tables)}
     renamed = []
     for table, old, new in renames:
         for suffix in ("", "_id"):  # a foreign key's column is its field's name plus _id
-            gone = (removed["table"] == table) & (removed["column"] == old + suffix)
-            came = (added["table"] == table) & (added["column"] == new + suffix)
-            if gone.any() and came.any():
-                removed, added = removed[~gone], added[~came]
+            gone, came = (table, old + suffix), (table, new + suffix)
+            if gone in _keys(removed, _COLUMN_KEY) and came in _keys(added, _COLUMN_KEY):
+                removed = where(removed, lambda row, gone=gone: (row["table"], row["column"]) != gone)
+                added = where(added, lambda row, came=came: (row["table"], row["column"]) != came)
                 renamed.append([table, old + suffix, new + suffix, int(rows_before.get(table, 0))])
     return dataclass_replace(
         changes,
-        columns_removed=removed.reset_index(drop=True),
-        columns_added=added.reset_index(drop=True),
-        columns_renamed=pd.DataFrame(renamed, columns=_RENAMED_COLUMNS),
+        columns_removed=removed,
+        columns_added=added,
+        columns_renamed=make_table(renamed, _RENAMED_COLUMNS),
         rows_before=rows_before,
     )

@@ -6,10 +6,9 @@ import html
 import re
 from dataclasses import dataclass
 
-import pandas as pd
-
 from widgets.draw.palette import css_variables
 from widgets.read.state import Plan, plan_from_steps
+from widgets.read.table import TableLike, is_missing, make_table, records, table_html, with_column
 from widgets.run import timeouts
 from widgets.run.diagnose import diagnose
 from widgets.run.rehearsal import Rehearsal
@@ -30,7 +29,7 @@ class RollbackPreview:
     target: str
     plan: Plan
     sql: list[tuple[str, str, str]]  # (app_label, name, SQL or the reason there is none)
-    drops: pd.DataFrame  # step, migration, table, column (None for a whole table), rows_lost
+    drops: TableLike  # step, migration, table, column (None for a whole table), rows_lost
     rehearsal: Rehearsal | None = None  # what the plan did to the data of a throw-away copy
     risks: RiskReport | None = None  # on PostgreSQL: squawk's and the kit's warnings, step by step
     may_fail: tuple[tuple[int, str, str], ...] = ()  # (step, app.name, why) for each step that can fail
@@ -69,11 +68,10 @@ class RollbackPreview:
         """Return the rows of dropped tables, plus the values of dropped columns whose table survives."""
         if self.drops.empty:
             return 0
-        whole = self.drops["column"].isna()
-        gone = set(self.drops.loc[whole, "table"])
+        drops = records(self.drops)
+        gone = {row["table"] for row in drops if row["column"] is None}
         # A column dropped before its whole table goes loses nothing more than the table's rows.
-        kept_table = ~whole & ~self.drops["table"].isin(gone)
-        return int(self.drops.loc[whole | kept_table, "rows_lost"].sum())
+        return sum(int(row["rows_lost"]) for row in drops if row["column"] is None or row["table"] not in gone)
 
     def _headline(self) -> str:
         failing = self.failing_step
@@ -131,11 +129,11 @@ class RollbackPreview:
             else:
                 parts.append(f"<p><b>{html.escape(note)}</b></p>")
         if self.plan.steps:
-            parts.append(_breakable(self.plan.to_frame().to_html(index=False)))
+            parts.append(_breakable(table_html(self.plan.to_frame())))
         if not self.drops.empty:
             parts.append("<p>Dropped, with the data that goes with it:</p>")
-            whole = self.drops["column"].map(lambda c: "(whole table)" if c is None or pd.isna(c) else c)
-            parts.append(_breakable(self.drops.assign(column=whole).to_html(index=False)))
+            whole = ["(whole table)" if row["column"] is None else row["column"] for row in records(self.drops)]
+            parts.append(_breakable(table_html(with_column(self.drops, "column", whole))))
         if self.rehearsal is not None:
             parts.append(self.rehearsal._repr_html_())
         if self.risks is not None and self.risks.steps:
@@ -161,13 +159,13 @@ def _breakable(table: str) -> str:
 
 def _lost(row) -> str:
     """Say what one drop loses: the rows of a table, or the values of a column."""
-    if row.column is None or pd.isna(row.column):
+    if is_missing(row.column):
         return f"{row.rows_lost} row(s) lost"
     return f"{row.rows_lost} value(s) lost"
 
 
 def _thing(row) -> str:
-    return f"table {row.table}" if row.column is None or pd.isna(row.column) else f"column {row.table}.{row.column}"
+    return f"table {row.table}" if is_missing(row.column) else f"column {row.table}.{row.column}"
 
 
 def rollback_preview(
@@ -215,7 +213,7 @@ def rollback_preview(
     tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
     # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
     risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
-    frame = pd.DataFrame(drops, columns=DROP_COLUMNS)
+    frame = make_table(drops, DROP_COLUMNS, dtypes={"rows_lost": "int"})
     return RollbackPreview(app_label, target, plan, sql, frame, tried, risks, may_fail)
 
 

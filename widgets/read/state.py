@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from widgets.errors import KitError
+from widgets.read.table import TableLike, column, make_table, records, with_column
 from widgets.run import timeouts
 from widgets.run.runner import run_probe
 from widgets.sandbox import database_file
@@ -47,6 +46,8 @@ __all__ = [
 ]
 
 APPLIED_COLUMNS = ["id", "app", "name", "applied"]
+# The applied column holds timestamps (datetime objects without pandas), parsed from Django's ISO text.
+APPLIED_DTYPES = {"applied": "datetime"}
 SCHEMA_COLUMNS = ["table", "column", "type", "null", "default", "primary_key", "references_table", "references_column"]
 TABLE_COLUMNS = ["table", "rows"]
 EDGE_COLUMNS = ["from_app", "from_name", "to_app", "to_name"]
@@ -144,29 +145,27 @@ def _table_names(db) -> list[str]:
     return db.table_names()
 
 
-def applied_migrations(source: Source) -> pd.DataFrame:
+def applied_migrations(source: Source) -> TableLike:
     """Return the ``django_migrations`` rows (id, app, name, applied) ordered by id; read-only."""
     with _read_only(source) as db:
         return _applied(db)
 
 
-def _applied(db) -> pd.DataFrame:
+def _applied(db) -> TableLike:
     if db is None or "django_migrations" not in db.table_names():
-        return pd.DataFrame(columns=APPLIED_COLUMNS)
-    frame = pd.DataFrame(db.applied_rows(), columns=APPLIED_COLUMNS)
-    frame["applied"] = pd.to_datetime(frame["applied"], format="ISO8601")
-    return frame
+        return make_table([], APPLIED_COLUMNS, dtypes=APPLIED_DTYPES)
+    return make_table(db.applied_rows(), APPLIED_COLUMNS, dtypes=APPLIED_DTYPES)
 
 
-def schema(source: Source) -> pd.DataFrame:
+def schema(source: Source) -> TableLike:
     """Return one row per column of every table, with its foreign key if any; read-only."""
     with _read_only(source) as db:
         return _schema(db)
 
 
-def _schema(db) -> pd.DataFrame:
+def _schema(db) -> TableLike:
     records = [column for table in (db.table_names() if db else []) for column in db.columns(table)]
-    return pd.DataFrame(records, columns=SCHEMA_COLUMNS)
+    return make_table(records, SCHEMA_COLUMNS)
 
 
 def _columns_of(db: sqlite3.Connection, table: str) -> list[dict]:
@@ -184,33 +183,33 @@ def column_row(table, name, type_, notnull, default, pk, ref_table, ref_column) 
     return dict(zip(SCHEMA_COLUMNS, values, strict=True))
 
 
-def tables(source: Source) -> pd.DataFrame:
+def tables(source: Source) -> TableLike:
     """Return every table with its number of rows, sorted by name; read-only."""
     with _read_only(source) as db:
         return _tables(db)
 
 
-def _tables(db) -> pd.DataFrame:
+def _tables(db) -> TableLike:
     counts = [(t, db.count(t)) for t in db.table_names()] if db is not None else []
-    return pd.DataFrame(counts, columns=TABLE_COLUMNS).astype({"rows": "int64"})
+    return make_table(counts, TABLE_COLUMNS, dtypes={"rows": "int"})
 
 
-def query(source: Source, sql: str, params: tuple = ()) -> pd.DataFrame:
+def query(source: Source, sql: str, params: tuple = ()) -> TableLike:
     """Run one SELECT on a read-only connection and return the rows."""
     with _read_only(source) as db:
         if db is None:
             raise KitError("There is no database yet. Fix: run migrate first (sandbox.migrate()).")
         columns, rows = db.rows(sql, params)
-        return pd.DataFrame(rows, columns=columns)
+        return make_table(rows, columns)
 
 
 @dataclass(frozen=True)
 class State:
     """What the database holds at one moment: applied migrations, schema, row counts."""
 
-    applied: pd.DataFrame
-    schema: pd.DataFrame
-    tables: pd.DataFrame
+    applied: TableLike
+    schema: TableLike
+    tables: TableLike
 
 
 def read_state(source: Source) -> State:
@@ -223,8 +222,8 @@ def read_state(source: Source) -> State:
 class MigrationGraph:
     """Django's migration graph of a project: nodes, dependency edges, leaf nodes, conflicts."""
 
-    nodes: pd.DataFrame
-    edges: pd.DataFrame
+    nodes: TableLike
+    edges: TableLike
     leaf_nodes: dict[str, list[str]]
     conflicts: dict[str, list[str]]
     apps: dict[str, dict] = field(default_factory=dict)
@@ -236,28 +235,24 @@ class MigrationGraph:
 
     def app_labels(self, *, include_contrib: bool = True) -> list[str]:
         """Return the app labels that have migrations, Django's own included or not."""
-        labels = sorted(set(self.nodes["app_label"]))
+        labels = sorted(set(column(self.nodes, "app_label")))
         return [a for a in labels if include_contrib or not self.apps.get(a, {}).get("contrib", False)]
 
     def migrations_of(self, app_label: str) -> list[str]:
         """Return the names of an app's migrations in the graph, in name order."""
-        return sorted(self.nodes.loc[self.nodes["app_label"] == app_label, "name"])
+        return sorted(row["name"] for row in records(self.nodes) if row["app_label"] == app_label)
 
     def keys(self) -> set[tuple[str, str]]:
         """Return every node as an (app_label, name) pair."""
-        return set(zip(self.nodes["app_label"], self.nodes["name"], strict=True))
+        return {(row["app_label"], row["name"]) for row in records(self.nodes)}
 
     def edge_set(self) -> set[tuple[tuple[str, str], tuple[str, str]]]:
         """Return every dependency as (parent, child), each an (app_label, name) pair."""
-        e = self.edges
-        parents = zip(e["from_app"], e["from_name"], strict=True)
-        children = zip(e["to_app"], e["to_name"], strict=True)
-        return set(zip(parents, children, strict=True))
+        return {((e["from_app"], e["from_name"]), (e["to_app"], e["to_name"])) for e in records(self.edges)}
 
     def applied_keys(self) -> set[tuple[str, str]]:
         """Return the nodes Django counts as applied."""
-        rows = self.nodes[self.nodes["applied"]]
-        return set(zip(rows["app_label"], rows["name"], strict=True))
+        return {(row["app_label"], row["name"]) for row in records(self.nodes) if row["applied"]}
 
     def contrib_apps(self) -> set[str]:
         """Return the labels of Django's own apps (django.contrib and friends), as the probe reported them."""
@@ -300,20 +295,20 @@ NODE_COLUMNS = [
     "operations",
     "data",
 ]
+NODE_DTYPES = {"applied": "bool", "recorded": "bool", "initial": "bool", "data": "bool"}
 
 
 def graph_from_answer(answer: dict) -> MigrationGraph:
     """Build a MigrationGraph from the probe's JSON answer."""
-    nodes = pd.DataFrame(answer["nodes"], columns=NODE_COLUMNS)
-    for column in ("replaces", "recorded_replaced"):
-        nodes[column] = nodes[column].map(lambda pairs: [tuple(p) for p in pairs])
-    edges = pd.DataFrame(
-        [(p[0], p[1], c[0], c[1]) for p, c in answer["edges"]],
-        columns=EDGE_COLUMNS,
-    )
+    rows = [dict(node) for node in answer["nodes"]]
+    for row in rows:
+        for name in ("replaces", "recorded_replaced"):
+            row[name] = [tuple(p) for p in row[name]]
+    nodes = make_table(rows, NODE_COLUMNS, dtypes=NODE_DTYPES)
+    edges = make_table([(p[0], p[1], c[0], c[1]) for p, c in answer["edges"]], EDGE_COLUMNS)
     squashes = [{**s, "replaces": [tuple(r) for r in s["replaces"]]} for s in answer.get("unused_squashes", [])]
     return MigrationGraph(
-        nodes=nodes.astype({"applied": bool, "recorded": bool, "initial": bool, "data": bool}),
+        nodes=nodes,
         edges=edges,
         leaf_nodes={app: sorted(names) for app, names in sorted(answer["leaf_nodes"].items())},
         conflicts=answer["conflicts"],
@@ -332,11 +327,12 @@ def with_recorded(graph: MigrationGraph, recorded: set[tuple[str, str]]) -> Migr
     process is needed. With a squash the rules are Django's own (all, some or
     none of what it replaces): return None and let the probe read it.
     """
-    if graph.unused_squashes or graph.nodes["replaces"].map(bool).any():
+    rows = records(graph.nodes)
+    if graph.unused_squashes or any(row["replaces"] for row in rows):
         return None
-    keys = list(zip(graph.nodes["app_label"], graph.nodes["name"], strict=True))
+    keys = [(row["app_label"], row["name"]) for row in rows]
     flags = [key in recorded for key in keys]
-    nodes = graph.nodes.assign(applied=flags, recorded=flags)
+    nodes = with_column(with_column(graph.nodes, "applied", flags), "recorded", flags)
     unknown = sorted(recorded - set(keys))
     return dataclasses.replace(graph, nodes=nodes, recorded_unknown=unknown)
 
@@ -384,7 +380,7 @@ class Plan:
         """Return (app_label, name, operation) for every step that cannot be unapplied."""
         return [(s.app_label, s.name, op) for s in self.steps for op in s.irreversible]
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self) -> TableLike:
         """Return one row per operation: step, migration, direction, description, reversible."""
         rows = [
             {
@@ -398,7 +394,7 @@ class Plan:
             for i, s in enumerate(self.steps, 1)
             for op in s.operations
         ]
-        return pd.DataFrame(rows, columns=["step", "app", "migration", "direction", "operation", "reversible"])
+        return make_table(rows, ["step", "app", "migration", "direction", "operation", "reversible"])
 
     def __str__(self) -> str:
         if not self.steps:

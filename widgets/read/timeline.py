@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from widgets.read.diff import StateDiff, diff
-from widgets.read.state import APPLIED_COLUMNS, SCHEMA_COLUMNS, TABLE_COLUMNS, State
+from widgets.read.state import APPLIED_COLUMNS, APPLIED_DTYPES, SCHEMA_COLUMNS, TABLE_COLUMNS, State
+from widgets.read.table import make_table
 from widgets.run import timeouts
 from widgets.run.runner import run_probe
 from widgets.sandbox import state_cache
@@ -76,11 +75,9 @@ class Timeline:
             for c in table["columns"]
         ]
         return State(
-            applied=pd.DataFrame(columns=APPLIED_COLUMNS),
-            schema=pd.DataFrame(rows, columns=SCHEMA_COLUMNS),
-            tables=pd.DataFrame([(name, 0) for name in sorted(tables)], columns=TABLE_COLUMNS).astype(
-                {"rows": "int64"}
-            ),
+            applied=make_table([], APPLIED_COLUMNS, dtypes=APPLIED_DTYPES),
+            schema=make_table(rows, SCHEMA_COLUMNS),
+            tables=make_table([(name, 0) for name in sorted(tables)], TABLE_COLUMNS, dtypes={"rows": "int"}),
         )
 
     def compare(self, first: int, second: int, *, apps: set[str] | None = None) -> StateDiff:

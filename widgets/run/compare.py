@@ -11,8 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-import pandas as pd
-
+from widgets.read.table import TableLike, table_html
 from widgets.run.pg_locks import step_locks
 
 __all__ = ["SqlComparison", "compare_sql", "differences"]
@@ -30,7 +29,7 @@ class SqlComparison:
     sql: dict[str, dict[str, str]]  # engine -> direction -> SQL (or why there is none)
     notes: list[str]
 
-    def locks(self, direction: str = "forwards") -> pd.DataFrame:
+    def locks(self, direction: str = "forwards") -> TableLike:
         """Return the table locks PostgreSQL takes for each statement in one direction."""
         return step_locks(self.sql["postgresql"][direction])
 
@@ -58,7 +57,7 @@ class SqlComparison:
             rows.append(f"<tr><th style='vertical-align:top'>{direction}</th>{cells}</tr>")
         notes = "".join(f"<li>{html.escape(note)}</li>" for note in self.notes)
         locks = self.locks()
-        lock_html = "<p>Locks PostgreSQL takes, forwards:</p>" + locks.to_html(index=False) if not locks.empty else ""
+        lock_html = "<p>Locks PostgreSQL takes, forwards:</p>" + table_html(locks) if not locks.empty else ""
         return (
             f"<p><b>sqlmigrate {html.escape(self.app_label)} {html.escape(self.name)}</b> on both databases</p>"
             f"<table class='mk-compare'><tr><th></th>{head}</tr>{''.join(rows)}</table>"

@@ -23,9 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from widgets.errors import KitError
+from widgets.read.table import TableLike, column, make_table, where
 from widgets.run.result import DEFAULT_TIMEOUT, CommandResult
 
 __all__ = [
@@ -163,20 +162,20 @@ def split_sql(sql: str) -> list[tuple[str, str]]:
     return found
 
 
-def step_locks(sql: str) -> pd.DataFrame:
+def step_locks(sql: str) -> TableLike:
     """Return one row per table each statement of a step's SQL locks: operation, statement, table, lock, blocks."""
     rows = [
         {"operation": operation, "statement": _short(statement), "table": table, "lock": mode, "blocks": BLOCKS[mode]}
         for operation, statement in split_sql(sql)
         for table, mode in statement_locks(statement)
     ]
-    return pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
+    return make_table(rows, STATEMENT_COLUMNS)
 
 
-def strongest_locks(frame: pd.DataFrame) -> dict[str, str]:
+def strongest_locks(frame: TableLike) -> dict[str, str]:
     """Return the strongest lock mode on each table of a step_locks frame, tables in first-locked order."""
     found: dict[str, str] = {}
-    for table, mode in zip(frame["table"], frame["lock"], strict=True):
+    for table, mode in zip(column(frame, "table"), column(frame, "lock"), strict=True):
         if table not in found or MODES.index(mode) > MODES.index(found[table]):
             found[table] = mode
     return found
@@ -306,7 +305,7 @@ ORDER BY COALESCE(a.xact_start, a.query_start, a.backend_start), c.relname, l.mo
 """
 
 
-def lock_table(sandbox) -> pd.DataFrame:
+def lock_table(sandbox) -> TableLike:
     """Return who holds or waits for a lock on the sandbox's tables now, from pg_locks and pg_stat_activity.
 
     One row per session, table and lock mode: the session's name
@@ -330,7 +329,7 @@ def lock_table(sandbox) -> pd.DataFrame:
         }
         for name, state, table, mode, granted, kind, blockers, query in rows
     ]
-    return pd.DataFrame(records, columns=LOCK_COLUMNS)
+    return make_table(records, LOCK_COLUMNS)
 
 
 def _waiting_for(table: str | None, mode: str, kind: str, blockers: list[str]) -> str:
@@ -350,7 +349,7 @@ def wait_for_lock_wait(sandbox, session: str, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         table = lock_table(sandbox)
-        if not table[(table["session"] == session) & ~table["granted"]].empty:
+        if not where(table, lambda row: row["session"] == session and not row["granted"]).empty:
             return True
         time.sleep(0.05)
     return False

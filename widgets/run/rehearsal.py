@@ -13,13 +13,13 @@ import html
 import re
 import shutil
 import uuid
+from collections import Counter
 from dataclasses import dataclass
-
-import pandas as pd
 
 from widgets.draw.rows import read_rows, rows_diff
 from widgets.errors import KitError
 from widgets.read.state import django_tables
+from widgets.read.table import TableLike, column, make_table, records, table_html
 from widgets.run import timeouts
 from widgets.run.result import CommandResult
 from widgets.run.runner import run_manage
@@ -37,7 +37,7 @@ class Rehearsal:
     app_label: str
     target: str
     result: CommandResult
-    changes: pd.DataFrame  # table, key, column, before, after, change
+    changes: TableLike  # table, key, column, before, after, change
 
     @property
     def ok(self) -> bool:
@@ -52,12 +52,14 @@ class Rehearsal:
         steps = re.findall(r"^\s*(?:Applying|Unapplying) (\w+\.\w+)\.\.\.(?! OK)", self.result.stdout, re.MULTILINE)
         return steps[-1] if steps else None
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self) -> TableLike:
         """Return, per table and column, how many values were changed, emptied, filled, removed or added."""
-        if self.changes.empty:
-            return pd.DataFrame(columns=["table", "column", "change", "values"])
-        counted = self.changes.fillna({"column": "(whole row)"}).groupby(["table", "column", "change"]).size()
-        return counted.rename("values").reset_index()
+        counted = Counter(
+            (row["table"], "(whole row)" if row["column"] is None else row["column"], row["change"])
+            for row in records(self.changes)
+        )
+        rows = [(*key, count) for key, count in sorted(counted.items())]
+        return make_table(rows, ["table", "column", "change", "values"], dtypes={"values": "int"})
 
     def headline(self) -> str:
         command = f"migrate {self.app_label} {self.target}"
@@ -65,7 +67,7 @@ class Rehearsal:
             return f"Rehearsal of {command} failed in the copy: {self.result.message} Your sandbox was not touched."
         if self.changes.empty:
             return f"Rehearsal of {command}: no row or value of your tables changed (the copy is deleted)."
-        tables = self.changes["table"].nunique()
+        tables = len(set(column(self.changes, "table")))
         return f"Rehearsal of {command}: {len(self.changes)} value(s) or row(s) changed in {tables} table(s) (the copy is deleted)."
 
     def __str__(self) -> str:
@@ -80,7 +82,7 @@ class Rehearsal:
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{html.escape(self.headline())}</b></p>"]
         if not self.changes.empty:
-            parts.append(self.changes.head(200).to_html(index=False))
+            parts.append(table_html(self.changes.head(200)))
         return "\n".join(parts)
 
 
@@ -127,7 +129,7 @@ def _left_out(sandbox, include_contrib: bool) -> set[str]:
     return _BOOKKEEPING | (set() if include_contrib else django_tables(sandbox))
 
 
-def _compared(before: dict, after: dict, left_out: set[str]) -> pd.DataFrame:
+def _compared(before: dict, after: dict, left_out: set[str]) -> TableLike:
     """Return the cell-by-cell changes between two readings, the tables ``left_out`` left out."""
     keep = {t for t in before.keys() | after.keys() if t not in left_out}
     return rows_diff({t: v for t, v in before.items() if t in keep}, {t: v for t, v in after.items() if t in keep})
@@ -147,7 +149,7 @@ class RoundTrip:
 
     back: Rehearsal
     forth: Rehearsal | None  # None when the way back failed
-    not_restored: pd.DataFrame  # table, key, column, before, after, change: the start compared with the end
+    not_restored: TableLike  # table, key, column, before, after, change: the start compared with the end
 
     @property
     def restored(self) -> bool:
@@ -178,7 +180,7 @@ class RoundTrip:
         parts = [f"<p><b>{html.escape(self.headline())}</b></p>"]
         for title, changes in (("On the way back:", self.back.changes), ("Did not come back:", self.not_restored)):
             if not changes.empty:
-                parts += [f"<p>{title}</p>", changes.head(200).to_html(index=False)]
+                parts += [f"<p>{title}</p>", table_html(changes.head(200))]
         return "\n".join(parts)
 
 

@@ -25,9 +25,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from widgets.errors import KitError
+from widgets.read.table import TableLike, concat, make_table, select, with_column
 from widgets.run.pg_locks import step_locks, strongest_locks
 
 __all__ = ["KIT_RULES", "RISK_COLUMNS", "RiskReport", "StepRisk", "lint_sql", "risk_report", "risks_from_preview"]
@@ -142,7 +141,7 @@ class StepRisk:
     warnings: list[dict] = field(default_factory=list)  # rule, source, operation, message, fix
 
     @property
-    def locks(self) -> pd.DataFrame:
+    def locks(self) -> TableLike:
         """Return the table locks this step's statements take: operation, statement, table, lock, blocks."""
         return step_locks(self.sql)
 
@@ -173,7 +172,7 @@ class RiskReport:
         """Return True when every step is safe to deploy (a lock_timeout allowed)."""
         return all(step.verdict != UNSAFE for step in self.steps)
 
-    def verdicts(self) -> pd.DataFrame:
+    def verdicts(self) -> TableLike:
         """Return one row per step: step, migration, direction, locks, verdict."""
         rows = [
             {
@@ -185,18 +184,18 @@ class RiskReport:
             }
             for s in self.steps
         ]
-        return pd.DataFrame(rows, columns=["step", "migration", "direction", "locks", "verdict"])
+        return make_table(rows, ["step", "migration", "direction", "locks", "verdict"])
 
-    def locks(self) -> pd.DataFrame:
+    def locks(self) -> TableLike:
         """Return one row per table lock of every step: step, migration, operation, statement, table, lock, blocks."""
-        frames = [s.locks.assign(step=s.step, migration=s.migration) for s in self.steps]
+        frames = [with_column(with_column(s.locks, "step", s.step), "migration", s.migration) for s in self.steps]
         columns = ["step", "migration", *step_locks("").columns]
-        return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+        return select(concat(frames), columns) if frames else make_table([], columns)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self) -> TableLike:
         """Return one row per warning: step, migration, operation, rule, source, message, fix."""
         rows = [{"step": s.step, "migration": s.migration, **w} for s in self.steps for w in s.warnings]
-        return pd.DataFrame(rows, columns=RISK_COLUMNS)
+        return make_table(rows, RISK_COLUMNS)
 
     def __str__(self) -> str:
         if not self.steps:

@@ -12,10 +12,9 @@ import abc
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from widgets.errors import KitError
 from widgets.read import state as _state
+from widgets.read.table import records
 from widgets.run.result import CommandResult
 from widgets.run.runner import run_manage
 from widgets.sandbox import files, postgres, templates
@@ -330,6 +329,9 @@ def other_database(workspace: Path, vendor: str, current: str) -> dict | None:
     return {"postgresql": entry}
 
 
-def _latest_per_app(applied: pd.DataFrame) -> list[tuple[str, str]]:
+def _latest_per_app(applied) -> list[tuple[str, str]]:
     """Return each app's last recorded migration (by name), the targets that reproduce a history."""
-    return sorted(applied.groupby("app")["name"].max().items()) if not applied.empty else []
+    latest: dict[str, str] = {}
+    for row in records(applied):
+        latest[row["app"]] = max(latest.get(row["app"], row["name"]), row["name"])
+    return sorted(latest.items())

@@ -11,9 +11,8 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-import pandas as pd
-
 from widgets.read import state as _state
+from widgets.read.table import TableLike
 from widgets.run import timeouts
 from widgets.run.result import CommandResult
 from widgets.run.runner import runner
@@ -298,15 +297,15 @@ class Sandbox:
         """Return the path of the SQLite database file (it may not exist yet)."""
         return self._readings.backend().path()
 
-    def applied_migrations(self) -> pd.DataFrame:
+    def applied_migrations(self) -> TableLike:
         """Return the ``django_migrations`` rows: id, app, name, applied; read-only."""
         return _state.applied_migrations(self._readings.backend().source())
 
-    def schema(self) -> pd.DataFrame:
+    def schema(self) -> TableLike:
         """Return one row per column of every table, foreign keys included; read-only."""
         return _state.schema(self._readings.backend().source())
 
-    def tables(self) -> pd.DataFrame:
+    def tables(self) -> TableLike:
         """Return every table with its row count; read-only."""
         return _state.tables(self._readings.backend().source())
 
@@ -314,7 +313,7 @@ class Sandbox:
         """Return applied migrations, schema and row counts together; read-only."""
         return _state.read_state(self._readings.backend().source())
 
-    def query(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+    def query(self, sql: str, params: tuple = ()) -> TableLike:
         """Run one SELECT on a read-only connection to the sandbox database (placeholders: ? on SQLite, %s on PostgreSQL)."""
         return _state.query(self._readings.backend().source(), sql, params)
 

@@ -9,6 +9,9 @@ site at run time from any host but the one serving it:
 - Pyodide's core from the npm package ``pyodide`` at exactly the kernel's
   PYODIDE_VERSION (lite/package-lock.json), copied to static/pyodide/ with its
   pyodide-lock.json rewritten to list only the wheels this site ships;
+- Graphviz as WebAssembly from the npm package ``@viz-js/viz`` (same lock), put
+  into the kit's wheel beside its widgets' JavaScript: the page draws graphs
+  with it (widgets/lab/viz_widget.py), the kernel sends it once per page;
 - pure-Python wheels from PyPI with pinned hashes (lite/wheels-*.txt) and the
   kit's own wheel, built from pyproject.toml, which also carries the template
   project (sandbox_project/) and notebooks/projects/ at the places
@@ -57,6 +60,9 @@ KIT_NAME = "django-migrations-kit"
 KIT_BROWSER_REQUIRES = ["django>=5.2,<5.3", "ipywidgets>=8.1,<9", "anywidget>=0.9,<0.12", "graphviz>=0.20,<0.22"]
 KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
 KERNEL_WHEELS = {"piplite", "pyodide_kernel", "ipykernel"}
+# Graphviz as WebAssembly: the npm file, and where in the kit's wheel widgets/lab/viz_widget.py looks for it.
+VIZ_NPM = Path("@viz-js") / "viz" / "dist" / "viz.js"
+VIZ_IN_WHEEL = "widgets/lab/static/vendor/viz.js"
 # Folders the kit reads beside its package (widgets/paths.py: REPO_ROOT / ...), shipped inside its wheel.
 KIT_DATA = ["sandbox_project", "notebooks/projects"]
 # The inputs of a build: a change to any of them makes the next `make lite` rebuild.
@@ -266,7 +272,8 @@ def kit_wheel(folder: Path) -> Path:
             f"The kit's wheel lacks {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}: "
             "list every subpackage of widgets/ in pyproject.toml ([tool.setuptools] packages)."
         )
-    extra = {}
+    # From lite/node_modules, installed with Pyodide by npm_pyodide() at the version lite/package-lock.json pins.
+    extra = {VIZ_IN_WHEEL: (LITE / "node_modules" / VIZ_NPM).read_bytes()}
     for name in KIT_DATA:
         for path in sorted((REPO / name).rglob("*")):
             relative = path.relative_to(REPO).as_posix()
@@ -398,6 +405,10 @@ def check_output() -> None:
         path = (OUTPUT / "static" / "pyodide" / entry["file_name"]).resolve()
         if not path.is_file() or sha256(path) != entry["sha256"]:
             problems.append(f"the lock's {entry['file_name']} is missing or has another hash")
+    kit = sorted((OUTPUT / "pypi").glob(f"{KIT_NAME.replace('-', '_')}-*.whl"))
+    with zipfile.ZipFile(kit[-1]) as wheel:
+        if VIZ_IN_WHEEL not in wheel.namelist():
+            problems.append(f"the kit's wheel lacks {VIZ_IN_WHEEL}: the page could not draw graphs")
     # Lessons sit at the contents' root: lab/index.html?path=02-adding-the-views-field.ipynb opens lesson 02.
     listing = json.loads((OUTPUT / "api" / "contents" / "all.json").read_text())
     if "02-adding-the-views-field.ipynb" not in {item["name"] for item in listing["content"]}:

@@ -7,10 +7,20 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from a11y import AXE, axe_violations, clipped, low_contrast
-from browser import ARTIFACTS, JupyterServer, browser_skip_reason, launch_chromium, start_server
+from browser import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    JupyterServer,
+    browser_skip_reason,
+    chromium_executable,
+    launch_chromium,
+    start_server,
+)
+from lite_site import LOCAL_ONLY_ARGS
 
 from widgets.draw.palette import contrast
 
@@ -197,6 +207,91 @@ def test_lab_runs_notebook_and_rolls_back(lab: JupyterServer, page) -> None:
     page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
     run_all_cells(page, lab)
     travel_by_clicking(page, "lab")
+
+
+VIZ_NOTEBOOK = REPO / "tests" / "fixtures" / "viz-js.ipynb"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+@pytest.fixture
+def viz_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[JupyterServer]:
+    """Serve a notebook whose kernel draws as the browser edition does: DOT in, Graphviz as WebAssembly in the page."""
+    monkeypatch.setenv("MIGRATION_KIT_RENDERER", "viz-js")  # the server's kernels inherit it
+    yield from serve("lab", VIZ_NOTEBOOK, tmp_path)
+
+
+@pytest.fixture
+def offline_page(request: pytest.FixtureRequest) -> Iterator[tuple[object, list[str]]]:
+    """Open a page in a Chromium that resolves no host but loopback; return it and the requests it tried elsewhere."""
+    reason = browser_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Refused by Chromium itself, not a route handler: the sync API only runs handlers while the test calls it,
+    # and the test waits for the kernel outside of it.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_executable()), headless=True, args=[*CHROMIUM_ARGS, *LOCAL_ONLY_ARGS]
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(WAIT)
+        page = context.new_page()
+        elsewhere: list[str] = []
+        page.on(
+            "request",
+            lambda sent: (
+                elsewhere.append(sent.url)
+                if urlsplit(sent.url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(sent.url).hostname not in LOCAL_HOSTS
+                else None
+            ),
+        )
+        yield page, elsewhere
+        shoot(page, f"last-{request.node.name}")
+        browser.close()
+
+
+def drawn_ids(element) -> list[list[str]]:
+    """Return each drawn node's SVG id and title (its kit id), in drawing order."""
+    return element.evaluate(
+        """(el) => Array.from(el.querySelectorAll("svg g.node"))
+          .map((g) => [g.id, g.querySelector(":scope > title").textContent])"""
+    )
+
+
+def test_lab_draws_with_graphviz_in_the_page(viz_lab: JupyterServer, offline_page) -> None:
+    """With the viz-js renderer: same node ids as pygraphviz, a click reaches Python, static pictures draw, offline."""
+    page, refused = offline_page
+    page.goto(viz_lab.url())
+    page.wait_for_selector(".jp-Notebook")
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+    run_every_cell(page, viz_lab)
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    printed = cells.nth(5).locator(".jp-OutputArea-output").filter(has_text="pygraphviz ids:")
+    printed.wait_for()
+    native = json.loads(printed.inner_text().split("pygraphviz ids:", 1)[1])
+    # The static migration graph (a cell's output): Graphviz in the page gave every node pygraphviz's id.
+    graph_picture = cells.nth(4).locator(".mk-picture")
+    graph_picture.locator("svg g.node").first.wait_for()
+    assert drawn_ids(graph_picture) == native and any(title.startswith("boards.") for _id, title in native)
+    # The static schema diagram: drawn, named for screen readers, never narrower than readable text.
+    schema = cells.nth(3).locator(".mk-picture")
+    schema.locator("svg g.node").first.wait_for()
+    assert schema.get_attribute("aria-label").startswith("A diagram of ") and "boards_" in schema.get_attribute(
+        "aria-label"
+    )
+    assert schema.locator("svg").evaluate("(svg) => parseFloat(svg.style.minWidth)") > 0
+    # The panel: its graph drawn in the page, a click goes to Python and back, the time machine's schema redraws.
+    panel = page.locator(".mk-lab").first
+    panel.locator(".mk-graph-view svg g.node").first.wait_for()
+    panel_ids = {title for _id, title in drawn_ids(panel.locator(".mk-graph-view"))}
+    assert {title for _id, title in native if not title.startswith("lane:")} <= panel_ids
+    travel_by_clicking(page, "viz-js")
+    assert_widgets_rendered(page)
+    timings = page.evaluate("() => [globalThis.__migrationKitVizLoadMs, globalThis.__migrationKitVizRenderMs]")
+    print(f"viz-js in the page: module loaded in {timings[0]:.0f} ms, drawings took {timings[1]} ms")
+    assert refused == [], f"the page asked other hosts: {refused[:5]}"
 
 
 def test_voila_page_buttons_work(voila: JupyterServer, page) -> None:

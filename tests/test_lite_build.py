@@ -87,3 +87,17 @@ def test_inputs_leave_out_caches_and_sandboxes(build_lite):
     assert any(name.startswith("notebooks/02-") for name in names)
     assert not [name for name in names if "__pycache__" in name or name.endswith((".pyc", ".sqlite3"))]
     assert build_lite.input_key() == build_lite.input_key()
+
+
+def test_the_site_and_the_installed_kit_ship_the_same_graphviz(build_lite):
+    """The wheel puts @viz-js/viz where the widgets look for it, at the version the installed kit's npm pins."""
+    import json
+
+    from widgets.lab.viz_widget import VIZ_SOURCES
+
+    assert VIZ_SOURCES[0].relative_to(REPO).as_posix() == build_lite.VIZ_IN_WHEEL
+    versions = {
+        lock: json.loads((REPO / lock).read_text())["packages"]["node_modules/@viz-js/viz"]["version"]
+        for lock in ("package-lock.json", "lite/package-lock.json")
+    }
+    assert len(set(versions.values())) == 1, versions

@@ -2,9 +2,10 @@
 
 The widget only shows what it is given and forwards clicks: its JavaScript
 sends the id of the node clicked ("app.name", a folded run "app.first..last",
-a squash) and Python decides what that means. Its front end is two plain files
-in ``widgets/static/``, shipped with the package: no CDN, no build step, so it
-works offline in JupyterLab, Notebook and Voila.
+a squash) and Python decides what that means. Its front end is plain files
+in ``widgets/lab/static/``, shipped with the package: no CDN, no build step, so it
+works offline in JupyterLab, Notebook and Voila. In the browser edition the SVG
+is DOT that the page draws with Graphviz as WebAssembly (``viz_widget``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import traitlets
 
 from widgets.draw.graphs import MigrationDrawing, legend_rows
 from widgets.draw.palette import css_variables
+from widgets.lab.viz_widget import VizHost, viz_script
 
 __all__ = ["GraphView", "graph_summary", "node_cards"]
 
@@ -49,10 +51,10 @@ def graph_summary(cards: dict[str, dict], what: str = "migration graph") -> str:
     return "\n".join(lines)
 
 
-class GraphView(anywidget.AnyWidget):
+class GraphView(VizHost, anywidget.AnyWidget):
     """Show a migration graph's SVG to pan, zoom, search and click; clicks go to ``on_click`` callbacks."""
 
-    _esm = (STATIC / "graph.js").read_text(encoding="utf-8")
+    _esm = viz_script("graph.js")
     _css = css_variables(".mk-graph") + "\n" + (STATIC / "graph.css").read_text(encoding="utf-8")
 
     svg = traitlets.Unicode("").tag(sync=True)
@@ -92,5 +94,7 @@ class GraphView(anywidget.AnyWidget):
             callback(node_id)
 
     def _message(self, _widget, content: dict, _buffers) -> None:
+        if self._answer_viz(content):
+            return
         if isinstance(content, dict) and content.get("event") == "click" and isinstance(content.get("id"), str):
             self.click(content["id"])

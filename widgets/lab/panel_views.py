@@ -44,6 +44,9 @@ def as_html(obj: Any) -> str:
         return obj
     if is_table(obj):
         return table_html(obj)
+    # A graph's own HTML: its SVG, or its DOT for the page to draw (the browser edition), never a widget per view.
+    if callable(getattr(obj, "picture", None)):
+        return obj.picture()
     bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
     if isinstance(bundle, tuple):
         bundle = bundle[0]

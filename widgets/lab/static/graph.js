@@ -1,5 +1,5 @@
 // The kit's interactive migration graph: the SVG the kit draws, with pan, zoom, search, hover cards and clicks.
-// An anywidget front-end module with no dependencies, shipped as a plain file (no CDN, no build step).
+// An anywidget front-end module shipped as a plain file (no CDN, no build step), after viz_draw.js (viz_widget.py).
 // The widget decides nothing: a click only sends the node's id to Python, which answers with a new SVG.
 
 const MIN_SCALE = 0.05;
@@ -134,12 +134,23 @@ function render({ model, el }) {
     }
   };
 
-  const showSvg = () => {
+  let drawing = 0; // the latest picture asked for: one drawn in the page may finish after a newer one
+  const showSvg = async () => {
     // Redrawing replaces every node: the one with keyboard focus gets it back, so Enter can be pressed again.
     const focused = document.activeElement && canvas.contains(document.activeElement)
       ? document.activeElement.closest("g.node") : null;
     const focusedId = focused ? nodeId(focused) : "";
-    canvas.innerHTML = model.get("svg") || "";
+    const markup = model.get("svg") || "";
+    if (markup.includes('class="mk-viz"')) {
+      // The browser edition: DOT to draw here with Graphviz as WebAssembly (viz_draw.js).
+      const generation = ++drawing;
+      const fragment = await vizFragment(markup, model);
+      if (generation !== drawing) return;
+      canvas.replaceChildren(fragment);
+    } else {
+      drawing += 1;
+      canvas.innerHTML = markup;
+    }
     const svg = canvas.querySelector("svg");
     if (svg && svg.viewBox && svg.viewBox.baseVal) {
       // One SVG unit to one CSS pixel at scale 1; the transform does the zooming.

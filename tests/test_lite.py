@@ -205,6 +205,8 @@ def click_through_preview_and_confirm(page) -> None:
     record(click_to_preview_s=round(time.monotonic() - started, 2))
     assert "migrate app 0001_initial" in confirm_box.inner_text(), confirm_box.inner_text()
     assert "0002_added_Book_model" in confirm_box.inner_text(), confirm_box.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lite-05-rollback-preview.png"))  # the README's (scripts/screenshots.py)
     confirm_box.locator(".mk-confirm").click()
     confirm_box.wait_for(state="hidden")
     page.locator(".mk-lab .mk-status .mk-ok").wait_for()

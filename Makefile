@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 SOURCES := widgets tests bench scripts classroom
 
-.PHONY: lab test setup proxy chromium lite lite-serve classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom voila notebooks screenshots clean
+.PHONY: lab test setup proxy chromium lite lite-serve classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom bench-lite voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -102,6 +102,10 @@ real-graph-images: setup
 # N learners at once, each its own process and workspace (1, 10, 30 in lockstep; 30 paced): bench/results.md.
 bench-classroom: setup
 	$(BIN)/python bench/classroom.py --write
+
+# The static site's budgets (size, opening lesson 02, each kit command, a click to preview) in headless Chromium.
+bench-lite: setup chromium
+	$(BIN)/python bench/lite.py
 
 voila: setup
 	$(BIN)/voila notebooks/05-rollback-playground.ipynb

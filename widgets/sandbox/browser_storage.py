@@ -47,6 +47,11 @@ def prepare() -> None:
     if configured and Path(configured).expanduser().resolve() != Path(MOUNT):
         _state["phase"] = "off"  # the learner chose another folder: theirs to keep
         return
+    import js
+
+    if not hasattr(js, "indexedDB"):  # Pyodide under Node: no browser storage to keep anything in
+        _state["phase"] = "off"
+        return
     os.environ[_WORKSPACE_ENV] = MOUNT
     _mount()
     _load()

@@ -37,7 +37,7 @@ if os.environ.get(NO_PANDAS_ENV):
 
 from widgets import Sandbox  # noqa: E402
 from widgets.run.commands import run_manage  # noqa: E402
-from widgets.run.runner import RUNNER_ENV, RUNNERS  # noqa: E402
+from widgets.run.runner import RUNNER_ENV, RUNNERS, processes_available  # noqa: E402
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR, WORKSPACE_ENV  # noqa: E402
 from widgets.sandbox.templates import CACHE_ENV  # noqa: E402
 
@@ -80,9 +80,13 @@ def write_shop_clutter(folder: Path, outside: Path) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run every test under both runners: the process runner and the in-process one (the browser's)."""
+    """Run every test under both runners: the process runner and the in-process one (the browser's).
+
+    Where no process can start (Pyodide), only the in-process runner is there to test.
+    """
     if "kit_runner" in metafunc.fixturenames:
-        metafunc.parametrize("kit_runner", RUNNERS, indirect=True)
+        runners = [name for name in RUNNERS if name != "process" or processes_available()]
+        metafunc.parametrize("kit_runner", runners, indirect=True)
 
 
 @pytest.fixture(autouse=True)

@@ -93,3 +93,14 @@ def test_import_widgets_loads_neither_django_nor_pandas_and_starts_no_process():
 def test_a_public_name_is_loaded_on_first_use():
     code = "import sys, widgets\nwidgets.KitError\nprint('widgets.errors' in sys.modules, 'pandas' in sys.modules)\n"
     assert _fresh(code).strip() == "True False"
+
+
+def test_no_module_of_the_kit_imports_pandas_or_numpy():
+    """Pandas is optional (the browser has none): only widgets/read/table.py may load it, on first use."""
+    found = []
+    for path in sorted(WIDGETS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            found += [f"{path.relative_to(REPO_ROOT)}: {n}" for n in names if n.split(".")[0] in ("pandas", "numpy")]
+    assert found == []

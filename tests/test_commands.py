@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from widgets import CommandResult
+from widgets.read.table import records
 from widgets.run import timeouts
 from widgets.run.commands import child_env, run_manage, run_process, stable_text
 
@@ -167,7 +168,7 @@ def test_migrate_options_reach_django(sandbox):
     planned = sandbox.migrate("boards", "zero", plan=True)
     assert planned.ok
     assert "Undo Create model Post" in planned.stdout
-    assert len(sandbox.applied_migrations().query("app == 'boards'")) == 2
+    assert len([r for r in records(sandbox.applied_migrations()) if r["app"] == "boards"]) == 2
     faked = sandbox.migrate("boards", "0001", fake=True)
     assert faked.ok and "Unapplying boards.0002_post... FAKED" in faked.stdout
     assert "boards_post" in set(sandbox.tables()["table"])

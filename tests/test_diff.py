@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from widgets import StateDiff, diff, scenarios
+from widgets.read.table import keyed, records
 
 
 def keys(frame, *columns: str) -> set[tuple]:
@@ -51,13 +52,13 @@ def test_migrating_an_empty_database_adds_every_table(fresh_sandbox):
 def test_a_rollback_removes_tables_and_says_how_many_rows_went_with_them(sandbox):
     assert sandbox.manage("loaddata", "boards_demo").ok
     before = sandbox.state()
-    posts = int(before.tables.set_index("table").loc["boards_post", "rows"])
+    posts = int(keyed(before.tables, "table")["boards_post"]["rows"])
     assert posts > 0
     assert sandbox.migrate("boards", "0001").ok
     changes = diff(before, sandbox.state())
     assert changes.tables_removed == ["boards_post"]
     assert keys(changes.migrations_unapplied, "app", "name") == {("boards", "0002_post")}
-    assert changes.rows_dropped.to_dict("records") == [{"table": "boards_post", "rows": posts}]
+    assert records(changes.rows_dropped) == [{"table": "boards_post", "rows": posts}]
     assert f"- table boards_post ({posts} rows)" in changes.summary()
     assert ("boards_post", "topic_id", "boards_topic") in keys(
         changes.foreign_keys_removed, "table", "column", "references_table"
@@ -77,12 +78,12 @@ def test_rolling_back_a_field_removes_its_column(sandbox):
 
 def test_reapplying_gives_new_ids_for_the_same_migrations(sandbox):
     before = sandbox.state()
-    old_ids = before.applied.query("app == 'boards'")["id"].tolist()
+    old_ids = [r["id"] for r in records(before.applied) if r["app"] == "boards"]
     assert sandbox.migrate("boards", "zero").ok
     assert sandbox.migrate("boards").ok
     after = sandbox.state()
-    new_ids = after.applied.query("app == 'boards'")["id"].tolist()
-    assert list(after.applied.query("app == 'boards'")["name"]) == ["0001_initial", "0002_post"]
+    new_ids = [r["id"] for r in records(after.applied) if r["app"] == "boards"]
+    assert [r["name"] for r in records(after.applied) if r["app"] == "boards"] == ["0001_initial", "0002_post"]
     assert min(new_ids) > max(before.applied["id"]) and new_ids != old_ids
     changes = diff(before, after)
     # Rows are matched on (app, name), not on ids: the same migrations are applied again.
@@ -95,7 +96,7 @@ def test_a_changed_column_is_reported_with_its_old_and_new_type(sandbox):
     before = sandbox.state()
     assert sandbox.makemigrations("boards").ok and sandbox.migrate().ok
     changes = diff(before, sandbox.state())
-    assert changes.columns_changed.to_dict("records") == [
+    assert records(changes.columns_changed) == [
         {"table": "boards_board", "column": "name", "change": "type 'varchar(30)' -> 'varchar(50)'"}
     ]
     assert "~ column boards_board.name: type 'varchar(30)' -> 'varchar(50)'" in changes.summary()
@@ -105,6 +106,6 @@ def test_row_counts_that_change_are_listed(sandbox):
     before = sandbox.state()
     assert sandbox.manage("loaddata", "boards_demo").ok
     changes = diff(before, sandbox.state())
-    counts = changes.row_counts.set_index("table")
-    assert counts.loc["boards_board", "before"] == 0 and counts.loc["boards_board", "after"] > 0
-    assert "tracker_category" not in counts.index
+    counts = keyed(changes.row_counts, "table")
+    assert counts["boards_board"]["before"] == 0 and counts["boards_board"]["after"] > 0
+    assert "tracker_category" not in counts

@@ -13,7 +13,7 @@ from widgets import KitError, Sandbox, progress
 from widgets import exercises as check
 from widgets.lessons.catalogue import EXERCISES
 from widgets.lessons.progress_record import PROGRESS_COLUMNS, record_check, record_path
-from widgets.read.table import is_missing, is_table, records, where
+from widgets.read.table import column, is_missing, is_table, keyed, records, where
 
 
 @pytest.fixture
@@ -33,7 +33,8 @@ def test_an_empty_workspace_lists_every_exercise_not_done(learner: Sandbox) -> N
     assert sorted(frame["exercise"]) == sorted(exercise.id for exercise in lessons)
     numbers = [int(notebook[:2]) for notebook in frame["notebook"]]
     assert numbers == sorted(numbers), "lessons by number: 07 before 11"
-    assert not frame["done"].any() and frame["order"].isna().all() and (frame["checks"] == 0).all()
+    rows = records(frame)
+    assert not any(r["done"] for r in rows) and all(r["order"] is None and r["checks"] == 0 for r in rows)
 
 
 def test_checks_count_and_the_first_pass_gets_the_next_order(learner: Sandbox) -> None:
@@ -48,10 +49,10 @@ def test_checks_count_and_the_first_pass_gets_the_next_order(learner: Sandbox) -
     check.exercise("04-index-count", right, sandbox=learner)
     check.exercise("06-merge-conflict", sandbox=learner)  # nothing conflicts in a fresh sandbox: done
     check.exercise("04-index-count", right + 1, sandbox=learner)  # a later wrong answer does not undo it
-    done = progress(workspace).set_index("exercise")
-    assert done.loc["04-index-count", ["done", "order", "checks"]].tolist() == [True, 1, 3]
-    assert done.loc["06-merge-conflict", ["done", "order", "checks"]].tolist() == [True, 2, 1]
-    assert done["done"].sum() == 2
+    done = keyed(progress(workspace), "exercise")
+    assert [done["04-index-count"][c] for c in ("done", "order", "checks")] == [True, 1, 3]
+    assert [done["06-merge-conflict"][c] for c in ("done", "order", "checks")] == [True, 2, 1]
+    assert sum(r["done"] for r in done.values()) == 2
 
 
 def test_the_record_is_small_json_with_order_and_no_time(learner: Sandbox) -> None:
@@ -84,7 +85,7 @@ def test_a_damaged_record_is_set_aside_not_fatal(learner: Sandbox) -> None:
     path = record_path(learner.workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{not json", encoding="utf-8")
-    assert not progress(learner.workspace)["done"].any()
+    assert not any(column(progress(learner.workspace), "done"))
     assert path.read_text(encoding="utf-8") == "{not json", "reading alone never moves the learner's file"
     assert check.exercise("06-merge-conflict", sandbox=learner)
     assert path.with_name("progress.broken.json").read_text(encoding="utf-8") == "{not json"

@@ -7,11 +7,30 @@ This is the seam for running a core set of the kit's tests inside Pyodide.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from lite_site import TEST_WHEELS, build_site, pyodide_node
+
+REPO = Path(__file__).resolve().parent.parent
+# The kit's own core tests, run inside Pyodide with the in-process runner and no pandas: the sandbox, the
+# runner, the readers (state, diff, rollback preview) and the session.
+CORE_TESTS = [
+    "tests/test_sandbox.py",
+    "tests/test_sandbox_files.py",
+    "tests/test_inprocess.py",
+    "tests/test_state.py",
+    "tests/test_diff.py",
+    "tests/test_rollback.py",
+    "tests/test_session.py",
+]
+# Why a core test may be skipped inside Pyodide: it needs a process, Graphviz to draw a picture, or another
+# Python installed beside this one.
+EXPECTED_SKIPS = re.compile(
+    r"needs processes|processes can start|needs a process|needs Graphviz|No Python 3\.\d+ on this machine"
+)
 
 INSIDE = """\
 import io
@@ -74,3 +93,39 @@ def test_failures_reach_the_exit_code(built, tmp_path: Path):
     result = pyodide_node(["--wheels", str(TEST_WHEELS), "-m", "pytest", "-q", "test_fails.py"], cwd=tmp_path)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     assert "1 failed" in result.stdout
+
+
+@pytest.mark.processes("starts Node; inside, the kit uses the in-process runner whichever runs here")
+def test_the_kits_core_tests_pass_inside_pyodide(built):
+    """The sandbox, runner, reader and session tests pass in Pyodide: in-process runner, no pandas, no process.
+
+    The repository is mounted read-only in spirit: Python writes no bytecode, pytest keeps no cache, and
+    the workspace lives in Pyodide's own memory file system.
+    """
+    result = pyodide_node(
+        [
+            "--load",
+            "django-migrations-kit",
+            "--wheels",
+            str(TEST_WHEELS),
+            "--env",
+            "MIGRATION_KIT_RUNNER=inprocess",
+            "--env",
+            "MIGRATION_KIT_WORKSPACE=/tmp/kit-workspace",
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-o",
+            "addopts=",
+            *CORE_TESTS,
+        ],
+        cwd=REPO,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    summary = output.strip().splitlines()[-1]
+    assert re.search(r"\b\d+ passed\b", summary) and "failed" not in summary and "error" not in summary, summary
+    skips = [line for line in output.splitlines() if line.startswith("SKIPPED")]
+    unexpected = [line for line in skips if not EXPECTED_SKIPS.search(line)]
+    assert not unexpected, unexpected

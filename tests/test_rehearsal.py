@@ -8,7 +8,7 @@ from conftest import tree_digest
 from widgets import rollback_preview, scenarios
 from widgets.draw.rows import TableRows, rows_diff, rows_frame, rows_table
 from widgets.errors import KitError
-from widgets.read.table import is_table
+from widgets.read.table import is_table, keyed, where
 from widgets.run.rehearsal import rehearse, round_trip
 
 FILL_AND_EMPTY = '''from django.db import migrations, models
@@ -56,7 +56,7 @@ def test_rows_diff_names_every_kind_of_change():
         ("text", 1, "s", "emptied"),
         ("text", 2, "s", "filled"),
     }
-    assert changes.set_index(["key", "column"]).loc[(1, "a"), "before"] == "x"
+    assert keyed(changes, "key", "column")[(1, "a")]["before"] == "x"
 
 
 def test_a_careless_reverse_is_caught_by_the_rehearsal(sandbox):
@@ -69,7 +69,7 @@ def test_a_careless_reverse_is_caught_by_the_rehearsal(sandbox):
     preview = rollback_preview(sandbox, "boards", "0003")
     assert preview.rows_lost == 0  # no table or column goes: a plain preview would see nothing
     changes = preview.rehearsal.changes
-    emptied = changes[(changes["column"] == "subject") & (changes["change"] == "emptied")]
+    emptied = where(changes, lambda r: r["column"] == "subject" and r["change"] == "emptied")
     assert sorted(emptied["before"]) == sorted(subjects["subject"]) and set(emptied["after"]) == {""}
     assert "empty_subjects(): Blank every subject (a careless reverse)" in str(preview.plan)
     assert "Rehearsal of migrate boards 0003" in str(preview)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from widgets import scenarios
 from widgets.read.rollback import rollback_preview
+from widgets.read.table import keyed, records
 
 
 def test_author_book_rollback_drops_app_book_with_one_row(sandbox):
@@ -13,7 +14,7 @@ def test_author_book_rollback_drops_app_book_with_one_row(sandbox):
     preview = rollback_preview(sandbox, "app", "0001_initial")
     assert preview.is_rollback and preview.irreversible == []
     assert [(s.app_label, s.name) for s in preview.plan.steps] == [("app", "0002_added_Book_model")]
-    drops = preview.drops.to_dict("records")
+    drops = records(preview.drops)
     assert drops == [
         {"step": 1, "migration": "app.0002_added_Book_model", "table": "app_book", "column": None, "rows_lost": 1}
     ]
@@ -22,14 +23,14 @@ def test_author_book_rollback_drops_app_book_with_one_row(sandbox):
     assert "table app_book: 1 row(s) lost" in str(preview)
     assert "app_book" in preview._repr_html_() and "<pre>" in preview._repr_html_()
     # Nothing ran: the table and its row are still there.
-    assert sandbox.tables().set_index("table").loc["app_book", "rows"] == 1
+    assert keyed(sandbox.tables(), "table")["app_book"]["rows"] == 1
     assert sandbox.applied_migrations()[["app", "name"]].equals(applied[["app", "name"]])
 
 
 def test_views_rollback_drops_a_column(sandbox):
     scenarios.add_views_field(sandbox)
     preview = rollback_preview(sandbox, "boards", "0002")
-    assert preview.drops[["table", "column"]].values.tolist() == [["boards_topic", "views"]]
+    assert [(r["table"], r["column"]) for r in records(preview.drops)] == [("boards_topic", "views")]
     assert "DROP COLUMN" in preview.sql[0][2]
     assert "column boards_topic.views" in str(preview)
 

@@ -11,6 +11,7 @@ from conftest import project_digest, tree_digest
 
 from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathError, StateError
 from widgets.lessons.scenarios import add_views_field
+from widgets.read.table import keyed
 from widgets.sandbox.paths import TEMPLATE_DIR
 from widgets.sandbox.templates import CACHE_ENV
 from widgets.sandbox.workspace import validate_name
@@ -432,11 +433,11 @@ def test_migration_graph_is_read_again_only_when_files_or_database_change(sandbo
     after_edit = sandbox.migration_graph()
     assert after_edit is not first
     assert after_edit.leaf_nodes["boards"] == ["0003_topic_views"]
-    assert after_edit.nodes.set_index(["app_label", "name"]).loc[("boards", "0003_topic_views"), "applied"]
+    assert keyed(after_edit.nodes, "app_label", "name")[("boards", "0003_topic_views")]["applied"]
 
     sandbox.migrate("boards", "0002")  # only the database changes
     after_rollback = sandbox.migration_graph()
-    assert not after_rollback.nodes.set_index(["app_label", "name"]).loc[("boards", "0003_topic_views"), "applied"]
+    assert not keyed(after_rollback.nodes, "app_label", "name")[("boards", "0003_topic_views")]["applied"]
 
 
 def test_write_and_edit_return_what_displays_the_same_on_every_machine(sandbox):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from widgets import KitError, scenarios
+from widgets.read.table import keyed, records
 
 
 def applied(sandbox) -> set[tuple[str, str]]:
@@ -30,11 +31,11 @@ def test_create_and_populate_author_book(sandbox):
     result = scenarios.create_author_book(sandbox)
     assert result.ok
     assert {("app", "0001_initial"), ("app", "0002_added_Book_model")} <= applied(sandbox)
-    book_author = sandbox.schema().query("table == 'app_book' and column == 'author_id'")
-    assert book_author["references_table"].tolist() == ["app_author"]
+    book_author = keyed(sandbox.schema(), "table", "column")[("app_book", "author_id")]
+    assert book_author["references_table"] == "app_author"
     populated = scenarios.populate_author_book(sandbox)
     assert populated.stdout == "1 author, 1 book\n"
-    rows = sandbox.tables().set_index("table")["rows"]
+    rows = {r["table"]: r["rows"] for r in records(sandbox.tables())}
     assert (rows["app_author"], rows["app_book"]) == (1, 1)
     assert scenarios.add_authors(sandbox).stdout == f"{1 + len(scenarios.AUTHORS)} authors\n"
     names = sandbox.query("SELECT name FROM app_author ORDER BY id")["name"].tolist()
@@ -70,8 +71,8 @@ def test_make_cross_app_dependency_links_tracker_to_boards(sandbox):
     assert ("tracker", "0002_transaction_board") in applied(sandbox)
     edges = set(sandbox.migration_graph().edges.itertuples(index=False, name=None))
     assert ("boards", "0002_post", "tracker", "0002_transaction_board") in edges
-    board = sandbox.schema().query("table == 'tracker_transaction' and column == 'board_id'")
-    assert board[["references_table", "null"]].values.tolist() == [["boards_board", True]]
+    board = keyed(sandbox.schema(), "table", "column")[("tracker_transaction", "board_id")]
+    assert (board["references_table"], board["null"]) == ("boards_board", True)
 
 
 def test_make_irreversible_migration_applies_a_step_with_no_way_back(sandbox):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from widgets.draw.render import renderer
 from widgets.errors import KitError
 from widgets.lab import events as ev
 from widgets.lab import panel_views as views
@@ -28,6 +29,7 @@ from widgets.read.table import make_table
 from widgets.read.timeline import Timeline
 from widgets.run.commands import CommandResult
 from widgets.run.prompts import Prompt
+from widgets.run.runner import processes_available
 
 WIDGETS = Path(__file__).resolve().parent.parent / "widgets"
 
@@ -125,6 +127,7 @@ _ACTING = {"sandbox.facade", "run.runner", "run.process", "run.inprocess", "run.
 _ACTING |= {"run._probe", "run.rehearsal", "run.compare", "lab.actions", "lab.executor"}
 
 
+@pytest.mark.skipif(not processes_available(), reason="it starts a fresh interpreter, which needs a process")
 def test_the_session_reaches_no_sandbox_no_runner_and_no_process():
     imported = _kit_imports("lab.session")
     assert {"lab.events", "lab.options", "lab.travel", "lab.questions"} <= imported  # the walk follows imports
@@ -152,6 +155,7 @@ def test_clicking_a_folded_run_unfolds_its_app():
     assert (travel.kind, travel.node) == ("expand", "shop")
 
 
+@pytest.mark.skipif(renderer() is None, reason="it reads the drawn picture, which needs Graphviz here")
 def test_a_clicked_run_is_drawn_unfolded():
     names = [f"{i:04d}_step" for i in range(1, 13)]
     edges = [[["shop", a], ["shop", b]] for a, b in zip(names, names[1:], strict=False)]

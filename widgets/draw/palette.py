@@ -159,7 +159,7 @@ TEXT_PAIRS = [
     ("attention-border", "page", 3.0),
 ]
 
-#: CSS for table cells of each status (pandas Styler): the theme's row colours, with the light ones as fallback.
+#: CSS for table cells of each status (widgets.read.table.StyledTable): the theme's row colours, with the light ones as fallback.
 TABLE_STYLES = {
     "applied": f"background-color: var(--mk-applied-row, {UI['applied-row'][0]}); color: var(--mk-text, #212121)",
     "added": f"background-color: var(--mk-added-row, {UI['added-row'][0]}); color: var(--mk-text, #212121)",

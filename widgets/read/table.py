@@ -28,6 +28,7 @@ __all__ = [
     "concat",
     "is_missing",
     "is_table",
+    "keyed",
     "make_table",
     "pandas_or_none",
     "records",
@@ -263,6 +264,13 @@ def records(table: TableLike) -> list[dict]:
     return [{name: _native(value) for name, value in row.items()} for row in table.to_dict("records")]
 
 
+def keyed(table: TableLike, *names: str) -> dict:
+    """Return the rows as dicts keyed by one column's value, or by a tuple of several columns' values."""
+    if len(names) == 1:
+        return {row[names[0]]: row for row in records(table)}
+    return {tuple(row[name] for name in names): row for row in records(table)}
+
+
 def column(table: TableLike, name: str) -> list:
     """Return one column's values as a plain list; missing values are None."""
     if isinstance(table, Table):
@@ -301,9 +309,17 @@ def _rebuilt(
     return make_table(rows, columns, dtypes=kinds)
 
 
-def where(table: TableLike, keep: Callable[[dict], bool]) -> TableLike:
-    """Return the rows for which ``keep(row)`` is true (row: a dict of plain values), columns unchanged."""
-    rows = [row for row in records(table) if keep(row)]
+def where(table: TableLike, keep: Callable[[dict], bool] | None = None, /, **equal) -> TableLike:
+    """Return the rows for which ``keep(row)`` is true and each named column equals its value, columns unchanged.
+
+    ``where(graph.nodes, app_label="app")``, or ``where(sandbox.tables(), lambda row: row["rows"] > 0)``;
+    ``row`` is a dict of plain values.
+    """
+    rows = [
+        row
+        for row in records(table)
+        if (keep is None or keep(row)) and all(row[name] == value for name, value in equal.items())
+    ]
     return _rebuilt(table, rows, list(table.columns))
 
 

@@ -8,8 +8,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-# From npm into node_modules/ (never global), at the versions in package-lock.json: JupyterHub's proxy, and
-# axe-core, which the browser test injects into the page to check WCAG rules (never fetched at run time).
+# From npm into node_modules/ (never global), at the versions in package-lock.json: JupyterHub's proxy,
+# axe-core, which the browser test injects into the page to check WCAG rules (never fetched at run time), and
+# @viz-js/viz, Graphviz as WebAssembly, which the kernel sends to the page under MIGRATION_KIT_RENDERER=viz-js.
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 SOURCES := widgets tests bench scripts classroom
 

@@ -221,35 +221,27 @@ def viz_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Jupyter
 
 
 @pytest.fixture
-def offline_page(request: pytest.FixtureRequest) -> Iterator[tuple[object, list[str]]]:
+def offline_page(chromium, request: pytest.FixtureRequest) -> Iterator[tuple[object, list[str]]]:
     """Open a page in a Chromium that resolves no host but loopback; return it and the requests it tried elsewhere."""
-    reason = browser_skip_reason()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     # Refused by Chromium itself, not a route handler: the sync API only runs handlers while the test calls it,
-    # and the test waits for the kernel outside of it.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_executable()), headless=True, args=[*CHROMIUM_ARGS, *LOCAL_ONLY_ARGS]
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(WAIT)
-        page = context.new_page()
-        elsewhere: list[str] = []
-        page.on(
-            "request",
-            lambda sent: (
-                elsewhere.append(sent.url)
-                if urlsplit(sent.url).scheme in ("http", "https", "ws", "wss")
-                and urlsplit(sent.url).hostname not in LOCAL_HOSTS
-                else None
-            ),
-        )
-        yield page, elsewhere
-        shoot(page, f"last-{request.node.name}")
-        browser.close()
+    # and the test waits for the kernel outside of it. A second browser of the module's Playwright, with that rule.
+    browser = chromium.browser_type.launch(
+        executable_path=str(chromium_executable()), headless=True, args=[*CHROMIUM_ARGS, *LOCAL_ONLY_ARGS]
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(WAIT)
+    page = context.new_page()
+    elsewhere: list[str] = []
+
+    def note(sent) -> None:
+        parts = urlsplit(sent.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+            elsewhere.append(sent.url)
+
+    page.on("request", note)
+    yield page, elsewhere
+    shoot(page, f"last-{request.node.name}")
+    browser.close()
 
 
 def drawn_ids(element) -> list[list[str]]:
@@ -289,8 +281,10 @@ def test_lab_draws_with_graphviz_in_the_page(viz_lab: JupyterServer, offline_pag
     assert {title for _id, title in native if not title.startswith("lane:")} <= panel_ids
     travel_by_clicking(page, "viz-js")
     assert_widgets_rendered(page)
-    timings = page.evaluate("() => [globalThis.__migrationKitVizLoadMs, globalThis.__migrationKitVizRenderMs]")
-    print(f"viz-js in the page: module loaded in {timings[0]:.0f} ms, drawings took {timings[1]} ms")
+    load, start, drawings = page.evaluate(
+        "() => ['LoadMs', 'ImportMs', 'RenderMs'].map((name) => globalThis[`__migrationKitViz${name}`])"
+    )
+    print(f"viz-js: asked to ready {load:.0f} ms (import {start:.0f} ms), drawings {[round(d) for d in drawings]} ms")
     assert refused == [], f"the page asked other hosts: {refused[:5]}"
 
 

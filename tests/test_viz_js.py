@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import sys
+import uuid
 
 import pygraphviz
 import pytest
@@ -14,7 +15,7 @@ from widgets.draw.graphs import draw_migration_graph, draw_schema
 from widgets.draw.render import IN_BROWSER, RENDERER_ENV, VIZ_JS, KitDigraph, renderer, save, to_svg
 from widgets.lab.graph_widget import GraphView
 from widgets.lab.panel_views import as_html
-from widgets.lab.viz_widget import VIZ_SOURCES, viz_module
+from widgets.lab.viz_widget import VIZ_SOURCES, Picture, viz_module
 
 MARKUP = re.compile(r'<div class="mk-viz" data-engine="([^"]*)" data-dot="([^"]*)">')
 
@@ -82,3 +83,24 @@ def test_the_page_gets_graphviz_from_the_kit(monkeypatch):
     # One self-contained ES module: it imports nothing, so the page needs no network to draw.
     assert "export {" in module and "instance" in module and not re.search(r"^import ", module, re.M)
     assert GraphView._esm.index("function vizFragment") < GraphView._esm.index("function render(")
+
+
+class Recorded(Picture):
+    """A Picture whose messages to the page are kept here (no page in a unit test)."""
+
+    def send(self, content: dict, buffers=None) -> None:
+        self.__dict__.setdefault("sent", []).append(content)
+
+
+def test_a_page_gets_graphviz_once_however_often_it_asks():
+    if not any(path.is_file() for path in VIZ_SOURCES):
+        pytest.skip("No @viz-js/viz here: make runs npm ci, which installs it into node_modules.")
+    first, second = Recorded(), Recorded()
+    page_a, page_b = uuid.uuid4().hex, uuid.uuid4().hex  # the kit remembers pages for the kernel's lifetime
+    # A busy kernel answers late, so the page asks again (viz_draw.js), maybe from another view.
+    for view in (first, first, second):
+        assert view._answer_viz({"event": "viz", "page": page_a})
+    second._answer_viz({"event": "viz", "page": page_b})  # a reloaded page has nothing: it gets it again
+    assert [m["module"] == viz_module() for m in first.__dict__.get("sent", [])] == [True]
+    assert len(second.__dict__.get("sent", [])) == 1
+    assert not first._answer_viz({"event": "click", "id": "boards.0001_initial"})

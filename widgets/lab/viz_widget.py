@@ -11,6 +11,7 @@ cell's output, since JupyterLab does not run a static output's scripts.
 from __future__ import annotations
 
 import functools
+import typing
 from pathlib import Path
 
 import anywidget
@@ -46,14 +47,22 @@ def viz_script(name: str) -> str:
 class VizHost:
     """Answer a view's request for @viz-js/viz: the first view on a page asks, the page keeps it."""
 
+    # Pages already sent the module (a page asks again while a busy kernel has not answered yet).
+    _viz_pages: typing.ClassVar[set[str]] = set()
+
     def _answer_viz(self, content: dict) -> bool:
-        """Send the module if ``content`` asks for it; return whether it did."""
+        """Send the module if ``content`` asks for it and its page has none yet; return whether it asked."""
         if not (isinstance(content, dict) and content.get("event") == "viz"):
             return False
+        page = str(content.get("page", ""))
+        if page and page in VizHost._viz_pages:
+            return True
         try:
             self.send({"event": "viz", "module": viz_module()})  # type: ignore[attr-defined]
         except FileNotFoundError as exc:
             self.send({"event": "viz", "error": str(exc)})  # type: ignore[attr-defined]
+            return True
+        VizHost._viz_pages.add(page)
         return True
 
 

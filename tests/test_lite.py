@@ -206,6 +206,8 @@ def add_and_run(page, source: str) -> None:
 def preview_then_confirm(page) -> None:
     """Read the rollback preview in lesson 05's panel, click confirm: the later migration is unapplied."""
     confirm_box = page.locator(".mk-lab .mk-confirm-box")
+    # JupyterLab skips drawing cells out of view (windowing): bring the panel into view first.
+    page.locator(".mk-lab").first.scroll_into_view_if_needed()
     confirm_box.wait_for()
     page.locator(".mk-lab.mk-busy").wait_for(state="detached")
     assert "migrate app 0001_initial" in confirm_box.inner_text(), confirm_box.inner_text()

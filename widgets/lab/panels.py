@@ -411,7 +411,7 @@ class MigrationLab(ipw.VBox):
         self.terminal.value = f'<pre class="mk-term">{_text(chr(10).join(shown))}</pre>'
         # The side-by-side SQL stands above the terminal for the sqlmigrate that asked for it only.
         self.comparison.value = outcomes[-1].html if outcomes else ""
-        self.comparison.layout.display = None if self.comparison.value else "none"
+        self.comparison.layout.display = "" if self.comparison.value else "none"  # not None: see lab_widgets.show
         self.history_view.value = views.history_html(self.history)
 
     def _outcomes_shown(self) -> list[Outcome]:

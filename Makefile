@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 SOURCES := widgets tests bench scripts classroom
 
-.PHONY: lab test setup proxy chromium lite lite-serve classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom voila notebooks screenshots clean
+.PHONY: lab test setup proxy chromium lite lite-serve classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom bench-lite voila notebooks screenshots clean
 
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -103,6 +103,10 @@ real-graph-images: setup
 # N learners at once, each its own process and workspace (1, 10, 30 in lockstep; 30 paced): bench/results.md.
 bench-classroom: setup
 	$(BIN)/python bench/classroom.py --write
+
+# The static site's budgets (size, opening lesson 02, each kit command, a click to preview) in headless Chromium.
+bench-lite: setup chromium
+	$(BIN)/python bench/lite.py
 
 # Every lesson as a page: open 05-rollback-playground.ipynb from the list; each lesson's "Next" link opens
 # the next one (Voila serves the folder, so /voila/render/06-... exists; a single notebook's page would refuse it).

@@ -57,7 +57,10 @@ PYODIDE_FILES = [
 ]
 KIT_NAME = "django-migrations-kit"
 # What the kit needs in the browser: no pandas, pygraphviz, PostgreSQL or servers (no wasm wheels offline).
-KIT_BROWSER_REQUIRES = ["django>=5.2,<5.3", "ipywidgets>=8.1,<9", "anywidget>=0.9,<0.12", "graphviz>=0.20,<0.22"]
+# tzdata: Pyodide has no system time zone database, and a page rendered with USE_TZ needs zoneinfo's.
+KIT_BROWSER_REQUIRES = [
+    "django>=5.2,<5.3", "ipywidgets>=8.1,<9", "anywidget>=0.9,<0.12", "graphviz>=0.20,<0.22", "tzdata",
+]  # fmt: skip
 KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
 KERNEL_WHEELS = {"piplite", "pyodide_kernel", "ipykernel"}
 # Graphviz as WebAssembly: the npm file, and where in the kit's wheel widgets/lab/viz_widget.py looks for it.

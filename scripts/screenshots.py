@@ -27,13 +27,16 @@ SHOTS = {
     # Lesson 05's panel with a rollback preview opened by keyboard, in JupyterLab's light and dark themes.
     "panel-light.png": "readable-05-light-panel.png",
     "panel-dark.png": "readable-05-dark-panel.png",
+    # Lesson 05 in the static site (tests/test_lite.py): a rollback preview, nothing installed.
+    "lite-lesson.png": "lite-05-rollback-preview.png",
 }
 
 
 def run_browser_test() -> None:
     """Run the browser test so that the artifacts are fresh; stop if it fails or is skipped."""
     command = [sys.executable, "-m", "pytest", "-m", "browser", "tests/test_browser.py", "-q", "-rs"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    command += ["tests/test_lite.py", "-k", "not lite or lesson_runs"]  # the static site's lesson 05 too
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     print(done.stdout[-2000:])
     if done.returncode != 0 or " skipped" in done.stdout:
         sys.exit("The browser test did not pass, so no screenshots were copied. Fix: read its output above.")

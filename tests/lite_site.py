@@ -13,6 +13,7 @@ opened, run top to bottom and checked for errors the same way:
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import shutil
@@ -31,8 +32,10 @@ __all__ = [
     "cells_of",
     "error_outputs",
     "new_context",
+    "not_run",
     "open_notebook",
     "output_text",
+    "put_file",
     "put_notebook",
     "pyodide_node",
     "run_all",
@@ -143,6 +146,16 @@ def put_notebook(page, path: str, sources: list[str]) -> None:
     )
 
 
+def put_file(page, path: str, content: bytes) -> None:
+    """Save a file into the site's browser storage, as the file browser's upload button does."""
+    page.wait_for_function("() => !!window.jupyterapp")
+    page.evaluate(
+        """([path, content]) => window.jupyterapp.serviceManager.contents.save(
+            path, {type: "file", format: "base64", content})""",
+        [path, base64.b64encode(content).decode("ascii")],
+    )
+
+
 def run_all(page, *, timeout: float = CELL_TIMEOUT) -> list[dict]:
     """Run the open notebook's cells top to bottom, as Run All does (it stops at a cell that raises).
 
@@ -174,10 +187,11 @@ def run_all(page, *, timeout: float = CELL_TIMEOUT) -> list[dict]:
 
 
 def cells_of(page) -> list[dict]:
-    """Return the open notebook's cells: type, source and outputs of each."""
+    """Return the open notebook's cells: type, source, outputs and execution count of each."""
     return page.evaluate(
         """() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells.map((cell) => ({
-            type: cell.cell_type, source: [].concat(cell.source).join(""), outputs: cell.outputs || []}))"""
+            type: cell.cell_type, source: [].concat(cell.source).join(""), outputs: cell.outputs || [],
+            count: cell.execution_count ?? null}))"""
     )
 
 
@@ -194,6 +208,11 @@ def output_text(cell: dict) -> str:
         elif "data" in output and "text/plain" in output["data"]:
             parts.append(_text(output["data"]["text/plain"]))
     return "".join(parts)
+
+
+def not_run(cells: list[dict]) -> list[int]:
+    """Return the indexes of the code cells that have not run."""
+    return [index for index, cell in enumerate(cells) if cell["type"] == "code" and cell.get("count") is None]
 
 
 def error_outputs(cells: list[dict]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,8 +23,10 @@ from lite_site import (
     build_site,
     error_outputs,
     new_context,
+    not_run,
     open_notebook,
     output_text,
+    put_file,
     put_notebook,
     run_all,
     serve_site,
@@ -161,3 +164,184 @@ def test_django_migrates_in_the_browser(lite_context, site_url):
     assert "template True True" in output_text(cells[1]), output_text(cells[1])
     timings = dict(re.findall(r"(setup|migrate)=([0-9.]+)", text))
     record(django_setup_s=float(timings["setup"]), migrate_s=float(timings["migrate"]))
+
+
+LESSONS = ["02-adding-the-views-field.ipynb", "05-rollback-playground.ipynb"]
+
+
+def run_lesson(page, site_url: str, path: str) -> list[dict]:
+    """Open a lesson, clear its stored outputs, run every cell; fail on a cell not run or any error output."""
+    open_notebook(page, site_url, path)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    cells = run_all(page)
+    assert not error_outputs(cells), error_outputs(cells)
+    assert not not_run(cells), f"{path}: code cells that did not run: {not_run(cells)}"
+    return cells
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_runs_in_the_browser(lesson: str, lite_context, site_url):
+    """From a clean browser, every cell runs in Pyodide with no error output; in 05 a click in the graph rolls back."""
+    page = lite_context.new_page()
+    run_lesson(page, site_url, lesson)
+    if lesson.startswith("05"):
+        node = graph_node(page, "app.0001_initial")
+        node.scroll_into_view_if_needed()
+        started = time.monotonic()
+        node.click()
+        page.locator(".mk-lab .mk-confirm-box").wait_for()
+        record(click_to_preview_s=round(time.monotonic() - started, 2))
+        preview_then_confirm(page)
+
+
+def preview_then_confirm(page) -> None:
+    """Read the rollback preview in lesson 05's panel, click confirm: the later migration is unapplied."""
+    confirm_box = page.locator(".mk-lab .mk-confirm-box")
+    # JupyterLab skips drawing cells out of view (windowing): bring the panel into view first.
+    page.locator(".mk-lab").first.scroll_into_view_if_needed()
+    confirm_box.wait_for()
+    page.locator(".mk-lab.mk-busy").wait_for(state="detached")
+    assert "migrate app 0001_initial" in confirm_box.inner_text(), confirm_box.inner_text()
+    assert "0002_added_Book_model" in confirm_box.inner_text(), confirm_box.inner_text()
+    confirm_box.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lite-05-rollback-preview.png"))  # the README's (scripts/screenshots.py)
+    confirm_box.locator(".mk-confirm").click()
+    confirm_box.wait_for(state="hidden")
+    page.locator(".mk-lab .mk-status .mk-ok").wait_for()
+    page.locator(".mk-lab.mk-busy").wait_for(state="detached")
+    assert "unapplied" in graph_node(page, "app.0002_added_Book_model").get_attribute("class")
+
+
+def graph_node(page, node_id: str):
+    """Return a node of the lab's interactive graph by its id ('app.name'), the text of its SVG title."""
+    return page.locator(".mk-lab .mk-graph-view g.node").filter(has=page.locator(f"title:text-is('{node_id}')"))
+
+
+MIGRATIONS = 'sorted(p.name for p in (sandbox.path / "boards" / "migrations").glob("0*.py"))'
+KEPT_CELLS = [
+    # Before: a sandbox with the views field, an exercise checked (a progress record written).
+    "from widgets import Sandbox, scenarios\n"
+    "from widgets import exercises as check\n"
+    'sandbox = Sandbox.fresh("02-adding-the-views-field")\n'
+    "scenarios.add_views_field(sandbox)\n"
+    'check.exercise("02-likes-field")  # not solved yet, but counted\n'
+    f"print('migrations', {MIGRATIONS})",
+    # After a reload: still there, applied; then reset.
+    "from widgets import Sandbox\n"
+    "from widgets.lessons.progress_record import record_path\n"
+    'sandbox = Sandbox.open("02-adding-the-views-field")\n'
+    f"print('migrations', {MIGRATIONS})\n"
+    'print(sandbox.showmigrations("boards").stdout)\n'
+    "print('progress kept', '02-likes-field' in record_path().read_text())\n"
+    "sandbox.reset()\n"
+    f"print('after reset', {MIGRATIONS})",
+    # After another reload: the reset was kept too.
+    "from widgets import Sandbox\n"
+    'sandbox = Sandbox.open("02-adding-the-views-field")\n'
+    f"print('migrations', {MIGRATIONS})\n"
+    'print(sandbox.showmigrations("boards").stdout)',
+]
+
+
+def test_sandbox_survives_a_reload(lite_context, site_url):
+    """A sandbox made in one page is there after a reload (IndexedDB); a reset is kept across the next one."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    for index, source in enumerate(KEPT_CELLS):
+        put_notebook(page, f"kept-{index}.ipynb", [source])
+    texts = []
+    for index in range(len(KEPT_CELLS)):
+        open_notebook(page, site_url, f"kept-{index}.ipynb")  # a new page load: a new kernel, memory empty
+        cells = run_all(page)
+        assert not error_outputs(cells), error_outputs(cells)
+        texts.append(output_text(cells[0]))
+    made, kept, after = texts
+    assert "0003_topic_views.py" in made, made
+    assert "migrations ['0001_initial.py', '0002_post.py', '0003_topic_views.py']" in kept, kept
+    assert "[X] 0003_topic_views" in kept and "progress kept True" in kept, kept
+    assert "after reset ['0001_initial.py', '0002_post.py']" in kept, kept
+    assert "0003_topic_views" not in after and "[X] 0002_post" in after, after
+
+
+WORKSPACE_CELLS = [
+    "from widgets.sandbox.paths import workspace_root\n"
+    "root = workspace_root()\n"
+    '(root / "notes").mkdir(exist_ok=True)\n'
+    '(root / "notes" / "kept.txt").write_text("written before the reload")\n'
+    "print('workspace', root)",
+    "from widgets.sandbox.paths import workspace_root\n"
+    'print(workspace_root(), (workspace_root() / "notes" / "kept.txt").read_text())',
+]
+
+
+def test_workspace_is_kept_in_indexeddb(lite_context, site_url):
+    """The workspace is /kit-workspace, not /drive; a file written there is read back after a reload."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    for index, source in enumerate(WORKSPACE_CELLS):
+        put_notebook(page, f"workspace-{index}.ipynb", [source])
+    texts = []
+    for index in range(len(WORKSPACE_CELLS)):
+        open_notebook(page, site_url, f"workspace-{index}.ipynb")
+        cells = run_all(page)
+        assert not error_outputs(cells), error_outputs(cells)
+        texts.append(output_text(cells[0]))
+    assert texts[0].strip() == "workspace /kit-workspace", texts[0]
+    assert texts[1].strip() == "/kit-workspace written before the reload", texts[1]
+
+
+def test_postgresql_lesson_says_why_in_one_sentence(lite_context, site_url):
+    """Lesson 07's setup cell stops with the one sentence saying it needs the installed kit, no traceback."""
+    page = lite_context.new_page()
+    open_notebook(page, site_url, "07-migrations-in-production.ipynb")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    cells = run_all(page)
+    errors = [(i, o) for i, cell in enumerate(cells) for o in cell["outputs"] if o["output_type"] == "error"]
+    assert len(errors) == 1, error_outputs(cells)
+    index, error = errors[0]
+    assert "Sandbox.fresh" in cells[index]["source"], cells[index]["source"]
+    assert error["traceback"] == [f"KitError: {error['evalue']}"], error["traceback"]
+    assert "needs the installed kit" in error["evalue"] and "make lab" in error["evalue"], error["evalue"]
+
+
+def shop_zip(*, extra: dict[str, bytes] | None = None) -> bytes:
+    """Return the example shop project zipped in one folder, as a learner would zip a project."""
+    import io
+    import zipfile
+
+    from widgets.sandbox.paths import EXAMPLE_PROJECTS
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as opened:
+        for path in sorted((EXAMPLE_PROJECTS / "shop").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                opened.write(path, "shop/" + path.relative_to(EXAMPLE_PROJECTS / "shop").as_posix())
+        for name, content in (extra or {}).items():
+            opened.writestr("shop/" + name, content)
+    return buffer.getvalue()
+
+
+UPLOAD_CELLS = [
+    "from widgets import Sandbox\n"
+    'sandbox = Sandbox.copy_of("shop.zip", "uploaded")\n'
+    'print(sandbox.showmigrations("catalog", "orders").stdout)',
+    'Sandbox.copy_of("compiled.zip", "compiled")',
+]
+
+
+def test_an_uploaded_project_zip_is_copied(lite_context, site_url):
+    """A zip uploaded beside the notebook becomes a sandbox; one with compiled code is refused in one sentence."""
+    page = lite_context.new_page()
+    page.goto(f"{site_url}/lab/index.html")
+    put_file(page, "shop.zip", shop_zip())
+    put_file(page, "compiled.zip", shop_zip(extra={"catalog/speedups.so": b"\x7fELF"}))
+    put_notebook(page, "upload.ipynb", UPLOAD_CELLS)
+    open_notebook(page, site_url, "upload.ipynb")
+    cells = run_all(page)
+    assert not error_outputs(cells[:1]), error_outputs(cells)
+    shown = output_text(cells[0])
+    assert "[ ] 0001_squashed_0003_product_sku (3 squashed migrations)" in shown and "0002_order_status" in shown, shown
+    (error,) = [o for o in cells[1]["outputs"] if o["output_type"] == "error"]
+    assert error["evalue"].startswith("The project holds compiled code (catalog/speedups.so)"), error["evalue"]
+    assert error["traceback"] == [f"KitError: {error['evalue']}"], error["traceback"]

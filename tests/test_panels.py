@@ -342,3 +342,19 @@ def test_a_real_project_s_squash_unfolds_folds_and_travels_in_the_graph() -> Non
         assert lab.history == [] and set(sandbox.applied_migrations()["app"]) >= {"catalog"}
     finally:
         sandbox.delete()
+
+
+def test_without_threads_a_click_runs_in_the_kernel_s_turn(book_lab: MigrationLab, monkeypatch) -> None:
+    """Where no thread can start (Pyodide), a node click previews and confirm rolls back, all before it returns."""
+    from widgets.lab import panels
+
+    monkeypatch.setattr(panels, "_THREADS", False)
+    monkeypatch.setattr(panels.threading, "Thread", None)  # starting one would now fail loudly
+    lab, sandbox = book_lab, book_lab.sandbox
+    lab.click_node("app.0001_initial", wait=False)
+    assert _visible(lab.confirm_box) and lab.pending_rollback.direction == "backwards"
+    assert "app_book" in lab.preview.value
+    lab.confirm()
+    assert not _visible(lab.confirm_box)
+    assert "0002_added_Book_model" not in set(sandbox.applied_migrations()["name"])
+    assert lab.history[-1].command == "python manage.py migrate app 0001_initial"

@@ -137,7 +137,7 @@ def test_a_new_preview_takes_the_focus_once() -> None:
     assert "mk-confirm" in box.confirm_button._dom_classes and box.focus_mover.requests == 0
     pending = PendingRollback(_preview().plan, _preview())
     box.display(pending)
-    assert box.focus_mover.requests == 1 and box.layout.display is None
+    assert box.focus_mover.requests == 1 and box.layout.display == ""
     box.display(pending)  # redrawn after another view changed: the learner's focus stays where it is
     assert box.focus_mover.requests == 1
     box.display(None)

@@ -24,6 +24,7 @@ from widgets.read.rollback import rollback_preview
 from widgets.read.state import State
 from widgets.read.timeline import Timeline, read_timeline
 from widgets.run.result import DEFAULT_TIMEOUT
+from widgets.sandbox import browser_storage
 from widgets.sandbox.facade import Sandbox
 from widgets.sandbox.fingerprint import code_fingerprint
 
@@ -51,6 +52,7 @@ class Executor:
                     queue.clear()  # what came after a failed step assumed it worked
                 queue.extendleft(reversed(more))  # an effect's own follow-ups come before its siblings
             queue.extend(handle(ev.Settled()))
+        browser_storage.persist()  # a click changes files outside any cell: keep them across a reload
 
     def result_of(self, effect: ev.Effect) -> ev.Event:
         """Carry out one effect; a failure comes back as ``Failed`` with one sentence."""

@@ -48,7 +48,8 @@ def button(key: str, description: str | None = None, style: str = "") -> ipw.But
 
 def show(widget: ipw.Widget, visible: bool) -> None:
     """Show or hide a widget without removing it from the layout's children."""
-    widget.layout.display = None if visible else "none"
+    # "" rather than None: JupyterLite's Pyodide kernel never sends a None to the page, so the widget stayed hidden.
+    widget.layout.display = "" if visible else "none"
 
 
 class LiveStatus(anywidget.AnyWidget):

@@ -12,6 +12,7 @@ queued behind it), and shows the session that comes back.
 from __future__ import annotations
 
 import html
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,8 @@ BUTTONS = ("makemigrations", "migrate", "showmigrations", "sqlmigrate", "reset",
 VIEWS = ("graph", "time machine", "schema", "django_migrations", "rows")
 # Views drawn only when their tab is open (the graph and the changes are always drawn).
 _DRAWN_WHEN_OPEN = ("schema", "django_migrations", "rows")
+# Pyodide (the browser edition) has no threads: there an action runs in the kernel's turn.
+_THREADS = sys.platform != "emscripten"
 _IDLE_TERMINAL = "$ # click a button or a migration in the graph: the command and its output appear here"
 _CSS = Path(__file__).with_name("static") / "panel.css"
 
@@ -323,6 +326,9 @@ class MigrationLab(ipw.VBox):
             return None  # a click while busy: seen and ignored, never queued
         self._finished = None
         self._set_busy(True, name)
+        if not _THREADS:  # Pyodide starts no thread: the action runs now, in the kernel's turn
+            self._run(name, event)
+            return self.last if self.history and self._finished == name else None
         self._worker = threading.Thread(target=self._run, args=(name, event), daemon=True)
         self._worker.start()
         if wait:
@@ -405,7 +411,7 @@ class MigrationLab(ipw.VBox):
         self.terminal.value = f'<pre class="mk-term">{_text(chr(10).join(shown))}</pre>'
         # The side-by-side SQL stands above the terminal for the sqlmigrate that asked for it only.
         self.comparison.value = outcomes[-1].html if outcomes else ""
-        self.comparison.layout.display = None if self.comparison.value else "none"
+        self.comparison.layout.display = "" if self.comparison.value else "none"  # not None: see lab_widgets.show
         self.history_view.value = views.history_html(self.history)
 
     def _outcomes_shown(self) -> list[Outcome]:

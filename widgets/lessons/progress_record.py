@@ -24,13 +24,9 @@ from widgets.errors import KitError
 from widgets.lessons.catalogue import EXERCISES, Exercise
 from widgets.lessons.course import discover
 from widgets.read.table import StyledTable, Table, TableLike, make_table, pandas_or_none, records, with_column
+from widgets.sandbox import locks
 from widgets.sandbox.paths import REPO_ROOT, workspace_root
 from widgets.sandbox.workspace import KIT
-
-try:  # POSIX only: elsewhere two kernels checking at the same instant may lose one count.
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None
 
 # ProgressFrame comes from the module's __getattr__: its base class depends on whether pandas imports.
 __all__ = ["PROGRESS_COLUMNS", "ProgressFrame", "class_progress", "progress", "record_check", "record_path"]  # noqa: F822
@@ -79,8 +75,7 @@ def _locked(path: Path) -> Iterator[None]:
     """Hold the workspace's progress lock, so two kernels never interleave read and write."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name("progress.lock"), "a") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        locks.flock(lock, locks.LOCK_EX)  # none in Pyodide, where no other kernel shares the file
         yield
 
 

@@ -20,7 +20,7 @@ import threading
 
 try:
     import resource
-except ImportError:  # Pyodide has no resource module, and no process of its own to limit
+except ImportError:  # Pyodide under Node has no resource module; there the kit starts no process to limit
     resource = None
 
 __all__ = ["LIMIT_ENV", "Reaper", "apply_limits", "child_setup", "die_with_parent", "limits", "reaper"]
@@ -33,11 +33,11 @@ LIMIT_ENV = {
 }
 # Generous for real projects; they only stop code that has run away.
 _DEFAULTS = {"memory": 4 * 1024**3, "file size": 1024**3, "processes": 4096}
-_RESOURCES = (
-    {"memory": resource.RLIMIT_AS, "file size": resource.RLIMIT_FSIZE, "processes": resource.RLIMIT_NPROC}
-    if resource is not None
-    else {}
-)
+# Looked up by name: Pyodide's resource module has none of these, and there the kit starts no process to limit.
+_RESOURCES = {
+    name: getattr(resource, constant, None)
+    for name, constant in (("memory", "RLIMIT_AS"), ("file size", "RLIMIT_FSIZE"), ("processes", "RLIMIT_NPROC"))
+}
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _PR_SET_PDEATHSIG = 1
 
@@ -72,7 +72,7 @@ def apply_limits(chosen: dict[str, int | None] | None = None) -> None:
     if resource is None:
         return
     for name, value in (limits() if chosen is None else chosen).items():
-        if value is not None:
+        if value is not None and _RESOURCES[name] is not None:
             _lower(_RESOURCES[name], value)
     _lower(resource.RLIMIT_CORE, 0)  # a crash must not drop a core file into the learner's project
 

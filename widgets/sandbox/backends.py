@@ -9,6 +9,7 @@ The PostgreSQL server itself is ``widgets.sandbox.postgres``.
 from __future__ import annotations
 
 import abc
+import sys
 from pathlib import Path
 
 from widgets.errors import KitError
@@ -21,6 +22,7 @@ from widgets.sandbox.paths import TEMPLATE_DIR
 from widgets.sandbox.workspace import Place
 
 __all__ = [
+    "IN_A_BROWSER",
     "Backend",
     "PostgresBackend",
     "SqliteBackend",
@@ -31,6 +33,11 @@ __all__ = [
     "postgres_name",
 ]
 
+#: Why a browser cannot give a PostgreSQL sandbox, and how to get one: one sentence.
+IN_A_BROWSER = (
+    "PostgreSQL is a server that a browser tab cannot run, so this needs the installed kit: "
+    "`git clone` the kit's repository and run `make lab` (see its README), or use your class's JupyterHub."
+)
 _ENGINES = {"sqlite": "sqlite", "sqlite3": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 
 
@@ -38,6 +45,8 @@ def engine(database: str) -> str:
     """Return 'sqlite' or 'postgresql' for what the learner asked for; refuse anything else."""
     if database not in _ENGINES:
         raise KitError(f"The kit has no database called {database!r}. Fix: use database='sqlite' or 'postgresql'.")
+    if _ENGINES[database] == "postgresql" and sys.platform == "emscripten":
+        raise KitError(IN_A_BROWSER)
     return _ENGINES[database]
 
 

@@ -12,7 +12,6 @@ into the file, for the message the other notebook gets.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import threading
@@ -23,7 +22,16 @@ from pathlib import Path
 
 from widgets.errors import SandboxBusyError
 
-__all__ = ["BUSY_WAIT", "SandboxLock", "lock_for"]
+try:
+    from fcntl import LOCK_EX, LOCK_NB, flock
+except ImportError:  # Pyodide has no flock: one kernel per tab, its files in that kernel's memory, no one to wait for
+    LOCK_EX, LOCK_NB = 2, 4
+
+    def flock(fd, operation: int) -> None:
+        """Take no lock: nothing else can open these files."""
+
+
+__all__ = ["BUSY_WAIT", "LOCK_EX", "SandboxLock", "flock", "lock_for"]
 
 # How long a second notebook waits for the sandbox before it is told the sandbox is busy.
 BUSY_WAIT = 3.0
@@ -70,7 +78,7 @@ class SandboxLock:
             if fd is None:
                 return None  # a read-only workspace: nothing here can change, so nothing to guard
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                flock(fd, LOCK_EX | LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() >= deadline:

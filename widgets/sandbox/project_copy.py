@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from widgets.errors import KitError
 from widgets.run.runner import run_probe
-from widgets.sandbox import backends, copying, disk, outside_paths, settings_origin, stand_in
+from widgets.sandbox import backends, copying, disk, outside_paths, settings_origin, stand_in, upload
 from widgets.sandbox.files import module_file
 from widgets.sandbox.workspace import Place
 from widgets.sandbox.workspace import root as workspace_root
@@ -47,6 +47,8 @@ def copy_of(
 ) -> Sandbox:
     """Copy a Django project into a sandbox ``make(name, workspace)`` gives; see ``Sandbox.copy_of``."""
     engine = backends.engine(database or "sqlite")
+    if upload.is_archive(project):  # an upload in a browser: unpacked once into the workspace, then copied
+        project = upload.unpacked(project, workspace_root(workspace))
     source = Path(project).expanduser().resolve()
     interpreter = _interpreter(python)
     if not (source / "manage.py").is_file():
@@ -58,6 +60,10 @@ def copy_of(
     include = _check_include(include)
     named, forced = _manage_settings(source)
     settings = _check_settings(source, settings or named, interpreter)
+    settings_path = module_file(source, settings)
+    refusal = upload.browser_refusal(source, source / settings_path if settings_path else None)
+    if refusal:
+        raise KitError(refusal)
     name = name or re.sub(r"[^A-Za-z0-9_-]", "-", source.name)[:64].strip("-_") or "copy"
     sandbox = make(name, workspace_root(workspace))
     place = Place(sandbox.name, sandbox.workspace)

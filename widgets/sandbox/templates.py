@@ -9,7 +9,6 @@ costs a copy, not a migrate.
 from __future__ import annotations
 
 import errno
-import fcntl
 import importlib.metadata
 import os
 import uuid
@@ -18,7 +17,7 @@ from pathlib import Path
 from widgets.errors import KitError
 from widgets.run.result import DEFAULT_TIMEOUT
 from widgets.run.runner import run_manage
-from widgets.sandbox import copying, disk, postgres
+from widgets.sandbox import copying, disk, locks, postgres
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
 from widgets.sandbox.workspace import KIT
 
@@ -61,7 +60,7 @@ def migrated_template_db(workspace: Path) -> Path:
             continue  # not writable here (a teacher's read-only cache): try the next one
         with lock:
             # One builder at a time: thirty learners starting together wait for the first one's database.
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            locks.flock(lock, locks.LOCK_EX)
             if not (folder / name).is_file():
                 _build_template_db(folder, name)
             return folder / name

@@ -106,16 +106,16 @@ from django.db.migrations.loader import MigrationLoader
 # A default of timezone.now is the time of the reading: the one thing two readings may not share.
 masked = lambda sql: re.sub(r"'\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?'", "'<now>'", json.dumps(sql))
 loader = MigrationLoader(connection)
-kit_for_sql, kit_restricted = _probe._for_sql, _probe._for_sql_restricted
+kit_unrendered, kit_restricted = _probe._unrendered, _probe._for_sql_restricted
 
 
 def as_sqlmigrate(migration, backwards, key):
     # The SQL the way sqlmigrate collects it: Django's own apply or unapply on a fresh, whole, unrendered state.
-    _probe._for_sql, _probe._for_sql_restricted = (lambda m, b, state: state), (lambda m, state: None)
+    _probe._unrendered, _probe._for_sql_restricted = (lambda state: state), (lambda m, state: None)
     try:
         return _probe._sql(connection, migration, backwards, lambda: loader.project_state(key, at_end=False))
     finally:
-        _probe._for_sql, _probe._for_sql_restricted = kit_for_sql, kit_restricted
+        _probe._unrendered, _probe._for_sql_restricted = kit_unrendered, kit_restricted
 
 
 nodes = sorted(loader.graph.nodes)
@@ -216,7 +216,7 @@ def test_the_time_machine_is_read_once_per_code_and_kept_on_disk(tangled, monkey
     def no_probe(*args, **kwargs):
         raise AssertionError("the kept states should have been read from disk")
 
-    monkeypatch.setattr("widgets.read.timeline.run_probe", no_probe)
+    monkeypatch.setattr("widgets.sandbox.readings.run_probe", no_probe)
     assert read_timeline(tangled) == first
     monkeypatch.undo()
     tangled.write("c/migrations/0004_again.py", migration([("c", "0003_delete")], []))

@@ -680,7 +680,8 @@ def _rendered(state, app_label, model_name):
 
 def _old_field(state, app_label, operation):
     try:
-        return _rendered(state, app_label, operation.model_name)._meta.get_field(operation.name)
+        model = _rendered(state, app_label, operation.model_name)
+        return model._meta.get_field(operation.name)
     except Exception:  # the model or field is not in the state (a squash, a custom operation)
         return None
 

@@ -889,8 +889,12 @@ def states():
     for key in plan:
         migration = graph.nodes[key]
         touched = _touched(migration, state)
+        read_before = _what_referrers_read(state, touched)
         state = migration.mutate_state(state, preserve=False)
-        touched = _with_referrers(state, touched | _touched(migration, state))
+        touched |= _touched(migration, state)
+        # Only a change to what referrers read (table, primary key) changes their tables too.
+        if _what_referrers_read(state, touched) != {**dict.fromkeys(touched), **read_before}:
+            touched = _with_referrers(state, touched)
         for model_key in touched:
             by_model.pop(model_key, None)
         present = sorted(k for k in touched if k in state.models)
@@ -904,6 +908,24 @@ def states():
         steps.append({"app_label": key[0], "name": key[1], "changes": dict(sorted(changes.items()))})
         before = after
     return {"steps": steps}
+
+
+def _what_referrers_read(state, keys):
+    """Return, per model, what a model pointing at it reads: its table, name and unique keys (None: no model).
+
+    A foreign key's column type and reference come from the target's table and primary key only, so a
+    step that changes neither leaves every referrer's table as it was, and they need no new render.
+    """
+    read = {}
+    for key in keys:
+        model = state.models.get(key)
+        if model is None:
+            read[key] = None
+            continue
+        # A foreign key's to_field must be unique: unique fields are read as the primary key is.
+        keys_read = [(name, repr(field.deconstruct()[1:])) for name, field in model.fields.items() if field.unique]
+        read[key] = (model.options.get("db_table"), model.name_lower, keys_read)
+    return read
 
 
 def _touched(migration, state):

@@ -5,7 +5,8 @@ state after a node whose forwards plan starts the key's plan) instead of
 replaying every ancestor, and the time machine reads only the models Django
 reloaded. Here, on a project with a merge of two branches touching one
 model, a model renamed under another app's foreign key, a squash across two
-apps and removed and deleted models, every node's state and SQL (both
+apps, removed and deleted models, and a foreign key to a unique field that
+is altered later, every node's state and SQL (both
 directions) are compared with ``loader.project_state(key, at_end=False)``,
 what ``sqlmigrate`` uses, in several orders.
 """
@@ -91,6 +92,26 @@ FILES = {
             "migrations.AlterField(model_name='author', name='name', field=models.CharField(max_length=250))",
             "migrations.RemoveField(model_name='author', name='city')",
             "migrations.AddIndex(model_name='author', index=models.Index(fields=['name'], name='a_name_idx'))",
+        ],
+    ),
+    # A foreign key to a unique field that is not the primary key (to_field), then that field altered.
+    "a/migrations/0006_code.py": migration(
+        [("a", "0005_several")],
+        [
+            "migrations.AddField(model_name='author', name='code', field=models.CharField(max_length=10, null=True, unique=True))"
+        ],
+    ),
+    "b/migrations/0004_by_code.py": migration(
+        [("b", "0003_rename_field"), ("a", "0006_code")],
+        [
+            "migrations.AddField(model_name='book', name='writer', field=models.ForeignKey(null=True, "
+            "on_delete=django.db.models.deletion.CASCADE, to='a.author', to_field='code', related_name='+'))"
+        ],
+    ),
+    "a/migrations/0007_longer_code.py": migration(
+        [("a", "0006_code"), ("b", "0004_by_code")],
+        [
+            "migrations.AlterField(model_name='author', name='code', field=models.CharField(max_length=40, null=True, unique=True))"
         ],
     ),
 }

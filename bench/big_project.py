@@ -227,7 +227,7 @@ def targets(sandbox: Sandbox) -> list[tuple[str, str, str]]:
         ("preview, 3 steps back", f"{CORE}:{core[leaf - 3]}", "2 s"),
         ("preview, 13 steps back", f"{CORE}:{core[leaf - 13]}", "2 s"),
         ("preview, 25 steps back", f"{CORE}:{core[leaf - 25]}", "2 s"),
-        ("preview, app01 to zero (with a rehearsal)", "app01:zero", "2 s"),
+        ("preview, app01 to zero (RunPython.noop on the way back)", "app01:zero", "2 s"),
         (f"preview, {CORE} (largest app) to zero", f"{CORE}:zero", "10 s"),
     ]
 

@@ -134,19 +134,19 @@ if __name__ == "__main__":
 
 
 def build_pretix(bin_dir: Path, dest: Path) -> None:
-    """Make a pretix installation as its "small-scale manual deployment" docs say: a pretix.cfg and the package.
+    """Make a pretix installation as its manual deployment does: a pretix.cfg beside manage.py, the package's settings.
 
-    The settings are the installed package's (``pretix.settings``), not a file in the folder; the config
-    file names an absolute data directory (SQLite database, logs, media, secret), as the docs' example does.
-    The data directory is the finished folder's own ``data/`` (``dest`` is a staging folder renamed to
-    ``projects/pretix`` when built): a copy's config still names it, and copy_of's notices say so.
+    The settings are the installed package's (``pretix.settings``), not a file in the folder. The data
+    directory (SQLite database, media, secret) is ``data`` beside the config; the log directory is named by
+    an absolute path, as deployments do, into the finished folder (``dest`` is a staging folder renamed to
+    ``projects/pretix`` when built): a copy's config still names the original's, and copy_of's notices say so.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    final = dest.parent / "pretix"
     (dest / "manage.py").write_text(PRETIX_MANAGE, encoding="utf-8")
-    config = f"[pretix]\ninstance_name=bench\nurl=http://localhost\ndatadir={final / 'data'}\n\n[database]\nbackend=sqlite3\n"
-    (dest / "pretix.cfg").write_text(config, encoding="utf-8")
-    (dest / "data").mkdir(exist_ok=True)
+    logs = dest.parent / "pretix" / "data" / "logs"
+    config = f"[pretix]\ninstance_name=bench\nurl=http://localhost\ndatadir=data\nlogdir={logs}\n\n"
+    (dest / "pretix.cfg").write_text(config + "[database]\nbackend=sqlite3\n", encoding="utf-8")
+    (dest / "data" / "logs").mkdir(parents=True, exist_ok=True)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from widgets import Sandbox
 from widgets.read.rollback import rollback_preview
+from widgets.run.process import PROBE
 from widgets.sandbox import state_cache
 
 EMPTY = """from django.db import migrations
@@ -79,3 +82,32 @@ def test_the_time_machine_shares_the_store(author_book: Sandbox) -> None:
     kept = sorted((folder / "states").glob("states-*.json"))
     assert len(kept) == 1 and json.loads(kept[0].read_text()) == answer
     assert state_cache.load(folder, "states", kept[0].stem.removeprefix("states-")) == answer
+
+
+# A state holding a model whose foreign key names a model no migration before it made (as pretix's
+# oauth2_provider.AccessToken names its swappable application model): Django cannot render it.
+DANGLING = """
+import json, sys
+sys.path.insert(0, %(probe)r)
+import _probe
+from django.db import models
+from django.db.migrations.state import ModelState, ProjectState
+
+state = ProjectState()
+fields = [("id", models.AutoField(primary_key=True)), ("owner", models.ForeignKey("later.owner", models.CASCADE))]
+state.add_model(ModelState("app", "Token", fields))
+try:
+    state.apps
+    rendered = "rendered"
+except ValueError:
+    rendered = "refused"
+print("@@" + json.dumps({"django": rendered, "tables": _probe._tables_of(state, "app", "token")}))
+"""
+
+
+@pytest.mark.processes("runs the probe's own functions in a shell, which seal Django's connection")
+def test_a_step_whose_state_django_cannot_render_is_still_described(author_book: Sandbox) -> None:
+    done = author_book.shell(DANGLING % {"probe": str(PROBE.parent)})
+    assert done.ok, done.terminal()
+    line = next(line for line in done.stdout.splitlines() if line.startswith("@@"))
+    assert json.loads(line[2:]) == {"django": "refused", "tables": [{"table": "app_token", "column": None}]}

@@ -688,7 +688,10 @@ def _old_field(state, app_label, operation):
 
 def _tables_of(state, app_label, model_name):
     """Return the model's table and the many-to-many join tables Django made for it."""
-    model = _rendered(state, app_label, model_name)
+    try:
+        model = _rendered(state, app_label, model_name)
+    except ValueError:  # a lazy reference this state cannot resolve (a swappable model whose app comes later)
+        return [{"table": _table_name(state.models[(app_label, model_name.lower())]), "column": None}]
     found = [{"table": model._meta.db_table, "column": None}]
     for field in model._meta.local_many_to_many:
         through = field.remote_field.through

@@ -20,7 +20,10 @@ from widgets.sandbox import backends, state_cache
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.workspace import Place
 
-__all__ = ["Readings"]
+__all__ = ["FEW_FILES", "Readings"]
+
+#: Below this many migration files in the folder, a time limit counts the migration graph's nodes instead.
+FEW_FILES = 50
 
 
 class Readings:
@@ -62,6 +65,7 @@ class Readings:
         """Return the plan ``migrate app_label target`` would run, each operation described."""
         backend = self.prepared()
         python = backend.meta.get("python")
+        timeout = self.limit(timeout)
         key = self._steps_key(backend, "")
         kept = state_cache.file_of(self.place.kit, "steps", key)
         with timeouts.named(f"sandbox.plan({app_label!r}, {target!r}, timeout={{timeout}})"):
@@ -76,6 +80,7 @@ class Readings:
         backend = self.prepared()
         other = backends.other_database(self.place.workspace, sql_on, backend.engine) if sql_on else None
         python = backend.meta.get("python")
+        timeout = self.limit(timeout)
         key = self._steps_key(backend, sql_on or "")
         kept = state_cache.file_of(self.place.kit, "steps", key)
         with timeouts.named(f"sandbox.preview({app_label!r}, {target!r}, timeout={{timeout}})"):
@@ -100,10 +105,28 @@ class Readings:
         key = state_cache.cache_key(self.place.path, backend.settings(), backend.engine, python or "")
         answer = state_cache.load(self.place.kit, "states", key)
         if answer is None:
-            limit = timeouts.scaled(self.place.path, timeout)
+            limit = self.limit(timeout)
             answer = run_probe(self.place.path, backend.settings(), "states", python=python, timeout=limit)
             state_cache.store(self.place.kit, "states", key, answer)
         return answer
+
+    def limit(self, timeout: float | None) -> float:
+        """Return a reading's time limit: the one given, or one that grows with the project's migrations.
+
+        The files in the folder miss the migrations of apps installed as packages (all of pretix's live
+        in site-packages): when the folder holds few, the migration graph's nodes are counted instead
+        (read once per code and database, and kept).
+        """
+        if timeout is not None:
+            return float(timeout)
+        files = timeouts.migration_files(self.place.path)
+        nodes = 0
+        if files < FEW_FILES:
+            try:
+                nodes = len(self.migration_graph().nodes)
+            except Exception:  # a project Django cannot load: the reading itself will say why
+                nodes = 0
+        return timeouts.scaled(self.place.path, migrations=max(files, nodes))
 
     def _steps_key(self, backend: backends.Backend, sql_vendor: str) -> str:
         """Return the key of the steps kept for this code, settings, engine, interpreter and SQL dialect."""

@@ -111,3 +111,15 @@ def test_a_step_whose_state_django_cannot_render_is_still_described(author_book:
     assert done.ok, done.terminal()
     line = next(line for line in done.stdout.splitlines() if line.startswith("@@"))
     assert json.loads(line[2:]) == {"django": "refused", "tables": [{"table": "app_token", "column": None}]}
+
+
+def test_a_step_whose_tables_the_probe_cannot_tell_is_kept_as_unknown(tmp_path) -> None:
+    """An operation the kit does not know leaves ``rows`` None: kept as None, never as an empty dict."""
+    unknown = {"app_label": "app", "name": "0002_custom", "backwards": True, "rows": None, "sql": {"text": ""}}
+    known = {**unknown, "name": "0003_alter", "rows": {"app_book": 4}}
+    operations = [{"operation": "AlterField", "drops": [{"table": "app_book", "column": "x", "rows_lost": 4}]}]
+    state_cache.keep_steps(tmp_path, "k", [{**unknown, "operations": []}, {**known, "operations": operations}])
+    kept = state_cache.load(tmp_path, "steps", "k")
+    assert kept["app 0002_custom b"]["rows"] is None
+    assert kept["app 0003_alter b"]["rows"] == {"app_book": None}
+    assert kept["app 0003_alter b"]["operations"][0]["drops"] == [{"table": "app_book", "column": "x"}]

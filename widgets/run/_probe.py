@@ -281,7 +281,7 @@ def _from_kept(step, connection, tables):
     for op in step["operations"]:
         for dropped in op["drops"]:
             dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
-    if "rows" in step:
+    if step.get("rows") is not None:
         step["rows"] = {table: _rows(connection, tables, table, None) for table in step["rows"]}
     return step
 

@@ -86,8 +86,8 @@ def keep_steps(folder: Path, key: str, steps: list[dict]) -> None:
 def _without_rows(step: dict) -> dict:
     """Return a step with its row counts left out: they belong to the database, not the code."""
     bare = {k: v for k, v in step.items() if k != "rows"}
-    if "rows" in step:
-        bare["rows"] = dict.fromkeys(step["rows"], None)
+    if "rows" in step:  # None: the probe could not tell which tables the step touches
+        bare["rows"] = None if step["rows"] is None else dict.fromkeys(step["rows"], None)
     bare["operations"] = [
         {**op, "drops": [{k: v for k, v in d.items() if k != "rows_lost"} for d in op["drops"]]}
         for op in step["operations"]

@@ -54,7 +54,7 @@ SLOW = 10.0
 MAX_PICTURE_PT = 3000
 # A bare rollback preview runs one sqlmigrate per step; past this many steps the rest are extrapolated.
 BARE_STEPS = 12
-DISTRIBUTIONS = ("django", "wagtail", "django-oscar", "sorl-thumbnail", "pygraphviz", "graphviz", "pandas")
+DISTRIBUTIONS = ("django", "wagtail", "django-oscar", "sorl-thumbnail", "pretix", "pygraphviz", "graphviz", "pandas")
 
 
 # ----- the projects ------------------------------------------------------------------------
@@ -121,6 +121,34 @@ def build_oscar(bin_dir: Path, dest: Path) -> None:
     (dest / "frobshop" / "urls.py").write_text(OSCAR_URLS, encoding="utf-8")
 
 
+PRETIX_MANAGE = """#!/usr/bin/env python
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pretix.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+"""
+
+
+def build_pretix(bin_dir: Path, dest: Path) -> None:
+    """Make a pretix installation as its manual deployment does: a pretix.cfg beside manage.py, the package's settings.
+
+    The settings are the installed package's (``pretix.settings``), not a file in the folder. The data
+    directory (SQLite database, media, secret) is ``data`` beside the config; the log directory is named by
+    an absolute path, as deployments do, into the finished folder (``dest`` is a staging folder renamed to
+    ``projects/pretix`` when built): a copy's config still names the original's, and copy_of's notices say so.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "manage.py").write_text(PRETIX_MANAGE, encoding="utf-8")
+    logs = dest.parent / "pretix" / "data" / "logs"
+    config = f"[pretix]\ninstance_name=bench\nurl=http://localhost\ndatadir=data\nlogdir={logs}\n\n"
+    (dest / "pretix.cfg").write_text(config + "[database]\nbackend=sqlite3\n", encoding="utf-8")
+    (dest / "data" / "logs").mkdir(parents=True, exist_ok=True)
+
+
 @dataclass(frozen=True)
 class Project:
     """One real project: how to build it and what to measure on it."""
@@ -134,6 +162,8 @@ class Project:
     rollbacks: tuple[tuple[str, str | int], ...]
     # (app_label, target) the panel migrates to for real; defaults to the first rollback.
     panel: tuple[str, str | int] | None = None
+    # The virtual environment it is installed in: projects whose pins conflict get one each.
+    environment: str = "venv"
 
 
 PROJECTS = {
@@ -156,6 +186,17 @@ PROJECTS = {
         # migration moved from customer to communication), so the panel goes three catalogue migrations back.
         panel=("catalogue", 3),
     ),
+    "pretix": Project(
+        "pretix",
+        "a pretix installation (`pretix.settings` from the package, a `pretix.cfg` naming its data directory)",
+        ("pretix>=2026.8,<2027",),
+        build_pretix,
+        "pretixbase",
+        (("pretixbase", "zero"), ("pretixbase", 25), ("pretixbase", 3)),
+        panel=("pretixbase", 3),
+        # pretix pins packages (BeautifulSoup4, Pillow, ...) to versions Wagtail's requirements exclude.
+        environment="venv-pretix",
+    ),
 }
 
 
@@ -165,23 +206,26 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "migration-kit-bench"
 
 
-def _wanted() -> dict:
-    requirements = sorted({DJANGO, *(r for p in PROJECTS.values() for r in p.requirements)})
+def _wanted(environment: str) -> dict:
+    chosen = [p for p in PROJECTS.values() if p.environment == environment]
+    requirements = sorted({DJANGO, *(r for p in chosen for r in p.requirements)})
     pyproject = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     return {"requirements": requirements, "kit": str(ROOT), "pyproject": pyproject}
 
 
-def ensure_environment(cache: Path, rebuild: bool) -> Path:
-    """Make (or reuse) the virtual environment and the projects; return its python."""
-    venv, projects = cache / "venv", cache / "projects"
+def ensure_environment(cache: Path, rebuild: bool, environment: str = "venv") -> Path:
+    """Make (or reuse) one virtual environment and its projects; return its python."""
+    venv, projects = cache / environment, cache / "projects"
+    chosen = [p for p in PROJECTS.values() if p.environment == environment]
     if rebuild:
         shutil.rmtree(venv, ignore_errors=True)
-        shutil.rmtree(projects, ignore_errors=True)
+        for project in chosen:
+            shutil.rmtree(projects / project.key, ignore_errors=True)
     python, stamp = venv / "bin" / "python", venv / ".bench-stamp"
-    wanted = _wanted()
+    wanted = _wanted(environment)
     if not (stamp.is_file() and json.loads(stamp.read_text()) == wanted and python.exists()):
         cache.mkdir(parents=True, exist_ok=True)
-        log = cache / "pip.log"
+        log = cache / f"pip-{environment}.log"
         print(f"Installing Django 5.2, the projects and the kit into {venv} (log: {log}) ...", flush=True)
         if not python.exists():
             _run([sys.executable, "-m", "venv", str(venv)], log=log)
@@ -189,8 +233,9 @@ def ensure_environment(cache: Path, rebuild: bool) -> Path:
         _run([*pip, "--upgrade", "pip"], log=log)
         _run([*pip, *wanted["requirements"], "-e", str(ROOT)], log=log)
         stamp.write_text(json.dumps(wanted))
-        shutil.rmtree(projects, ignore_errors=True)  # new package versions: new starter projects
-    for project in PROJECTS.values():
+        for project in chosen:  # new package versions: new starter projects
+            shutil.rmtree(projects / project.key, ignore_errors=True)
+    for project in chosen:
         dest = projects / project.key
         if not (dest / "manage.py").is_file():
             print(f"Building {project.title} in {dest} ...", flush=True)
@@ -301,6 +346,7 @@ class Row:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    cold: float | None = None  # the first call in a fresh interpreter (a new kernel), nothing kept on disk
 
     @property
     def ratio(self) -> float | None:
@@ -352,7 +398,13 @@ class Bench:
         self.sql_differences = 0
         started = time.perf_counter()
         self.sandbox = Sandbox.copy_of(source, project.key, workspace=workspace)
-        self.rows.append(Row("Sandbox.copy_of(project)", time.perf_counter() - started, note="copy + settings probe"))
+        took = time.perf_counter() - started
+        # pretix's config file names the original's data directory (its database too): point it at the copy's.
+        rewritten = self.sandbox.rewrite_outside_paths() if self.sandbox.outside_paths() else []
+        note = "copy + settings probe" + (
+            f"; then rewrite_outside_paths(): {len(rewritten)} rewritten" if rewritten else ""
+        )
+        self.rows.append(Row("Sandbox.copy_of(project)", took, note=note))
 
     # ----- processes ----------------------------------------------------------------------
 
@@ -477,6 +529,7 @@ class Bench:
                 statistics.median(cold),
                 bare,
                 note=f"{bare_name}; `import widgets` {statistics.median(imports):.2f} s more",
+                cold=statistics.median(cold),
             )
         )
         sandbox.migration_graph()
@@ -515,6 +568,31 @@ class Bench:
         )
         if done.returncode != 0:
             raise RuntimeError(f"cold migration_graph() failed: {done.stderr[-800:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def cold(self, call: str) -> float:
+        """Return the seconds of one call in a fresh interpreter (a new kernel), with no states kept on disk."""
+        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
+        code = (
+            "import json, sys, time\n"
+            "from widgets import Sandbox, rollback_preview\n"
+            "from widgets.run import worker\n"
+            "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
+            "started = time.perf_counter()\n"
+            f"{call}\n"
+            "took = time.perf_counter() - started\n"
+            "worker.shutdown()\n"
+            "print(json.dumps(took))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, self.sandbox.name, str(self.workspace)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"cold {call} failed: {done.stderr[-800:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def _drawing(self, what: str, options: dict, touch: Callable[[], None], target: bool = True) -> None:
@@ -569,11 +647,18 @@ class Bench:
                 ("migrate", app_target, target, "--plan"),
             ),
         ]
-        for what, kit, args in commands:
+        cold_calls = [
+            "sandbox.showmigrations()",
+            f"sandbox.sqlmigrate({app!r}, {leaf!r})",
+            f"sandbox.plan({app_target!r}, {target!r})",
+        ]
+        for (what, kit, args), call in zip(commands, cold_calls, strict=True):
+            cold = self.cold(call)
             kit()  # warm-up: the worker is running, the file cache is filled
             kit_time, kit_runs = timed(kit, None, self.repeats)
             bare, bare_runs = timed(lambda a=args: self.bare(*a), None, self.repeats)
-            self.rows.append(Row(what, kit_time, bare, "<= 0.1x bare", kit_time <= 0.1 * bare, _runs(kit_runs)))
+            note = f"warm {_runs(kit_runs)}, cold 1 run"
+            self.rows.append(Row(what, kit_time, bare, "<= 0.1x bare", kit_time <= 0.1 * bare, note, cold))
 
     def _target(self, loader: dict, app_label: str, target: str | int) -> tuple[str, str]:
         """Return (app_label, migration name or zero), walking back n migrations for an int."""
@@ -595,6 +680,7 @@ class Bench:
             app_label, target = self._target(loader, app_label, spec)
             print(f"  timing rollback_preview {app_label} {target}", flush=True)
             steps = [s for s in self.dump("plan", app_label, target)["steps"] if s[2]]
+            cold = self.cold(f"rollback_preview(sandbox, {app_label!r}, {target!r}, rehearse=False)")
             previews: list = []
             kit, runs = timed(
                 lambda a=app_label, t=target, p=previews: p.append(
@@ -608,11 +694,12 @@ class Bench:
             bare, bare_note = self._bare_rollback(app_label, target, steps, bare_sql)
             self._compare_sql(f"{app_label} {target}", previews[-1], bare_sql)
             back = f"{spec} back, " if isinstance(spec, int) else ""
-            note = f"{back}{len(steps)} migrations unapplied; kit {_runs(runs)}; bare {bare_note}"
+            note = f"{back}{len(steps)} migrations unapplied; warm {_runs(runs)} (steps kept on disk), cold 1 run; "
+            note += f"bare {bare_note}"
             kit_steps = len(previews[-1].plan.steps)
             if kit_steps != len(steps):
                 note += f"; the kit's plan has {kit_steps} steps"
-            self.rows.append(Row(f"rollback_preview({app_label}, {target})", kit, bare, "< 1 s", kit < 1.0, note))
+            self.rows.append(Row(f"rollback_preview({app_label}, {target})", kit, bare, "< 1 s", kit < 1.0, note, cold))
 
     def _compare_sql(self, what: str, preview, bare_sql: dict[tuple[str, str], str]) -> None:
         """Check each step's SQL in the preview is text-identical to bare `sqlmigrate --backwards`."""
@@ -789,8 +876,8 @@ def project_section(bench: Bench) -> str:
         f"{bench.facts.get('apps', '?')} apps with migrations, {len(graph.get('nodes', []))} nodes in Django's graph "
         f"when migrated, {squashes} squashed migration(s).",
         "",
-        "| what | kit | bare | ratio | target | met | note |",
-        "|---|---|---|---|---|---|---|",
+        "| what | cold | warm | bare | warm/bare | target | met | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for check in bench.checks:
         kit = f"{check.kit[0]} nodes, {check.kit[1]} edges" if check.kit else "-"
@@ -799,13 +886,14 @@ def project_section(bench: Bench) -> str:
         met = None if skipped else not check.differences
         result = "skipped" if skipped else f"{len(check.differences)} differences; {kit}"
         out.append(
-            f"| graph equality: {check.state} | {result} | Django: {django} | - | node for node, edge for edge "
+            f"| graph equality: {check.state} | - | {result} | Django: {django} | - | node for node, edge for edge "
             f"| {_met(met)} | {check.how} |"
         )
     for row in bench.rows:
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
         out.append(
-            f"| {row.what} | {_value(row.kit)} | {_value(row.bare)} | {ratio} | {row.target} | {_met(row.met)} | {row.note} |"
+            f"| {row.what} | {_value(row.cold)} | {_value(row.kit)} | {_value(row.bare)} | {ratio} | {row.target} "
+            f"| {_met(row.met)} | {row.note} |"
         )
     out.append("")
     for check in bench.checks:
@@ -833,8 +921,8 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def report(benches: list[Bench], repeats: int, load: tuple[float, float], took: float) -> str:
-    """Return the whole real-projects section, between its markers."""
+def report(parts: list[dict], repeats: int, load: tuple[float, float], took: float) -> str:
+    """Return the whole real-projects section, between its markers, from each environment's part."""
     head = [
         START,
         "## Real projects (`bench/real_projects.py`, `make bench-real`)",
@@ -842,16 +930,18 @@ def report(benches: list[Bench], repeats: int, load: tuple[float, float], took: 
         f"Measured {datetime.date.today().isoformat()} in {took / 60:.0f} min: medians of {repeats} runs "
         f"(a step slower than {SLOW:g} s is run once); {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.machine()}, Python {platform.python_version()}; load average {load[0]:.1f} before and "
-        f"{load[1]:.1f} after. Packages: {versions()}. "
-        '"kit" is the kit\'s Python API in a virtual environment outside the repository that has the projects '
-        'installed from PyPI and the kit installed editable; "bare" is the same `python manage.py ...` as a fresh '
+        f"{load[1]:.1f} after. Packages: {'; '.join(part['versions'] for part in parts)}. "
+        '"warm" is the kit\'s Python API in a virtual environment outside the repository that has the projects '
+        'installed from PyPI and the kit installed editable, called again in the same kernel; "cold" is the first '
+        "call in a fresh interpreter (a new kernel: `import widgets`, the worker started, no states kept on disk); "
+        '"bare" is the same `python manage.py ...` as a fresh '
         "process (for the graph: Django's MigrationLoader in a fresh process; for a rollback preview: `migrate "
         "--plan` and one `sqlmigrate --backwards` per step, as a terminal user would). The graph check compares "
         "`migration_graph()` with `MigrationLoader(connection).graph` after `build_graph`: node set, parent->child "
         "edges, leaf nodes per app, applied (on the nodes both have) and conflicts.",
         "",
     ]
-    body = [project_section(bench) for bench in benches]
+    body = [section for part in parts for section in part["sections"]]
     return "\n".join(head + body + [END]) + "\n"
 
 
@@ -868,10 +958,9 @@ def write_section(text: str, path: Path) -> None:
 
 
 def inside(args: argparse.Namespace) -> int:
-    """Measure every chosen project in this environment; write the section; return the exit code."""
+    """Measure every chosen project in this environment; write its part (JSON) to args.part; return the exit code."""
     from widgets.run import worker
 
-    load_before, started = os.getloadavg()[0], time.perf_counter()
     benches = []
     with tempfile.TemporaryDirectory(prefix="kit-real-") as tmp:
         workspace = Path(tmp)
@@ -883,11 +972,8 @@ def inside(args: argparse.Namespace) -> int:
             benches.append(bench)
             bench.sandbox.delete()
         worker.shutdown()
-    text = report(benches, args.repeats, (load_before, os.getloadavg()[0]), time.perf_counter() - started)
-    print("\n" + text)
-    if args.output is not None:
-        write_section(text, args.output)
-        print(f"written to {args.output}")
+    part = {"sections": [project_section(bench) for bench in benches], "versions": versions()}
+    args.part.write_text(json.dumps(part), encoding="utf-8")
     differences = sum(len(c.differences) for b in benches for c in b.checks) + sum(b.sql_differences for b in benches)
     failed = any(r.what.endswith(": failed") for b in benches for r in b.rows)
     if differences:
@@ -905,6 +991,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print the section only")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, default=cache_dir(), help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.projects = [p.strip() for p in args.projects.split(",") if p.strip()]
     unknown = [p for p in args.projects if p not in PROJECTS]
@@ -914,11 +1001,25 @@ def main() -> int:
         args.output = None
     if args.inside:
         return inside(args)
-    python = ensure_environment(args.cache, args.rebuild)
-    forwarded = ["--inside", "--cache", str(args.cache), "--projects", ",".join(args.projects)]
-    forwarded += ["--repeats", str(args.repeats)]
-    forwarded += ["--output", str(args.output)] if args.output is not None else ["--no-write"]
-    return subprocess.run([str(python), str(Path(__file__).resolve()), *forwarded]).returncode
+    load_before, started = os.getloadavg()[0], time.perf_counter()
+    parts, code = [], 0
+    environments = dict.fromkeys(PROJECTS[key].environment for key in args.projects)
+    with tempfile.TemporaryDirectory(prefix="kit-real-parts-") as tmp:
+        for environment in environments:
+            python = ensure_environment(args.cache, args.rebuild, environment)
+            chosen = [key for key in args.projects if PROJECTS[key].environment == environment]
+            part = Path(tmp) / f"{environment}.json"
+            forwarded = ["--inside", "--cache", str(args.cache), "--projects", ",".join(chosen)]
+            forwarded += ["--repeats", str(args.repeats), "--part", str(part)]
+            code = max(code, subprocess.run([str(python), str(Path(__file__).resolve()), *forwarded]).returncode)
+            if part.is_file():
+                parts.append(json.loads(part.read_text(encoding="utf-8")))
+    text = report(parts, args.repeats, (load_before, os.getloadavg()[0]), time.perf_counter() - started)
+    print("\n" + text)
+    if args.output is not None:
+        write_section(text, args.output)
+        print(f"written to {args.output}")
+    return code
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import pytest
 
 from widgets import Sandbox
 from widgets.draw.rows import ROW_DIFF_COLUMNS
-from widgets.read.rollback import RollbackPreview, rollback_preview, step_may_fail
+from widgets.read.rollback import RollbackPreview, may_fail_here, rollback_preview, step_may_fail
 from widgets.read.state import plan_from_steps
 from widgets.read.table import make_table, same_rows
 from widgets.run.commands import CommandResult
@@ -88,6 +88,23 @@ def test_a_rollback_whose_steps_cannot_fail_is_not_rehearsed(renamed: Sandbox) -
     only_the_drop = {**step, "operations": [op for op in step["operations"] if op["operation"] == "AddField"]}
     assert step_may_fail(only_the_drop) == "" and step_may_fail(step) != ""
     assert preview.rehearsal is None and str(preview).startswith("migrate app 0002_added_Book_model unapplies 1")
+
+
+def test_a_constraint_put_back_over_empty_tables_is_not_rehearsed(renamed: Sandbox) -> None:
+    """With no book left and no code in the plan, NOT NULL on app_book.title cannot be refused: no copy is made."""
+    assert renamed.shell("from app.models import Book\nBook.objects.all().delete()").ok
+    preview = rollback_preview(renamed, "app", "0002_added_Book_model")
+    assert preview.may_fail == ((1, "app.0003_title_to_name", "it puts title back as NOT NULL with no default"),)
+    assert preview.rehearsal is None
+    [step] = [s for s in renamed.preview("app", "0002_added_Book_model")["steps"] if s["backwards"]]
+    assert step["rows"] == {"app_book": 0}
+    assert not may_fail_here([step])
+    # The same step with a row there, or after a step that runs code, can fail.
+    assert may_fail_here([{**step, "rows": {"app_book": 1}}])
+    code = {"operation": "RunPython", "code": {"backwards": {"name": "fill", "doc": ""}}}
+    assert may_fail_here([{**step, "operations": [*step["operations"], code]}])
+    # The real rollback indeed runs on the empty table.
+    assert renamed.migrate("app", "0002_added_Book_model").ok
 
 
 def test_a_unique_constraint_put_back_over_duplicates_is_previewed_as_failing(author_book: Sandbox) -> None:

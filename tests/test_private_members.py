@@ -28,7 +28,6 @@ ALLOWED = {
     ("run/_probe.py", "f.remote_field.through._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "through._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "field.remote_field.model._meta"): "Django's public Model _meta API",
-    ("run/_probe.py", "state.apps.get_model(app_label, operation.model_name)._meta"): "Django's public Model _meta API",
     # os._exit is public (documented); a forked child must leave without running the parent's cleanup.
     ("run/_zygote.py", "os._exit"): "documented os function for a forked child",
     # A forked child's own interpreter shutdown, done by hand because it leaves with os._exit.

@@ -5,7 +5,8 @@ state after a node whose forwards plan starts the key's plan) instead of
 replaying every ancestor, and the time machine reads only the models Django
 reloaded. Here, on a project with a merge of two branches touching one
 model, a model renamed under another app's foreign key, a squash across two
-apps and removed and deleted models, every node's state and SQL (both
+apps, removed and deleted models, and a foreign key to a unique field that
+is altered later, every node's state and SQL (both
 directions) are compared with ``loader.project_state(key, at_end=False)``,
 what ``sqlmigrate`` uses, in several orders.
 """
@@ -93,6 +94,26 @@ FILES = {
             "migrations.AddIndex(model_name='author', index=models.Index(fields=['name'], name='a_name_idx'))",
         ],
     ),
+    # A foreign key to a unique field that is not the primary key (to_field), then that field altered.
+    "a/migrations/0006_code.py": migration(
+        [("a", "0005_several")],
+        [
+            "migrations.AddField(model_name='author', name='code', field=models.CharField(max_length=10, null=True, unique=True))"
+        ],
+    ),
+    "b/migrations/0004_by_code.py": migration(
+        [("b", "0003_rename_field"), ("a", "0006_code")],
+        [
+            "migrations.AddField(model_name='book', name='writer', field=models.ForeignKey(null=True, "
+            "on_delete=django.db.models.deletion.CASCADE, to='a.author', to_field='code', related_name='+'))"
+        ],
+    ),
+    "a/migrations/0007_longer_code.py": migration(
+        [("a", "0006_code"), ("b", "0004_by_code")],
+        [
+            "migrations.AlterField(model_name='author', name='code', field=models.CharField(max_length=40, null=True, unique=True))"
+        ],
+    ),
 }
 
 # Runs in manage.py shell: every node, three orders, the kit's states against Django's full replay.
@@ -106,16 +127,16 @@ from django.db.migrations.loader import MigrationLoader
 # A default of timezone.now is the time of the reading: the one thing two readings may not share.
 masked = lambda sql: re.sub(r"'\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)?'", "'<now>'", json.dumps(sql))
 loader = MigrationLoader(connection)
-kit_for_sql, kit_restricted = _probe._for_sql, _probe._for_sql_restricted
+kit_unrendered, kit_restricted = _probe._unrendered, _probe._for_sql_restricted
 
 
 def as_sqlmigrate(migration, backwards, key):
     # The SQL the way sqlmigrate collects it: Django's own apply or unapply on a fresh, whole, unrendered state.
-    _probe._for_sql, _probe._for_sql_restricted = (lambda m, b, state: state), (lambda m, state: None)
+    _probe._unrendered, _probe._for_sql_restricted = (lambda state: state), (lambda m, state: None)
     try:
         return _probe._sql(connection, migration, backwards, lambda: loader.project_state(key, at_end=False))
     finally:
-        _probe._for_sql, _probe._for_sql_restricted = kit_for_sql, kit_restricted
+        _probe._unrendered, _probe._for_sql_restricted = kit_unrendered, kit_restricted
 
 
 nodes = sorted(loader.graph.nodes)
@@ -216,7 +237,7 @@ def test_the_time_machine_is_read_once_per_code_and_kept_on_disk(tangled, monkey
     def no_probe(*args, **kwargs):
         raise AssertionError("the kept states should have been read from disk")
 
-    monkeypatch.setattr("widgets.read.timeline.run_probe", no_probe)
+    monkeypatch.setattr("widgets.sandbox.readings.run_probe", no_probe)
     assert read_timeline(tangled) == first
     monkeypatch.undo()
     tangled.write("c/migrations/0004_again.py", migration([("c", "0003_delete")], []))

@@ -56,3 +56,16 @@ def test_a_command_that_times_out_names_the_call_to_run_again(sandbox):
         "sandbox.manage('migrate', 'boards', 'zero', timeout=60); in the lab panel MigrationLab(sandbox, timeout=60))"
     ) in result.message
     assert column(sandbox.applied_migrations(), "app").count("boards") >= 2  # put back as it was
+
+
+def test_a_project_whose_migrations_live_in_installed_packages_counts_the_graph(sandbox):
+    """Django's own apps (auth, admin, ...) keep their migrations in site-packages, as pretix keeps all of its."""
+    from widgets.sandbox.readings import FEW_FILES, Readings
+    from widgets.sandbox.workspace import Place
+
+    readings = Readings(Place(sandbox.name, sandbox.workspace))
+    files = migration_files(sandbox.path)
+    nodes = len(sandbox.migration_graph().nodes)
+    assert files < FEW_FILES and nodes > files
+    assert readings.limit(None) == DEFAULT_TIMEOUT + nodes * PER_MIGRATION
+    assert readings.limit(9) == 9.0

@@ -10,6 +10,7 @@ from widgets.draw.palette import JP_THEME, css_variables
 from widgets.read.state import Plan, plan_from_steps
 from widgets.read.table import TableLike, is_missing, make_table, records, table_html, with_column
 from widgets.run import timeouts
+from widgets.run._probe import PUTS_BACK
 from widgets.run.diagnose import diagnose
 from widgets.run.rehearsal import Rehearsal
 from widgets.run.rehearsal import rehearse as _rehearse
@@ -211,7 +212,9 @@ def rollback_preview(
     )
     # An irreversible step stops Django before any data changes past it; the plan already says so.
     # A rehearsal copies the SQLite file: none on PostgreSQL unless asked for (then refused in one sentence).
-    automatic = rehearse is None and may_fail and not plan.irreversible and sandbox.database != "postgresql"
+    automatic = (
+        rehearse is None and may_fail_here(backwards) and not plan.irreversible and sandbox.database != "postgresql"
+    )
     tried = _rehearse(sandbox, app_label, target) if backwards and (rehearse or automatic) else None
     # On PostgreSQL the preview's SQL is PostgreSQL's: lint it too (never started for a SQLite sandbox).
     risks = risks_from_preview(app_label, target, answer) if sandbox.database == "postgresql" and backwards else None
@@ -219,8 +222,6 @@ def rollback_preview(
     return RollbackPreview(app_label, target, plan, sql, frame, tried, risks, may_fail)
 
 
-# Reverse operations that put a constraint back over rows already there: each can be refused by the database.
-_PUTS_BACK = {"RemoveField", "AlterField", "RemoveConstraint", "RemoveIndex", "AlterUniqueTogether"}
 _NO_SQL = "-- sqlmigrate could not show it"
 
 
@@ -236,7 +237,7 @@ def step_may_fail(step: dict) -> str:
         return "it runs code"
     if "error" in step.get("sql", {}):
         return "its SQL cannot be previewed"  # only running it tells whether the real rollback works
-    if not names & _PUTS_BACK:
+    if not names & PUTS_BACK:
         return ""
     text = step["sql"].get("text", "")
     # SQLite rebuilds the whole table: only the re-added column's own definition tells about it.
@@ -247,9 +248,27 @@ def step_may_fail(step: dict) -> str:
             return f"it puts {column} back as NOT NULL with no default"
         if "REFERENCES" in found or "UNIQUE" in found:
             return f"it puts {column} back with a constraint over the rows already there"
-    if names & _PUTS_BACK - {"RemoveField"} and re.search(r"\b(UNIQUE|REFERENCES|FOREIGN KEY|CHECK)\b", text):
+    if names & PUTS_BACK - {"RemoveField"} and re.search(r"\b(UNIQUE|REFERENCES|FOREIGN KEY|CHECK)\b", text):
         return "it puts a constraint back over the rows already there"
     return ""
+
+
+def may_fail_here(backwards: list[dict]) -> bool:
+    """Return whether unapplying these steps, in order, can fail on the rows this database holds.
+
+    A step that runs code or whose SQL cannot be previewed always can. One that puts a constraint back
+    can only be refused by rows: it cannot fail while its tables are empty and no step before it (or
+    itself) runs code that could fill them (the schema changes of a rollback add no row). Skipping the
+    rehearsal then saves a whole copy and a real migrate, seconds on a big project, for nothing.
+    """
+    code_ran = False
+    for step in backwards:
+        code_ran = code_ran or any(_runs_code_backwards(op) for op in step["operations"])
+        why = step_may_fail(step)
+        rows = step.get("rows")
+        if why and (code_ran or "error" in step.get("sql", {}) or rows is None or any(rows.values())):
+            return True
+    return False
 
 
 def _runs_code_backwards(operation: dict) -> bool:

@@ -445,10 +445,15 @@ def plan(
     *,
     python: str | None = None,
     timeout: float | None = None,
+    kept: Path | None = None,
 ) -> Plan:
-    """Return the forwards or backwards plan of ``migrate app_label target``; read-only."""
+    """Return the forwards or backwards plan of ``migrate app_label target``; read-only.
+
+    ``kept`` is a file of steps read earlier for the same code (widgets.sandbox.state_cache): reused as they are.
+    """
     limit = timeouts.scaled(project, timeout)
-    answer = run_probe(project, settings_module, "plan", app_label, target, python=python, timeout=limit)
+    args = ("plan", app_label, target, str(kept or ""))
+    answer = run_probe(project, settings_module, *args, python=python, timeout=limit)
     return plan_from_steps(app_label, target, answer["steps"])
 
 
@@ -461,16 +466,18 @@ def preview(
     python: str | None = None,
     other: dict | None = None,
     timeout: float | None = None,
+    kept: Path | None = None,
 ) -> dict:
     """Return the plan of ``migrate app_label target`` with each step's SQL and rows lost, in one probe; read-only.
 
     ``other`` ({"postgresql": DATABASES entry}) collects each step's SQL on that database instead.
     ``timeout`` (seconds) defaults to a limit that grows with the number of migrations.
+    ``kept`` is a file of steps read earlier for the same code (widgets.sandbox.state_cache): reused as they are.
     """
     vendor = next(iter(other), "") if other else ""
     given = json.dumps(other) if other else None
     limit = timeouts.scaled(project, timeout)
-    args = ("preview", app_label, target, vendor)
+    args = ("preview", app_label, target, vendor, str(kept or ""))
     return run_probe(project, settings_module, *args, python=python, input=given, timeout=limit)
 
 

@@ -4,9 +4,10 @@ One probe process (``_probe.py states``) replays the whole project's plan on
 Django's own ``ProjectState``, as ``migrate`` would on an empty database, and
 reports the tables each migration changed. ``Timeline`` replays those changes
 into a full schema per step, so moving a slider costs no process and never
-touches the database. The answer is kept on disk in the sandbox per code
-fingerprint (``widgets.sandbox.state_cache``): a new kernel reads it at once. Everything but ``read_timeline`` is a pure function of
-values.
+touches the database. The sandbox keeps the answer on disk per code
+fingerprint (``widgets.sandbox.state_cache``), in the store plans and previews
+share: a new kernel reads it at once. Everything but ``read_timeline`` is a
+pure function of values.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from widgets.read.diff import StateDiff, diff
 from widgets.read.state import APPLIED_COLUMNS, APPLIED_DTYPES, SCHEMA_COLUMNS, TABLE_COLUMNS, State
 from widgets.read.table import make_table
 from widgets.run import timeouts
-from widgets.run.runner import run_probe
-from widgets.sandbox import state_cache
 from widgets.sandbox.fingerprint import code_fingerprint
 
 __all__ = ["Timeline", "code_fingerprint", "read_timeline"]
@@ -98,15 +97,7 @@ def read_timeline(sandbox, *, timeout: float | None = None) -> Timeline:
     """Read the schema after every migration from Django's own migration state, in one process; read-only.
 
     ``timeout`` (seconds) limits the read; by default the limit grows with the number of migrations.
+    The sandbox keeps the answer on disk per code fingerprint (``sandbox.states()``): a new kernel reads it at once.
     """
-    sandbox.prepare_probe()  # on PostgreSQL: column types as PostgreSQL names them
-    # The states depend on the code only: read once per code fingerprint, kept on disk in the sandbox.
-    folder = sandbox.workspace / ".kit" / "sandboxes" / sandbox.name
-    key = state_cache.cache_key(sandbox.path, sandbox.run_settings, sandbox.database, sandbox.python or "")
-    answer = state_cache.load(folder, "states", key)
-    if answer is None:
-        limit = timeouts.scaled(sandbox.path, timeout)
-        with timeouts.named("read_timeline(sandbox, timeout={timeout})"):
-            answer = run_probe(sandbox.path, sandbox.run_settings, "states", python=sandbox.python, timeout=limit)
-        state_cache.store(folder, "states", key, answer)
-    return Timeline.from_answer(answer)
+    with timeouts.named("read_timeline(sandbox, timeout={timeout})"):
+        return Timeline.from_answer(sandbox.states(timeout=timeout))

@@ -236,13 +236,17 @@ def _initial(migration):
     return not any(app == migration.app_label for app, _name in migration.dependencies)
 
 
-def plan(app_label, target):
-    """Describe the plan `migrate app_label target` would run, step by step."""
+def plan(app_label, target, kept=""):
+    """Describe the plan `migrate app_label target` would run, step by step.
+
+    ``kept`` names a file of steps read earlier for the same code (state_cache's ``steps``): those are
+    taken as they are, so only the steps never read build a state.
+    """
     _setup()
-    return _plan(app_label, target, with_sql=False)
+    return _plan(app_label, target, with_sql=False, kept=_kept(kept))
 
 
-def preview(app_label, target, vendor=""):
+def preview(app_label, target, vendor="", kept=""):
     """Describe the plan with each step's SQL, as sqlmigrate prints it, and the rows each drop loses.
 
     One process for the whole preview: Django's connection is opened read-only
@@ -252,7 +256,34 @@ def preview(app_label, target, vendor=""):
     SQL Django would run there (its connection comes on stdin, read-only).
     """
     _setup(read_only_connection=True)
-    return _plan(app_label, target, with_sql=True, sql_vendor=vendor or None)
+    return _plan(app_label, target, with_sql=True, sql_vendor=vendor or None, kept=_kept(kept))
+
+
+def _kept(path):
+    """Return the steps kept for this code, keyed "app name b|f" ({} when there are none or they are unreadable)."""
+    if not path:
+        return {}
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _from_kept(step, connection, tables):
+    """Return a kept step with this database's rows counted (a preview) or without SQL and rows (a plan)."""
+    if tables is None:
+        step.pop("sql", None)
+        step.pop("rows", None)
+        for op in step["operations"]:
+            for dropped in op["drops"]:
+                dropped.pop("rows_lost", None)
+        return step
+    for op in step["operations"]:
+        for dropped in op["drops"]:
+            dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
+    if step.get("rows") is not None:
+        step["rows"] = {table: _rows(connection, tables, table, None) for table in step["rows"]}
+    return step
 
 
 def sql_compare(app_label, name):
@@ -317,7 +348,7 @@ def _migration(loader, app_label, name):
     return loader.disk_migrations[(app_label, matches[0])]
 
 
-def _plan(app_label, target, with_sql, sql_vendor=None):
+def _plan(app_label, target, with_sql, sql_vendor=None, kept=None):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -340,7 +371,12 @@ def _plan(app_label, target, with_sql, sql_vendor=None):
     plan = executor.migration_plan([node])
     # Build the states earliest first (shortest forwards plan first): each then starts from one already built.
     steps = [None] * len(plan)
-    for index in sorted(range(len(plan)), key=lambda i: len(states.plan_of((plan[i][0].app_label, plan[i][0].name)))):
+    for index, (migration, backwards) in enumerate(plan):
+        found = (kept or {}).get(f"{migration.app_label} {migration.name} {'b' if backwards else 'f'}")
+        if found is not None and (tables is None or "sql" in found):
+            steps[index] = _from_kept(found, connection, tables)
+    missing = [i for i, step in enumerate(steps) if step is None]
+    for index in sorted(missing, key=lambda i: len(states.plan_of((plan[i][0].app_label, plan[i][0].name)))):
         migration, backwards = plan[index]
         steps[index] = _step(loader, connection, migration, backwards, tables, states, sql_on)
     return {"target": [app_label, node[1]], "steps": steps, "sql_vendor": (sql_on or connection).vendor}
@@ -351,18 +387,16 @@ class _StatesBefore:
 
     Django builds each one from scratch by replaying every ancestor
     (``forwards_plan(key)`` minus the key), so a plan of n steps costs n full
-    replays and n full renders. ``forwards_plan`` is a post-order depth-first
+    replays. ``forwards_plan`` is a post-order depth-first
     walk that visits the largest parent first, so the plan of some earlier
     node is very often exactly the start of the key's plan: the state after
     that node, kept once built, plus the few migrations that follow is the
-    same replay, in the same order, as Django's. States are built as the
-    executor builds them: a short replay mutates a rendered clone (only the
-    models that change are reloaded); a long one mutates plain model states
-    and renders the apps once at the end.
+    same replay, in the same order, as Django's. The states are never
+    rendered: mutating model states costs microseconds, while rendering (or
+    reloading a model that a hundred others point at) costs seconds on a big
+    project. What a step reads is rendered on its own, and only the models it
+    needs (``_rendered``).
     """
-
-    # Past this many migrations to replay, rendering once at the end beats reloading model by model.
-    RENDER_ONCE = 8
 
     def __init__(self, loader):
         self.loader = loader
@@ -413,21 +447,14 @@ class _StatesBefore:
         return around
 
     def _replay(self, base, nodes):
-        """Return a new rendered state: ``base`` (None: empty) with ``nodes`` applied in order."""
+        """Return a new state, never rendered: ``base`` (None: empty) with ``nodes`` applied in order."""
         from django.db.migrations.state import ProjectState
 
         if base is not None and not nodes:
             return base
-        if base is not None and len(nodes) < self.RENDER_ONCE:
-            state = base.clone()
-            for node in nodes:
-                state = self.graph.nodes[node].mutate_state(state, preserve=False)
-            return state
-        models = {k: v.clone() for k, v in base.models.items()} if base is not None else {}
-        state = ProjectState(models=models, real_apps=self.loader.unmigrated_apps)
+        state = base.clone() if base is not None else ProjectState(real_apps=self.loader.unmigrated_apps)
         for node in nodes:
             state = self.graph.nodes[node].mutate_state(state, preserve=False)
-        _ = state.apps  # render once
         return state
 
 
@@ -451,7 +478,30 @@ def _step(loader, connection, migration, backwards, tables, states, sql_on=None)
         for op in step["operations"]:
             for dropped in op["drops"]:
                 dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
+        if backwards and any(type(op).__name__ in PUTS_BACK for op in migration.operations):
+            step["rows"] = _rows_of_touched(connection, tables, migration, before, states.after.get(key))
     return step
+
+
+# Reverse operations that put a constraint back over rows (widgets/read/rollback.py decides with the rows).
+PUTS_BACK = {"RemoveField", "AlterField", "RemoveConstraint", "RemoveIndex", "AlterUniqueTogether"}
+
+
+def _rows_of_touched(connection, tables, migration, before, after):
+    """Return {table: rows now} for every table of the models a step changes, or None if the kit cannot tell.
+
+    A constraint put back on the way back (NOT NULL, UNIQUE, a foreign key) can only be refused by rows
+    that are there: with the tables empty, and no code in the plan to fill them, the step cannot fail.
+    """
+    touched = _changed_models(migration)
+    if touched is None:
+        return None
+    found = {}
+    for state in [s for s in (before, after) if s is not None]:
+        for key in touched & set(state.models):
+            table = _table_name(state.models[key])
+            found[table] = _rows(connection, tables, table, None)
+    return found
 
 
 def _sql(connection, migration, backwards, state_before):
@@ -463,15 +513,14 @@ def _sql(connection, migration, backwards, state_before):
     try:
         # What loader.collect_sql does for one step, from a state given (apply and unapply change it: clone).
         given = state_before()
-        before = _for_sql(migration, backwards, given)
-        restricted = None if "apps" in before.__dict__ else _for_sql_restricted(migration, given)
+        restricted = _for_sql_restricted(migration, given)
         try:
-            statements = _collect(connection, migration, backwards, restricted or before)
+            statements = _collect(connection, migration, backwards, restricted or _unrendered(given))
         except Exception:
             if restricted is None:
                 raise
             # Something the step reads was left out: read it as sqlmigrate does, from the whole state.
-            statements = _collect(connection, migration, backwards, before)
+            statements = _collect(connection, migration, backwards, _unrendered(given))
     except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
         return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
     text = "\n".join(statements)
@@ -481,38 +530,17 @@ def _sql(connection, migration, backwards, state_before):
     return {"text": text}
 
 
-# Operations whose SQL, in this direction, reads the fields of one state's model only (backwards=True/False).
-# Their SQL does not depend on when each state was rendered, so an already rendered state gives sqlmigrate's text.
-_ONE_STATE = {
-    False: {
-        "CreateModel",
-        "DeleteModel",
-        "RemoveField",
-        "AddIndex",
-        "RemoveIndex",
-        "AddConstraint",
-        "RemoveConstraint",
-    },
-    True: {"CreateModel", "DeleteModel", "AddField", "AddIndex", "RemoveIndex", "AddConstraint", "RemoveConstraint"},
-}
-_NO_SCHEMA = {"RunPython", "RunSQL", "AlterModelOptions", "AlterModelManagers"}
-
-
-def _for_sql(migration, backwards, state):
-    """Return a copy of the state to collect a step's SQL from, exactly as sqlmigrate would collect it.
+def _unrendered(state):
+    """Return an unrendered copy of a state, as sqlmigrate starts from (applying and unapplying change it).
 
     SQLite rebuilds a table with its columns in the order of the fields'
     creation, and an operation that puts a field of one state into a model of
     the other (AddField forwards, AlterField, RenameModel, ...) orders them by
-    when Django rendered each state. sqlmigrate starts from a state that is not
-    rendered yet, so such a step gets one too (Django renders it, as
-    sqlmigrate does); every other step keeps the rendered state, which is fast.
+    when Django rendered each state: a state rendered earlier would give other
+    text than sqlmigrate, so Django renders this one, as sqlmigrate does.
     """
     from django.db.migrations.state import ProjectState
 
-    names = {type(operation).__name__ for operation in migration.operations}
-    if names <= _ONE_STATE[backwards] | _NO_SCHEMA:
-        return state.clone()
     return ProjectState(models={k: v.clone() for k, v in state.models.items()}, real_apps=state.real_apps)
 
 
@@ -638,16 +666,32 @@ def _not_null_without_db_default(field, not_provided):
     return getattr(field, "db_default", not_provided) is not_provided
 
 
+def _rendered(state, app_label, model_name):
+    """Return one model of a state, rendered with only the models it points at (not the whole state)."""
+    from django.db.migrations.state import StateApps
+
+    key = (app_label, model_name.lower())
+    try:
+        apps = StateApps(state.real_apps, {k: state.models[k] for k in _pointed_at(state, [key])})
+    except Exception:  # a reference the kit does not follow (a swapped model, say): render it all, as Django does
+        apps = state.apps
+    return apps.get_model(app_label, model_name)
+
+
 def _old_field(state, app_label, operation):
     try:
-        return state.apps.get_model(app_label, operation.model_name)._meta.get_field(operation.name)
+        model = _rendered(state, app_label, operation.model_name)
+        return model._meta.get_field(operation.name)
     except Exception:  # the model or field is not in the state (a squash, a custom operation)
         return None
 
 
 def _tables_of(state, app_label, model_name):
     """Return the model's table and the many-to-many join tables Django made for it."""
-    model = state.apps.get_model(app_label, model_name)
+    try:
+        model = _rendered(state, app_label, model_name)
+    except ValueError:  # a lazy reference this state cannot resolve (a swappable model whose app comes later)
+        return [{"table": _table_name(state.models[(app_label, model_name.lower())]), "column": None}]
     found = [{"table": model._meta.db_table, "column": None}]
     for field in model._meta.local_many_to_many:
         through = field.remote_field.through
@@ -657,9 +701,22 @@ def _tables_of(state, app_label, model_name):
 
 
 def _column(state, app_label, model_name, field_name):
-    model = state.apps.get_model(app_label, model_name)
-    field = model._meta.get_field(field_name)
-    return {"table": model._meta.db_table, "column": getattr(field, "column", None)}
+    """Return a field's table and column, named as Django's Options and Field name them, without rendering."""
+    import copy
+
+    model_state = state.models[(app_label, model_name.lower())]
+    named = copy.copy(model_state.fields[field_name])  # Field.get_attname_column reads the name it is given
+    named.name = field_name
+    return {"table": _table_name(model_state), "column": named.get_attname_column()[1]}
+
+
+def _table_name(model_state):
+    """Return a model state's table as Django's Options names it (db_table, or app_label_modelname, truncated)."""
+    from django.db import connection
+    from django.db.backends.utils import truncate_name
+
+    table = model_state.options.get("db_table") or f"{model_state.app_label}_{model_state.name_lower}"
+    return truncate_name(table, connection.ops.max_name_length())
 
 
 def _code_of(operation):
@@ -835,8 +892,12 @@ def states():
     for key in plan:
         migration = graph.nodes[key]
         touched = _touched(migration, state)
+        read_before = _what_referrers_read(state, touched)
         state = migration.mutate_state(state, preserve=False)
-        touched = _with_referrers(state, touched | _touched(migration, state))
+        touched |= _touched(migration, state)
+        # Only a change to what referrers read (table, primary key) changes their tables too.
+        if _what_referrers_read(state, touched) != {**dict.fromkeys(touched), **read_before}:
+            touched = _with_referrers(state, touched)
         for model_key in touched:
             by_model.pop(model_key, None)
         present = sorted(k for k in touched if k in state.models)
@@ -852,8 +913,32 @@ def states():
     return {"steps": steps}
 
 
+def _what_referrers_read(state, keys):
+    """Return, per model, what a model pointing at it reads: its table, name and unique keys (None: no model).
+
+    A foreign key's column type and reference come from the target's table and primary key only, so a
+    step that changes neither leaves every referrer's table as it was, and they need no new render.
+    """
+    read = {}
+    for key in keys:
+        model = state.models.get(key)
+        if model is None:
+            read[key] = None
+            continue
+        # A foreign key's to_field must be unique: unique fields are read as the primary key is.
+        keys_read = [(name, repr(field.deconstruct()[1:])) for name, field in model.fields.items() if field.unique]
+        read[key] = (model.options.get("db_table"), model.name_lower, keys_read)
+    return read
+
+
 def _touched(migration, state):
     """Return the models of the state a migration's operations change (every model for an unknown operation)."""
+    keys = _changed_models(migration)
+    return set(state.models) if keys is None else keys
+
+
+def _changed_models(migration):
+    """Return the (app_label, model_name) keys a migration's operations name, or None for an unknown operation."""
     keys = set()
     pending = list(migration.operations)
     while pending:
@@ -870,7 +955,7 @@ def _touched(migration, state):
             names = [getattr(operation, a, None) for a in ("name_lower", "old_name_lower", "new_name_lower")]
             names = [n for n in names if isinstance(n, str)]
         if not names:  # an operation the kit does not know: any model may have changed
-            return set(state.models)
+            return None
         keys.update((migration.app_label, n) for n in names)
     return keys
 

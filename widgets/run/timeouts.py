@@ -31,11 +31,17 @@ def migration_files(project: Path) -> int:
     )
 
 
-def scaled(project: Path, timeout: float | None = None, base: float = DEFAULT_TIMEOUT) -> float:
-    """Return the timeout given, or the default for this project: ``base`` plus PER_MIGRATION per migration file."""
+def scaled(
+    project: Path, timeout: float | None = None, base: float = DEFAULT_TIMEOUT, *, migrations: int | None = None
+) -> float:
+    """Return the timeout given, or the default for this project: ``base`` plus PER_MIGRATION per migration.
+
+    ``migrations`` is how many there are when the caller knows better than the files in the folder
+    (apps installed as packages keep theirs elsewhere); by default the folder's migration files are counted.
+    """
     if timeout is not None:
         return float(timeout)
-    return base + PER_MIGRATION * migration_files(project)
+    return base + PER_MIGRATION * (migration_files(project) if migrations is None else migrations)
 
 
 @contextmanager

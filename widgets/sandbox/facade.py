@@ -268,20 +268,16 @@ class Sandbox:
 
     @property
     def notices(self) -> list[str]:
-        """Return plain sentences on how this sandbox differs from its origin.
+        """Return plain sentences on how this sandbox differs from its origin (empty for a fresh sandbox).
 
-        What a copy left out and which database it runs on (said when it was copied), and
-        which links point outside the sandbox or loop (checked now); empty for a fresh sandbox.
-        """
+        What a copy left out and its database (said when copied); links outside or looping (checked now)."""
         links = copying.links_sentence(self.outside_links())
         return [*self._place.meta().get("notices", []), *([links] if links else [])]
 
     def outside_links(self) -> list[copying.Link]:
         """Return the links in the sandbox that point outside it or to a folder above them; read-only.
 
-        The kit copies them as links and never follows them (snapshots hold the link, not
-        what it points to), and ``file``/``write`` refuse paths that lead outside through one.
-        """
+        Copied as links, never followed (snapshots too); ``file``/``write`` refuse paths through one."""
         return copying.outside_links(self.path) if self.path.is_dir() else []
 
     def outside_paths(self) -> list[outside_paths.OutsidePath]:
@@ -331,6 +327,10 @@ class Sandbox:
         ``sql_on="postgresql"`` gives each step's SQL as PostgreSQL would run it, even for a SQLite sandbox.
         """
         return self._readings.preview(app_label, target, sql_on=sql_on, timeout=timeout)
+
+    def states(self, *, timeout: float | None = None) -> dict:
+        """Return the schema after each migration of the whole plan (the time machine's reading), kept per code."""
+        return self._readings.states(timeout=timeout)
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL; read-only."""

@@ -1,19 +1,29 @@
 """What a sandbox reads through the runner: the migration graph (cached per fingerprint), plans and SQL previews.
 
-Every reading is read-only. Probes run Django in the runner (a process, or
+Every reading is read-only. What Django's states say depends on the code only:
+plans, previews and the time machine keep it on disk in the sandbox's
+bookkeeping folder per code fingerprint (``widgets.sandbox.state_cache``), one
+store shared by all three, so a new kernel (or another target) reads it again
+only for the steps never read. Probes run Django in the runner (a process, or
 this interpreter); the sandbox only says where the project is, which settings
 and interpreter to use and, on PostgreSQL, writes the settings override first.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from widgets.read import state as _state
 from widgets.run import timeouts
-from widgets.sandbox import backends
+from widgets.run.runner import run_probe
+from widgets.sandbox import backends, state_cache
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.workspace import Place
 
-__all__ = ["Readings"]
+__all__ = ["FEW_FILES", "Readings"]
+
+#: Below this many migration files in the folder, a time limit counts the migration graph's nodes instead.
+FEW_FILES = 50
 
 
 class Readings:
@@ -55,18 +65,73 @@ class Readings:
         """Return the plan ``migrate app_label target`` would run, each operation described."""
         backend = self.prepared()
         python = backend.meta.get("python")
+        timeout = self.limit(timeout)
+        key = self._steps_key(backend, "")
+        kept = state_cache.file_of(self.place.kit, "steps", key)
         with timeouts.named(f"sandbox.plan({app_label!r}, {target!r}, timeout={{timeout}})"):
-            return _state.plan(self.place.path, backend.settings(), app_label, target, python=python, timeout=timeout)
+            found = _state.plan(
+                self.place.path, backend.settings(), app_label, target, python=python, timeout=timeout, kept=kept
+            )
+        state_cache.keep_steps(self.place.kit, key, [dataclasses.asdict(step) for step in found.steps])
+        return found
 
     def preview(self, app_label: str, target: str, *, sql_on: str | None = None, timeout: float | None = None) -> dict:
         """Return the plan with each step's SQL and the rows its drops lose, read in one process."""
         backend = self.prepared()
         other = backends.other_database(self.place.workspace, sql_on, backend.engine) if sql_on else None
         python = backend.meta.get("python")
+        timeout = self.limit(timeout)
+        key = self._steps_key(backend, sql_on or "")
+        kept = state_cache.file_of(self.place.kit, "steps", key)
         with timeouts.named(f"sandbox.preview({app_label!r}, {target!r}, timeout={{timeout}})"):
-            return _state.preview(
-                self.place.path, backend.settings(), app_label, target, python=python, other=other, timeout=timeout
+            answer = _state.preview(
+                self.place.path,
+                backend.settings(),
+                app_label,
+                target,
+                python=python,
+                other=other,
+                timeout=timeout,
+                kept=kept,
             )
+        if "error" not in answer:
+            state_cache.keep_steps(self.place.kit, key, answer["steps"])
+        return answer
+
+    def states(self, *, timeout: float | None = None) -> dict:
+        """Return the schema after every migration of the whole plan (the time machine's probe), kept per code."""
+        backend = self.prepared()  # on PostgreSQL: column types as PostgreSQL names them
+        python = backend.meta.get("python")
+        key = state_cache.cache_key(self.place.path, backend.settings(), backend.engine, python or "")
+        answer = state_cache.load(self.place.kit, "states", key)
+        if answer is None:
+            limit = self.limit(timeout)
+            answer = run_probe(self.place.path, backend.settings(), "states", python=python, timeout=limit)
+            state_cache.store(self.place.kit, "states", key, answer)
+        return answer
+
+    def limit(self, timeout: float | None) -> float:
+        """Return a reading's time limit: the one given, or one that grows with the project's migrations.
+
+        The files in the folder miss the migrations of apps installed as packages (all of pretix's live
+        in site-packages): when the folder holds few, the migration graph's nodes are counted instead
+        (read once per code and database, and kept).
+        """
+        if timeout is not None:
+            return float(timeout)
+        files = timeouts.migration_files(self.place.path)
+        nodes = 0
+        if files < FEW_FILES:
+            try:
+                nodes = len(self.migration_graph().nodes)
+            except Exception:  # a project Django cannot load: the reading itself will say why
+                nodes = 0
+        return timeouts.scaled(self.place.path, migrations=max(files, nodes))
+
+    def _steps_key(self, backend: backends.Backend, sql_vendor: str) -> str:
+        """Return the key of the steps kept for this code, settings, engine, interpreter and SQL dialect."""
+        python = backend.meta.get("python") or ""
+        return state_cache.cache_key(self.place.path, backend.settings(), backend.engine, python, sql_vendor)
 
     def sql_compare(self, app_label: str, name: str) -> dict:
         """Return one migration's SQL, forwards and backwards, on SQLite and on PostgreSQL."""

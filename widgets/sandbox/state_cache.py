@@ -4,7 +4,10 @@ Django's states depend on the code alone (migrations, models, settings), not on
 the database, so what a probe read from them stays true until a Python file
 changes. They are kept in the sandbox's bookkeeping folder (``.kit/sandboxes/
 <name>/states/``), so a new kernel on the same sandbox reads them at once; a
-few recent ones are kept, the oldest removed.
+few recent ones are kept, the oldest removed. Two kinds share it: the time
+machine's schema after every migration (``states``), and each step of a plan
+or preview as read from the state before it (``steps``: its operations, what
+they create and drop, its SQL), which plans and previews of any target reuse.
 """
 
 from __future__ import annotations
@@ -16,19 +19,35 @@ from pathlib import Path
 
 from widgets.sandbox.fingerprint import code_fingerprint
 
-__all__ = ["KEEP", "cache_key", "load", "store"]
+__all__ = ["KEEP", "cache_key", "file_of", "keep_steps", "load", "store"]
 
 #: How many answers a sandbox keeps (a few code versions back and forth, as an undo would need).
 KEEP = 6
 
 
 def cache_key(project: Path, *parts: str) -> str:
-    """Return the key of an answer: the code's fingerprint and what else it depends on (settings, engine)."""
-    return hashlib.sha256(repr((code_fingerprint(project), parts)).encode()).hexdigest()[:32]
+    """Return the key of an answer: the code's fingerprint, the probe's own code, and what else it depends on."""
+    return hashlib.sha256(repr((code_fingerprint(project), _probe_version(), parts)).encode()).hexdigest()[:32]
 
 
-def _file(folder: Path, kind: str, key: str) -> Path:
+def _probe_version() -> str:
+    """Return a hash of the probe's source: a kit whose probe answers differently reads everything again."""
+    if "probe" not in _VERSION:
+        from widgets.run import _probe  # read as a file: the runner, not this module, runs it
+
+        _VERSION["probe"] = hashlib.sha256(Path(_probe.__file__).read_bytes()).hexdigest()[:16]
+    return _VERSION["probe"]
+
+
+_VERSION: dict[str, str] = {}
+
+
+def file_of(folder: Path, kind: str, key: str) -> Path:
+    """Return the file that keeps one answer of this kind and key (it may not exist yet)."""
     return Path(folder) / "states" / f"{kind}-{key}.json"
+
+
+_file = file_of
 
 
 def load(folder: Path, kind: str, key: str) -> dict | None:
@@ -52,3 +71,25 @@ def store(folder: Path, kind: str, key: str, answer: dict) -> None:
             old.unlink(missing_ok=True)
     except OSError:  # a full or read-only disk: the answer is simply read again next time
         return
+
+
+def keep_steps(folder: Path, key: str, steps: list[dict]) -> None:
+    """Add a plan's or preview's steps to those kept for this key, without the rows counted in this database."""
+    kept = load(folder, "steps", key) or {}
+    for step in steps:
+        step_key = f"{step['app_label']} {step['name']} {'b' if step['backwards'] else 'f'}"
+        if "sql" in step or "sql" not in kept.get(step_key, {}):
+            kept[step_key] = _without_rows(step)
+    store(folder, "steps", key, kept)
+
+
+def _without_rows(step: dict) -> dict:
+    """Return a step with its row counts left out: they belong to the database, not the code."""
+    bare = {k: v for k, v in step.items() if k != "rows"}
+    if "rows" in step:  # None: the probe could not tell which tables the step touches
+        bare["rows"] = None if step["rows"] is None else dict.fromkeys(step["rows"], None)
+    bare["operations"] = [
+        {**op, "drops": [{k: v for k, v in d.items() if k != "rows_lost"} for d in op["drops"]]}
+        for op in step["operations"]
+    ]
+    return bare

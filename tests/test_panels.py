@@ -65,7 +65,9 @@ def test_views_field_flow(sandbox: Sandbox) -> None:
     assert "$ python manage.py migrate boards 0003_topic_views" in lab.terminal.value
     assert "Apply boards.0003_topic_views" in lab.terminal.value  # the plan, shown first
     assert "+ migration boards.0003_topic_views applied" in lab.changes.value
-    assert "0003_topic_views" in lab.open_view("django_migrations").value
+    assert "0003_topic_views" in lab.open_view("django_migrations").value.replace(
+        "<wbr>", ""
+    )  # <wbr>: where it may wrap
     assert [e.command for e in lab.history] == [
         "save boards/models.py",
         "python manage.py makemigrations boards",

@@ -144,7 +144,9 @@ def test_panel_flows_on_postgresql(pg_sandbox: Sandbox, psql) -> None:
     assert psql(pg_sandbox, "SELECT name FROM django_migrations WHERE app = 'boards' ORDER BY id")[-1] == [
         "0003_topic_views"
     ]
-    assert "views" in lab.open_view("schema").svg and "0003_topic_views" in lab.open_view("django_migrations").value
+    assert "views" in lab.open_view("schema").svg and "0003_topic_views" in lab.open_view(
+        "django_migrations"
+    ).value.replace("<wbr>", "")
 
     lab.sql_picker.value, lab.side_by_side.value = "0003_topic_views", True
     lab.run_action("sqlmigrate")

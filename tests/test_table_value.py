@@ -86,3 +86,12 @@ def test_a_styled_table_hides_columns_and_colours_cells():
     page = shown.to_html()
     assert "secret" not in page and '<td style="color: red">1</td>' in page and "<caption>one row</caption>" in page
     assert repr(shown).split() == ["id", "change", "1", "applied"]
+
+
+def test_long_names_break_after_underscores_and_dots_only() -> None:
+    from widgets.read.table import breakable
+
+    assert breakable("0002_added_Book_model") == "0002_<wbr>added_<wbr>Book_<wbr>model"
+    assert breakable("django.contrib.auth") == "django.<wbr>contrib.<wbr>auth"
+    assert breakable("app_book") == "app_book"  # short: never broken
+    assert breakable("<b>_tag_in_a_name") == "&lt;b&gt;_<wbr>tag_<wbr>in_<wbr>a_<wbr>name"

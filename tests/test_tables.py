@@ -43,7 +43,9 @@ def test_unapplied_migration_kept_and_struck_through(views_states):
     frame = migrations_frame(rolled_back, previous=applied, app_label="boards")
     assert list(zip(frame["name"], frame["change"], strict=True))[-1] == ("0003_topic_views", "unapplied")
     html = migrations_table(rolled_back, previous=applied).to_html()
-    assert "line-through" in html and "0003_topic_views" in html
+    assert "line-through" in html and "0003_topic_views" in html.replace(
+        "<wbr>", ""
+    )  # <wbr>: where a long name may wrap
 
 
 def test_migrations_table_hides_timestamps_and_is_stable(views_states):

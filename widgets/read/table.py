@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -165,6 +166,10 @@ class Table:
         return self.to_string() if self.columns else "Empty table"
 
 
+_SHORT = 12  # names up to this long never need a break
+_NAME_JOINT = re.compile(r"([_.])(?=\w)")
+
+
 def _cell_text(value) -> str:
     if is_missing(value):
         return ""
@@ -182,10 +187,17 @@ def _html(columns: list[str], rows: list[Sequence], styles: list[list[str]] | No
         for c, value in enumerate(row):
             style = styles[r][c] if styles else ""
             attribute = f' style="{html.escape(style)}"' if style else ""
-            cells.append(f"<td{attribute}>{html.escape(_cell_text(value))}</td>")
+            cells.append(f"<td{attribute}>{breakable(_cell_text(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f'<table class="mk-plain-table">{title}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def breakable(text: str) -> str:
+    """Return text escaped for HTML, with a line-break opportunity after each ``_`` and ``.`` of a long name."""
+    escaped = html.escape(text)
+    # A narrow table then wraps "0002_added_Book_model" after "0002_", not mid-word ("contentty/pes").
+    return _NAME_JOINT.sub(r"\1<wbr>", escaped) if len(text) > _SHORT else escaped
 
 
 def is_missing(value) -> bool:

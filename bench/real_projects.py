@@ -414,7 +414,7 @@ class Bench:
         return child_env()
 
     def bare(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run ``python manage.py *args`` as a terminal would: a fresh interpreter."""
+        """Run ``python manage.py *args`` as a terminal would: a fresh interpreter (with the kit's hash seed)."""
         done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=self.sandbox.path,

@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+from widgets.run.env import child_env
 from widgets.sandbox.fingerprint import code_fingerprint
 
 __all__ = ["KEEP", "cache_key", "file_of", "keep_steps", "load", "store"]
@@ -27,7 +28,9 @@ KEEP = 6
 
 def cache_key(project: Path, *parts: str) -> str:
     """Return the key of an answer: the code's fingerprint, the probe's own code, and what else it depends on."""
-    return hashlib.sha256(repr((code_fingerprint(project), _probe_version(), parts)).encode()).hexdigest()[:32]
+    # The hash seed orders some of sqlmigrate's statements (widgets/run/env.py): another seed, other text.
+    seed = child_env()["PYTHONHASHSEED"]
+    return hashlib.sha256(repr((code_fingerprint(project), _probe_version(), seed, parts)).encode()).hexdigest()[:32]
 
 
 def _probe_version() -> str:

@@ -247,3 +247,24 @@ def test_the_time_machine_is_read_once_per_code_and_kept_on_disk(tangled, monkey
     finally:
         (tangled.path / "c/migrations/0004_again.py").unlink()
     assert state_cache.KEEP >= 2
+
+
+def test_a_slider_step_compares_as_diff_does_and_hands_out_the_usual_tables(tangled):
+    """Timeline.compare works on the kit's light tables inside; what it returns equals diff of two state_at."""
+    from dataclasses import fields
+
+    from widgets.read.diff import diff
+    from widgets.read.table import is_table, make_table, records
+
+    timeline = read_timeline(tangled)
+    usual = type(make_table([], ["x"]))  # a DataFrame where pandas imports, else the kit's Table
+    for first, second in [(-1, 0), (3, 9), (9, 3), (0, len(timeline.steps) - 1)]:
+        fast, plain = timeline.compare(first, second), diff(timeline.state_at(first), timeline.state_at(second))
+        for f in fields(fast):
+            got, expected = getattr(fast, f.name), getattr(plain, f.name)
+            if is_table(expected):
+                assert type(got) is usual and records(got) == records(expected), f.name
+            else:
+                assert got == expected, f.name
+    changed = timeline.compare(-1, len(timeline.steps) - 1)
+    assert changed.tables_added and len(changed.columns_added) > 0

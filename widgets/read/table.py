@@ -243,12 +243,11 @@ def _converted(value, kind: str):
 
 def make_table(rows: Iterable = (), columns: Sequence[str] = (), *, dtypes: Dtypes | None = None) -> TableLike:
     """Build the kit's table value from rows (sequences or dicts): a DataFrame with pandas, else a ``Table``."""
-    columns = list(columns)
-    listed = [[row.get(name) for name in columns] if isinstance(row, dict) else list(row) for row in rows]
     pd = pandas_or_none()
     if pd is None:
-        kinds = [(dtypes or {}).get(name, "") for name in columns]
-        return Table(([_converted(v, k) for v, k in zip(row, kinds, strict=True)] for row in listed), columns)
+        return light_table(rows, columns, dtypes=dtypes)
+    columns = list(columns)
+    listed = [[row.get(name) for name in columns] if isinstance(row, dict) else list(row) for row in rows]
     frame = pd.DataFrame(listed, columns=columns)
     for name, kind in (dtypes or {}).items():
         if kind == "datetime":
@@ -260,6 +259,19 @@ def make_table(rows: Iterable = (), columns: Sequence[str] = (), *, dtypes: Dtyp
         elif kind == "bool":
             frame[name] = frame[name].astype(bool)
     return frame
+
+
+def light_table(rows: Iterable = (), columns: Sequence[str] = (), *, dtypes: Dtypes | None = None) -> Table:
+    """Build the kit's own ``Table`` from rows (sequences or dicts), pandas or not: for values that stay inside the kit."""
+    columns = list(columns)
+    kinds = [(dtypes or {}).get(name, "") for name in columns]
+    listed = ([row.get(name) for name in columns] if isinstance(row, dict) else row for row in rows)
+    return Table(([_converted(v, k) for v, k in zip(row, kinds, strict=True)] for row in listed), columns)
+
+
+def as_kit_table(table: TableLike) -> TableLike:
+    """Return a table as the value the kit hands out here: a DataFrame where pandas imports (see make_table)."""
+    return make_table(table.rows, table.columns) if isinstance(table, Table) else table
 
 
 def is_table(value) -> bool:
@@ -318,7 +330,9 @@ def _rebuilt(
             kinds[name] = "Int64"
         if kind == "bool" and any(row.get(name) is None for row in rows):
             del kinds[name]
-    return make_table(rows, columns, dtypes=kinds)
+    # A Table stays a Table, pandas or not: the kit's inner work on it must not pay for DataFrames.
+    build = light_table if isinstance(table, Table) else make_table
+    return build(rows, columns, dtypes=kinds)
 
 
 def where(table: TableLike, keep: Callable[[dict], bool] | None = None, /, **equal) -> TableLike:

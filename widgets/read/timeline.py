@@ -12,11 +12,11 @@ pure function of values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 from widgets.read.diff import StateDiff, diff
 from widgets.read.state import APPLIED_COLUMNS, APPLIED_DTYPES, SCHEMA_COLUMNS, TABLE_COLUMNS, State
-from widgets.read.table import make_table
+from widgets.read.table import as_kit_table, is_table, light_table, make_table
 from widgets.run import timeouts
 from widgets.sandbox.fingerprint import code_fingerprint
 
@@ -67,21 +67,33 @@ class Timeline:
 
     def state_at(self, index: int, *, include_contrib: bool = False, apps: set[str] | None = None) -> State:
         """Return the schema after step ``index`` as a State (no rows, no django_migrations: none are read)."""
+        return self._state(index, make_table, include_contrib=include_contrib, apps=apps)
+
+    def compare(self, first: int, second: int, *, apps: set[str] | None = None) -> StateDiff:
+        """Return what changed in the schema from step ``first`` to step ``second`` (either may be -1)."""
+        # Compared as the kit's own tables, then handed out as usual: a slider step on a big project
+        # spent most of its time building and reading DataFrames of every column of every table.
+        changes = diff(self._state(first, light_table, apps=apps), self._state(second, light_table, apps=apps))
+        tables = {
+            f.name: as_kit_table(getattr(changes, f.name))
+            for f in fields(changes)
+            if is_table(getattr(changes, f.name))
+        }
+        return replace(changes, **tables)
+
+    def _state(self, index: int, build, *, include_contrib: bool = False, apps: set[str] | None = None) -> State:
+        """Return the schema after step ``index``, its tables built by ``build`` (make_table or light_table)."""
         tables = self.tables_at(index, include_contrib=include_contrib, apps=apps)
         rows = [
-            dict(zip(SCHEMA_COLUMNS, [name, c[0], c[1], c[2], None, c[3], c[4], c[5]], strict=True))
+            (name, c[0], c[1], c[2], None, c[3], c[4], c[5])
             for name, table in sorted(tables.items())
             for c in table["columns"]
         ]
         return State(
-            applied=make_table([], APPLIED_COLUMNS, dtypes=APPLIED_DTYPES),
-            schema=make_table(rows, SCHEMA_COLUMNS),
-            tables=make_table([(name, 0) for name in sorted(tables)], TABLE_COLUMNS, dtypes={"rows": "int"}),
+            applied=build([], APPLIED_COLUMNS, dtypes=APPLIED_DTYPES),
+            schema=build(rows, SCHEMA_COLUMNS),
+            tables=build([(name, 0) for name in sorted(tables)], TABLE_COLUMNS, dtypes={"rows": "int"}),
         )
-
-    def compare(self, first: int, second: int, *, apps: set[str] | None = None) -> StateDiff:
-        """Return what changed in the schema from step ``first`` to step ``second`` (either may be -1)."""
-        return diff(self.state_at(first, apps=apps), self.state_at(second, apps=apps))
 
     def database_position(self, applied: set[Key], positions: list[int]) -> int:
         """Return the last of ``positions`` whose migration is applied (-1: none is).

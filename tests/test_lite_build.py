@@ -7,6 +7,7 @@ import csv
 import hashlib
 import importlib.util
 import io
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -101,3 +102,30 @@ def test_the_site_and_the_installed_kit_ship_the_same_graphviz(build_lite):
         for lock in ("package-lock.json", "lite/package-lock.json")
     }
     assert len(set(versions.values())) == 1, versions
+
+
+def test_precompile_adds_bytecode_pyodide_uses_and_drops_po_sources(build_lite, tmp_path: Path):
+    """Each module gets an unchecked-hash .pyc for Pyodide's Python; .po sources go, .mo catalogues stay."""
+    pyodide = REPO / "lite" / "node_modules" / "pyodide"
+    if shutil.which("node") is None or not (pyodide / "pyodide.mjs").is_file():
+        pytest.skip("needs node and Pyodide from npm (make lite installs it)")
+    wheel = make_wheel(
+        tmp_path,
+        "demo",
+        "1.0",
+        [],
+        {
+            "demo/__init__.py": "VALUE = 1\n",
+            "demo/locale/fr/LC_MESSAGES/django.po": "msgid x\n",
+            "demo/locale/fr/LC_MESSAGES/django.mo": "binary",
+        },
+    )
+    (result,) = build_lite.precompile(pyodide, [wheel], tmp_path / "work")
+    with zipfile.ZipFile(result) as archive:
+        names = set(archive.namelist())
+        pyc = archive.read("demo/__pycache__/__init__.cpython-314.pyc")
+        record = archive.read("demo-1.0.dist-info/RECORD").decode()
+    assert "demo/locale/fr/LC_MESSAGES/django.mo" in names and "demo/__init__.py" in names, names
+    assert "demo/locale/fr/LC_MESSAGES/django.po" not in names, names
+    assert int.from_bytes(pyc[4:8], "little") == 1, pyc[:16]  # PEP 552: hash-based, source not checked
+    assert "demo/__pycache__/__init__.cpython-314.pyc" in record, record

@@ -17,7 +17,7 @@ from pathlib import Path
 from widgets.errors import KitError
 from widgets.run.result import DEFAULT_TIMEOUT
 from widgets.run.runner import run_manage
-from widgets.sandbox import copying, disk, locks, postgres
+from widgets.sandbox import browser_storage, copying, disk, locks, postgres
 from widgets.sandbox.paths import REPO_ROOT, TEMPLATE_DIR
 from widgets.sandbox.workspace import KIT
 
@@ -39,10 +39,16 @@ def _template_caches(workspace: Path) -> list[Path]:
 
     A class on one server shares one: ``MIGRATION_KIT_CACHE`` if set, else
     ``.kit-cache/`` beside the template when it is writable; each workspace's
-    own cache is the fallback.
+    own cache is the fallback. In a browser, beside the template is memory that a
+    page reload empties, while the workspace is kept in IndexedDB: the workspace's
+    cache comes first there, so a second visit copies the database instead of
+    migrating the template again.
     """
     shared = os.environ.get(CACHE_ENV)
-    return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", workspace / KIT / "cache"]
+    own = workspace / KIT / "cache"
+    if not shared and browser_storage.active():
+        return [own, REPO_ROOT / ".kit-cache"]
+    return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", own]
 
 
 def migrated_template_db(workspace: Path) -> Path:

@@ -41,13 +41,14 @@ def _template_caches(workspace: Path) -> list[Path]:
     ``.kit-cache/`` beside the template when it is writable; each workspace's
     own cache is the fallback. In a browser, beside the template is memory that a
     page reload empties, while the workspace is kept in IndexedDB: the workspace's
-    cache comes first there, so a second visit copies the database instead of
+    cache is the only one there, so a second visit copies the database instead of
     migrating the template again.
     """
     shared = os.environ.get(CACHE_ENV)
     own = workspace / KIT / "cache"
     if not shared and browser_storage.active():
-        return [own, REPO_ROOT / ".kit-cache"]
+        # Only the workspace's: a database found or built beside the template would be gone after a reload.
+        return [own]
     return [Path(shared).expanduser() if shared else REPO_ROOT / ".kit-cache", own]
 
 

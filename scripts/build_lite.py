@@ -192,12 +192,12 @@ def build(key: str) -> None:
         print(f"+ jupyter lite build (log: {log.relative_to(REPO)})", flush=True)
         command = [
             str(jupyter), "lite", "build", "--lite-dir", str(stage), "--output-dir", str(OUTPUT),
-            "--contents", str(REPO / "notebooks"), "--no-sourcemaps",
+            "--contents", str(dated_contents(tmp / "contents")), "--no-sourcemaps",
             "--extra-ignore-contents", r"(^|/)(__pycache__|workspace)(/|$)|\.pyc$|\.sqlite3(-journal)?$",
         ]  # fmt: skip
         with log.open("w") as out:
             result = subprocess.run(
-                command, cwd=stage, env={**os.environ, "SOURCE_DATE_EPOCH": "315532800"}, stdout=out, stderr=out
+                command, cwd=stage, env={**os.environ, "SOURCE_DATE_EPOCH": lessons_date()}, stdout=out, stderr=out
             )
         if result.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
@@ -252,6 +252,35 @@ def download_wheels(group: str) -> list[Path]:
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def dated_contents(folder: Path) -> Path:
+    """Copy the lessons into ``folder`` with every file dated lessons_date(): the site lists that date, not 1980."""
+    skip = shutil.ignore_patterns("__pycache__", "workspace", "*.pyc", "*.sqlite3", "*.sqlite3-journal")
+    shutil.copytree(REPO / "notebooks", folder, ignore=skip, symlinks=True)
+    when = int(lessons_date())
+    for path in sorted(folder.rglob("*"), reverse=True):  # files before their folders: setting a date inside moves it
+        os.utime(path, (when, when), follow_symlinks=False)
+    return folder
+
+
+def lessons_date() -> str:
+    """Return the time of the last commit that changed the lessons (seconds), the files' date in the site.
+
+    Reproducible for a commit, and what a learner's file browser shows as "modified" (1980 read "46y ago").
+    Without git history (an unpacked archive), the zip epoch, 1980.
+    """
+    try:
+        found = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "notebooks"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        found = ""
+    return found if found.isdigit() else "315532800"
 
 
 def kit_wheel(folder: Path) -> Path:

@@ -12,7 +12,8 @@ access to the workspace waits for it (``pyodide.ffi.run_sync``, which needs
 JSPI) before anything is written; where waiting is impossible, the kit refuses
 to write and says to run the cell again once loading has finished. After that,
 ``persist()`` copies what changed (``populate=False``) after every cell and
-every panel action, one copy at a time.
+every panel action, and waits for the copy where it can, so that a reload right
+after a cell keeps what the cell wrote; elsewhere one copy runs at a time.
 """
 
 from __future__ import annotations
@@ -59,8 +60,14 @@ def prepare() -> None:
 
 
 def persist() -> None:
-    """Copy what changed in the workspace to IndexedDB, in the background; at most one copy runs at once."""
+    """Copy what changed in the workspace to IndexedDB: waiting for it where JSPI allows, else in the background."""
     if not active():
+        return
+    from pyodide.ffi import can_run_sync, run_sync
+
+    if can_run_sync():
+        # Waited for: a reload right after the cell (a reset, then F5) must find what the cell wrote.
+        run_sync(_copied())
         return
     if _state["syncing"]:
         _state["again"] = True  # the running copy may have missed the latest write: copy once more after it
@@ -70,6 +77,22 @@ def persist() -> None:
 
     _state["syncing"] = True
     FS.syncfs(False, create_once_callable(_persisted))
+
+
+def _copied():
+    """Return a JS Promise of one copy of the workspace to IndexedDB (resolved when Emscripten says it is done)."""
+    from js import Promise
+    from pyodide.ffi import create_once_callable
+    from pyodide_js import FS
+
+    def start(resolve, reject) -> None:
+        def finished(error=None) -> None:
+            _state["error"] = str(error) if error else ""
+            resolve(None)
+
+        FS.syncfs(False, create_once_callable(finished))
+
+    return Promise.new(create_once_callable(start))
 
 
 def _persisted(error=None) -> None:

@@ -202,6 +202,7 @@ def build(key: str) -> None:
         if result.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
             sys.exit(f"jupyter lite build failed ({result.returncode}); the end of {log}:\n{tail}")
+    compile_stdlib(pyodide)
     check_output()
     KEY_FILE.write_text(key + "\n")
 
@@ -398,8 +399,7 @@ def precompile(pyodide: Path, wheels: list[Path], work: Path) -> list[Path]:
 
     No wheel on PyPI ships bytecode, so without this the kernel compiles every module it imports, in
     WebAssembly, at every page load (IPython alone: 9.5 s -> 3.4 s in Node with it). Sources stay, for
-    tracebacks. gettext reads only the compiled .mo catalogues: Django's 1,226 .po files are 2.7 MB of
-    download and 8.8 MB to unpack that nothing reads.
+    tracebacks. Translators' files that nothing reads in the browser go: see unread_translation().
     """
     out = work / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -413,7 +413,7 @@ def precompile(pyodide: Path, wheels: list[Path], work: Path) -> list[Path]:
         compiled = out / wheel.name
         extra = {p.relative_to(compiled).as_posix(): p.read_bytes() for p in sorted(compiled.rglob("*.pyc"))}
         rewritten = work / wheel.name
-        rewrite_wheel(wheel, rewritten, extra, None, drop=lambda name: name.endswith(".po") and "/locale/" in name)
+        rewrite_wheel(wheel, rewritten, extra, None, drop=unread_translation)
         shutil.move(rewritten, wheel)
     return wheels
 
@@ -438,6 +438,84 @@ def wheel_metadata(path: Path) -> tuple[str, str, list[str], list[str]]:
     version = next(v.strip() for k, v in fields if k == "Version")
     requires = [v.strip() for k, v in fields if k == "Requires-Dist"]
     return name, version, requires, imports
+
+
+def unread_translation(name: str) -> bool:
+    """Tell whether a wheel's file is a translation the site never reads.
+
+    gettext reads only compiled .mo catalogues: Django's 1,226 .po files are 2.7 MB of download and
+    8.8 MB to unpack. The contrib apps' catalogues (admin, auth, humanize...: 1.9 MB, 1,000 files)
+    translate pages that no server renders here. Django's own (django/conf/locale) stay: Django
+    refuses to start when LANGUAGE_CODE names a language it has no catalogue for.
+    """
+    if "/locale/" not in name:
+        return False
+    return name.endswith(".po") or (name.startswith("django/contrib/") and name.endswith(".mo"))
+
+
+# Inside Pyodide under Node, with the built site's wheels: do what the kernel does when it starts and what
+# a lesson's setup cell does, then list the standard library's modules that were imported.
+TRACE_PY = r"""
+import os, sys
+os.environ["MIGRATION_KIT_WORKSPACE"] = "/tmp/kit-trace"
+streams = sys.stdout, sys.stderr
+import piplite, pyodide_kernel
+sys.stdout, sys.stderr = streams  # the kernel's streams publish to a page that is not there: errors would vanish
+import ipywidgets, anywidget, widgets.lab.panels, widgets.lab.viz_widget, widgets.draw.graphs  # need a page
+from widgets import Sandbox, migrations_table, rollback_preview
+sandbox = Sandbox.fresh("trace")
+sandbox.manage("loaddata", "boards_demo")
+sandbox.manage("showmigrations")
+sandbox.manage("sqlmigrate", "boards", "0001")
+sandbox.migration_graph()
+migrations_table(sandbox)
+rollback_preview(sandbox, "boards", "0001")
+zip_path = f"/lib/python{sys.version_info.major}{sys.version_info.minor}.zip/"
+files = sorted({m.__file__[len(zip_path):] for m in list(sys.modules.values())
+                if (getattr(m, "__file__", None) or "").startswith(zip_path)})
+with open("stdlib-imported.txt", "w") as out:
+    out.write("\n".join(files) + "\n")
+"""
+
+
+def compile_stdlib(pyodide: Path) -> None:
+    """Add bytecode to the site's python_stdlib.zip for the modules the kernel and a lesson import.
+
+    Pyodide's standard library is sources only, so each start compiled about 240 modules again (Node:
+    a kernel and a lesson's imports 10.5 -> 6.8 s with bytecode). Bytecode for all of it would add
+    4.5 MB; for what is imported, 2.6 MB. zipimport takes ``name.pyc`` beside ``name.py`` first, and
+    an unchecked-hash .pyc (PEP 552) is used as it is.
+    """
+    kernel = json.loads((LITE / "jupyter-lite.json").read_text())["jupyter-config-data"]["litePluginSettings"]
+    packages = kernel[f"{KERNEL_EXTENSION}:kernel"]["loadPyodideOptions"]["packages"]
+    with tempfile.TemporaryDirectory(prefix="lite-trace-") as work:
+        work = Path(work)
+        (work / "trace.py").write_text(TRACE_PY)
+        (work / "compile.py").write_text(STDLIB_PY)
+        runner = ["node", str(REPO / "scripts" / "pyodide_node.mjs"), "--site", str(OUTPUT)]
+        print("+ trace what the kernel and a lesson import, inside Pyodide (node)", flush=True)
+        subprocess.run([*runner, "--load", ",".join(packages), "trace.py"], cwd=work, check=True)
+        shutil.copy2(pyodide / "python_stdlib.zip", work / "python_stdlib.zip")
+        # PYTHONHASHSEED=0: sets in constants marshal in a fixed order, so two builds give the same bytes.
+        subprocess.run([*runner, "--env", "PYTHONHASHSEED=0", "compile.py"], cwd=work, check=True)
+        shutil.copy2(work / "stdlib-compiled.zip", OUTPUT / "static" / "pyodide" / "python_stdlib.zip")
+
+
+# Inside Pyodide: copy python_stdlib.zip, adding NAME.pyc beside each NAME.py listed in stdlib-imported.txt.
+STDLIB_PY = r"""
+import importlib.util, marshal, sys, zipfile
+wanted = set(open("stdlib-imported.txt").read().split())
+prefix = f"/lib/python{sys.version_info.major}{sys.version_info.minor}.zip/"
+with zipfile.ZipFile("python_stdlib.zip") as source, zipfile.ZipFile("stdlib-compiled.zip", "w") as target:
+    for info in source.infolist():
+        data = source.read(info)
+        target.writestr(info, data, zipfile.ZIP_DEFLATED)
+        if info.filename in wanted:
+            code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
+            header = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + importlib.util.source_hash(data)
+            compiled = zipfile.ZipInfo(info.filename[:-3] + ".pyc", info.date_time)
+            target.writestr(compiled, header + marshal.dumps(code), zipfile.ZIP_DEFLATED)
+"""
 
 
 def kernel_wheels() -> list[Path]:

@@ -129,3 +129,18 @@ def test_precompile_adds_bytecode_pyodide_uses_and_drops_po_sources(build_lite, 
     assert "demo/locale/fr/LC_MESSAGES/django.po" not in names, names
     assert int.from_bytes(pyc[4:8], "little") == 1, pyc[:16]  # PEP 552: hash-based, source not checked
     assert "demo/__pycache__/__init__.cpython-314.pyc" in record, record
+
+
+@pytest.mark.parametrize(
+    "name, unread",
+    [
+        ("django/conf/locale/fr/LC_MESSAGES/django.po", True),
+        ("django/conf/locale/fr/LC_MESSAGES/django.mo", False),  # Django needs LANGUAGE_CODE's catalogue
+        ("django/conf/locale/fr/formats.py", False),
+        ("django/contrib/admin/locale/fr/LC_MESSAGES/django.mo", True),
+        ("django/contrib/admin/templates/admin/base.html", False),
+        ("widgets/lab/static/vendor/viz.js", False),
+    ],
+)
+def test_only_translations_nothing_reads_are_dropped(build_lite, name: str, unread: bool):
+    assert build_lite.unread_translation(name) is unread

@@ -132,3 +132,17 @@ def test_the_kits_core_tests_pass_inside_pyodide(built):
     skips = [line for line in output.splitlines() if line.startswith("SKIPPED")]
     unexpected = [line for line in skips if not EXPECTED_SKIPS.search(line)]
     assert not unexpected, unexpected
+
+
+@pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
+def test_the_standard_library_runs_from_bytecode_built_with_the_site(built, tmp_path: Path):
+    """Modules the kernel and a lesson import load from the site's .pyc; tracebacks still show their source."""
+    code = (
+        "import asyncio, inspect, sqlite3\n"
+        "print('FILES', asyncio.__file__, sqlite3.__file__)\n"
+        "print('LINES', inspect.getsource(asyncio.run).splitlines()[0])\n"
+    )
+    result = pyodide_node(["-c", code], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "FILES /lib/python314.zip/asyncio/__init__.pyc /lib/python314.zip/sqlite3/__init__.pyc" in result.stdout
+    assert "LINES def run(main, *, debug=None, loop_factory=None):" in result.stdout, result.stdout

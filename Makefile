@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # axe-core, which the browser test injects into the page to check WCAG rules (never fetched at run time), and
 # @viz-js/viz, Graphviz as WebAssembly, which the kernel sends to the page under MIGRATION_KIT_RENDERER=viz-js.
 PROXY_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
-SOURCES := widgets tests bench scripts classroom
+SOURCES := widgets tests bench scripts classroom lite/sitecustomize.py
 
 .PHONY: lab test setup proxy chromium lite lite-serve classroom classroom-reset lint format bench bench-real real-graph-images bench-classroom bench-lite voila notebooks screenshots clean
 

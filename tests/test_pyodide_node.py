@@ -146,3 +146,28 @@ def test_the_standard_library_runs_from_bytecode_built_with_the_site(built, tmp_
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "FILES /lib/python314.zip/asyncio/__init__.pyc /lib/python314.zip/sqlite3/__init__.pyc" in result.stdout
     assert "LINES def run(main, *, debug=None, loop_factory=None):" in result.stdout, result.stdout
+
+
+STARTUP = """\
+import sys
+sys.path[:] = ["", *[entry for entry in sys.path if entry != sys.path[0]]]  # the kernel's: "" first, as Pyodide sets it
+import colorsys  # a first import while the kernel starts: the working directory is hidden
+hidden = "" not in sys.path and any(type(f).__name__ == "type" and f.__name__ == "StartupImports" for f in sys.meta_path)
+streams = sys.stdout, sys.stderr
+import pyodide_kernel
+sys.stdout, sys.stderr = streams
+import helper_next_to_the_notebook  # the kernel is up: the working directory is back, and first
+print("HIDDEN", hidden, "BACK", sys.path[0] == "", helper_next_to_the_notebook.WHERE)
+print("FINDERS", [f.__name__ for f in sys.meta_path if isinstance(f, type)])
+"""
+
+
+@pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
+def test_the_kernel_starts_without_looking_in_the_notebooks_folder(built, tmp_path: Path):
+    """While the kernel starts, the site's sitecustomize hides the working directory; then notebooks' modules import."""
+    (tmp_path / "helper_next_to_the_notebook.py").write_text("WHERE = 'the notebook folder'\n")
+    (tmp_path / "start.py").write_text(STARTUP)
+    result = pyodide_node(["--load", "pyodide-kernel,ipykernel,piplite", "start.py"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "HIDDEN True BACK True the notebook folder" in result.stdout, result.stdout
+    assert "StartupImports" not in result.stdout.split("FINDERS")[1], result.stdout

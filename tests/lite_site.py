@@ -108,10 +108,11 @@ def new_context(browser, traffic: Traffic):
     return context
 
 
-def open_notebook(page, site_url: str, path: str, *, timeout: float = KERNEL_TIMEOUT) -> float:
-    """Open a notebook by its path in JupyterLite; wait until its kernel is idle; return the seconds taken."""
+def open_notebook(page, site_url: str, path: str, *, timeout: float = KERNEL_TIMEOUT, navigate: bool = True) -> float:
+    """Open a notebook by its path in JupyterLite (or wait for the page opening it); wait until its kernel is idle."""
     started = time.monotonic()
-    page.goto(f"{site_url}/lab/index.html?path={path}")
+    if navigate:
+        page.goto(f"{site_url}/lab/index.html?path={path}")
     page.wait_for_function(
         """(path) => {
             const app = window.jupyterapp;

@@ -86,7 +86,19 @@ def private_accesses(path: Path) -> list[tuple[int, str]]:
         if (isinstance(node.value, ast.Name) and node.value.id in own) or node.attr in members:
             continue
         found.append((node.lineno, ast.unparse(node)))
+    for node in ast.walk(tree):
+        # ``from widgets.x import _helper`` is the same reach as ``x._helper``; a private submodule is not.
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("widgets"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not is_module(f"{node.module}.{alias.name}"):
+                    found.append((node.lineno, f"{node.module}.{alias.name}"))
     return found
+
+
+def is_module(dotted: str) -> bool:
+    """Tell whether a dotted name under widgets is a module or package of the kit."""
+    path = WIDGETS.parent.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def offences() -> list[str]:
@@ -125,6 +137,8 @@ def test_every_allowed_access_is_still_there() -> None:
         ("obj._repr_html_()", []),
         ("obj.__dict__", []),
         ("box.kit._lock", ["box.kit._lock"]),
+        ("from widgets.read.state import Plan, _read_only", ["widgets.read.state._read_only"]),
+        ("from widgets.run import _guard", []),
     ],
 )
 def test_the_scan_tells_private_from_allowed(tmp_path: Path, code: str, expected: list[str]) -> None:

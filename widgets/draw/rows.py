@@ -16,7 +16,7 @@ from widgets.draw.palette import TABLE_STYLES
 from widgets.draw.tables import ROW_CSS
 from widgets.errors import KitError
 from widgets.read.diff import renamed_columns
-from widgets.read.state import Plan, _read_only, _table_names
+from widgets.read.state import Plan, read_only
 from widgets.read.table import StyledTable, TableLike, is_missing, make_table, records
 
 __all__ = ["ROW_DIFF_COLUMNS", "TableRows", "read_rows", "rows_diff", "rows_frame", "rows_table"]
@@ -48,10 +48,10 @@ def _sortable(value) -> tuple:
 def read_rows(db_path: Path, tables: list[str] | None = None) -> dict[str, TableRows]:
     """Read every row of the tables named (default: all), keyed by primary key; read-only."""
     found: dict[str, TableRows] = {}
-    with _read_only(Path(db_path)) as db:
+    with read_only(Path(db_path)) as db:
         if db is None:
             return found
-        names = _table_names(db)
+        names = db.table_names()
         for table in tables if tables is not None else names:
             if table in names:
                 found[table] = _table_rows(db, table)

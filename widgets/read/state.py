@@ -89,7 +89,7 @@ class _SQLiteReader:
             rows = cursor.fetchall()
         except sqlite3.Error as exc:
             if database_file.reader_error(exc, self.db_path) is not None:
-                raise  # the file's fault, not the query's: said by _read_only
+                raise  # the file's fault, not the query's: said by read_only
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY":
                 raise KitError(
                     f"SQLite refused the query ({exc}): sandbox.query() only reads. "
@@ -102,7 +102,7 @@ class _SQLiteReader:
 
 
 @contextmanager
-def _read_only(source) -> Iterator:
+def read_only(source) -> Iterator:
     """Open the database read-only and yield a reader; yield None when there is no database yet.
 
     On SQLite (a file, its path given): no file or 0 bytes is no database, and a
@@ -140,14 +140,9 @@ def _unreadable(error: sqlite3.Error, db_path: Path) -> KitError:
     return KitError(f"SQLite could not read {db_path.name} ({error}). Fix: try again; if it repeats, sandbox.reset().")
 
 
-def _table_names(db) -> list[str]:
-    """Return the table names of an open reader (what widgets.rows asks for)."""
-    return db.table_names()
-
-
 def applied_migrations(source: Source) -> TableLike:
     """Return the ``django_migrations`` rows (id, app, name, applied) ordered by id; read-only."""
-    with _read_only(source) as db:
+    with read_only(source) as db:
         return _applied(db)
 
 
@@ -159,7 +154,7 @@ def _applied(db) -> TableLike:
 
 def schema(source: Source) -> TableLike:
     """Return one row per column of every table, with its foreign key if any; read-only."""
-    with _read_only(source) as db:
+    with read_only(source) as db:
         return _schema(db)
 
 
@@ -185,7 +180,7 @@ def column_row(table, name, type_, notnull, default, pk, ref_table, ref_column) 
 
 def tables(source: Source) -> TableLike:
     """Return every table with its number of rows, sorted by name; read-only."""
-    with _read_only(source) as db:
+    with read_only(source) as db:
         return _tables(db)
 
 
@@ -196,7 +191,7 @@ def _tables(db) -> TableLike:
 
 def query(source: Source, sql: str, params: tuple = ()) -> TableLike:
     """Run one SELECT on a read-only connection and return the rows."""
-    with _read_only(source) as db:
+    with read_only(source) as db:
         if db is None:
             raise KitError("There is no database yet. Fix: run migrate first (sandbox.migrate()).")
         columns, rows = db.rows(sql, params)
@@ -214,7 +209,7 @@ class State:
 
 def read_state(source: Source) -> State:
     """Read the applied migrations, schema and row counts at once, on one read-only connection."""
-    with _read_only(source) as db:
+    with read_only(source) as db:
         return State(_applied(db), _schema(db), _tables(db))
 
 

@@ -446,8 +446,8 @@ def unread_translation(name: str) -> bool:
 
     gettext reads only compiled .mo catalogues: Django's 1,226 .po files are 2.7 MB of download and
     8.8 MB to unpack. The contrib apps' catalogues (admin, auth, humanize...: 1.9 MB, 1,000 files)
-    translate pages that no server renders here. Django's own (django/conf/locale) stay: Django
-    refuses to start when LANGUAGE_CODE names a language it has no catalogue for.
+    translate pages that no server renders here. Django's own (django/conf/locale) stay: with no
+    catalogue at all for LANGUAGE_CODE, Django raises OSError at its first translated string.
     """
     if "/locale/" not in name:
         return False

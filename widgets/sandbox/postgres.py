@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -78,6 +79,12 @@ def available() -> str | None:
             import pgserver  # noqa: F401
         import psycopg  # noqa: F401
     except ImportError as error:
+        if sys.version_info >= (3, 13) and error.name == "pgserver":
+            # pgserver publishes wheels up to Python 3.12 only, so the kit does not ask for it on 3.13+.
+            return (
+                "the embedded PostgreSQL server (pgserver) has no build for this Python yet; use Python 3.11 "
+                f"or 3.12, or set {SERVER_ENV} to a PostgreSQL server of your own"
+            )
         return f"the embedded PostgreSQL server is not installed ({error}); run make setup"
     if os.name != "posix":
         return "the embedded PostgreSQL server runs on Linux and macOS only"

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from widgets.errors import KitError
+from widgets.lessons import kit_source
 from widgets.lessons.catalogue import Exercise
 from widgets.lessons.checks import normalise_name
 from widgets.lessons.course import COURSE_FILE, Course, load
@@ -167,7 +168,7 @@ def new_course(folder: Path | str, *, store_lesson: bool = True) -> Course:
         "tests/test_exercises.py": _TESTS_PY.replace("{name}", name),
         "README.md": _README.replace("{name}", name),
         ".github/workflows/course.yml": _CI,
-        "requirements.txt": "django-migrations-kit\n",
+        "requirements.txt": kit_source.requirement(),
         "nbval-sanitize.cfg": _SANITIZE,
         "pytest.ini": _PYTEST_INI,
         ".gitignore": "workspace/\n.kit-cache/\n__pycache__/\n.ipynb_checkpoints/\n",

@@ -122,7 +122,8 @@ FILES = {
     "d/migrations/0001_initial.py": migration(
         [("b", "0003_rename_field")],
         [
-            "migrations.CreateModel(name='Shelf', fields=[('id', models.AutoField(primary_key=True, serialize=False))])",
+            "migrations.CreateModel(name='Shelf', fields=[('id', models.AutoField(primary_key=True, serialize=False)), "
+            "('code', models.CharField(max_length=10, unique=True))])",
             "migrations.CreateModel(name='Ebook', fields=[('book_ptr', models.OneToOneField(auto_created=True, "
             "on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, "
             "to='b.book')), ('url', models.CharField(max_length=50))], bases=('b.book',))",
@@ -134,7 +135,13 @@ FILES = {
             ),
             "migrations.AddField(model_name='shelf', name='items', "
             "field=models.ManyToManyField(through='d.Placement', to='d.ebook'))",
-            create("Note", f"('ebook', {FK.format('d.ebook')})", "('text', models.TextField(default=''))"),
+            create(
+                "Note",
+                f"('ebook', {FK.format('d.ebook')})",
+                "('text', models.TextField(default=''))",
+                "('shelf_code', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, "
+                "to='d.shelf', to_field='code', related_name='by_code'))",
+            ),
         ],
     ),
     "d/migrations/0002_keys.py": migration(
@@ -143,6 +150,7 @@ FILES = {
             "migrations.AlterField(model_name='shelf', name='id', "
             "field=models.BigAutoField(primary_key=True, serialize=False))",
             "migrations.AlterField(model_name='ebook', name='url', field=models.CharField(max_length=80))",
+            "migrations.AlterField(model_name='shelf', name='code', field=models.CharField(max_length=30, unique=True))",
             "migrations.AlterUniqueTogether(name='placement', unique_together={('shelf', 'ebook')})",
             "migrations.SeparateDatabaseAndState(database_operations=[migrations.AddField(model_name='note', "
             "name='extra', field=models.IntegerField(default=0))], state_operations=[migrations.AddField("

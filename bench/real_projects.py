@@ -396,6 +396,7 @@ class Bench:
         self.checks: list[GraphCheck] = []
         self.facts: dict = {}
         self.sql_differences = 0
+        self._django_start: float | None = None
         started = time.perf_counter()
         self.sandbox = Sandbox.copy_of(source, project.key, workspace=workspace)
         took = time.perf_counter() - started
@@ -672,10 +673,34 @@ class Bench:
             key = max(p for p in parents[key] if p[0] == app_label)
         return app_label, key[1]
 
+    def django_start(self) -> float:
+        """Return the seconds a fresh interpreter takes to start the project's Django (``django.setup()``), once."""
+        if self._django_start is None:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", "import django; django.setup()"],
+                cwd=self.sandbox.path,
+                env=self._env() | {"DJANGO_SETTINGS_MODULE": self.sandbox.settings_module},
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                check=True,
+                timeout=600,
+            )
+            self._django_start = time.perf_counter() - started
+        return self._django_start
+
     def time_rollbacks(self, loader: dict) -> None:
         """Time rollback_preview against a terminal user's plan plus one sqlmigrate --backwards per step."""
         from widgets import rollback_preview
 
+        start = self.django_start()
+        self.rows.append(
+            Row(
+                "Django's own start in a fresh process (`django.setup()`), which every cold call below pays once",
+                start,
+                note="1 run; the cold previews start the project's Django in their probe process",
+            )
+        )
         for app_label, spec in self.project.rollbacks:
             app_label, target = self._target(loader, app_label, spec)
             print(f"  timing rollback_preview {app_label} {target}", flush=True)
@@ -695,7 +720,7 @@ class Bench:
             self._compare_sql(f"{app_label} {target}", previews[-1], bare_sql)
             back = f"{spec} back, " if isinstance(spec, int) else ""
             note = f"{back}{len(steps)} migrations unapplied; warm {_runs(runs)} (steps kept on disk), cold 1 run; "
-            note += f"bare {bare_note}"
+            note += f"bare {bare_note}; cold without Django's own start: {max(cold - start, 0.0):.2f} s"
             kit_steps = len(previews[-1].plan.steps)
             if kit_steps != len(steps):
                 note += f"; the kit's plan has {kit_steps} steps"

@@ -5,8 +5,10 @@ state after a node whose forwards plan starts the key's plan) instead of
 replaying every ancestor, and the time machine reads only the models Django
 reloaded. Here, on a project with a merge of two branches touching one
 model, a model renamed under another app's foreign key, a squash across two
-apps, removed and deleted models, and a foreign key to a unique field that
-is altered later, every node's state and SQL (both
+apps, removed and deleted models, a foreign key to a unique field that
+is altered later, a child model under a foreign key and a many-to-many
+through a model, and a primary key whose type changes under a foreign key
+(the probe renders only what each operation reads), every node's state and SQL (both
 directions) are compared with ``loader.project_state(key, at_end=False)``,
 what ``sqlmigrate`` uses, in several orders.
 """
@@ -114,6 +116,48 @@ FILES = {
             "migrations.AlterField(model_name='author', name='code', field=models.CharField(max_length=40, null=True, unique=True))"
         ],
     ),
+    # A child model (multi-table inheritance) pointed at by a foreign key and a many-to-many through a model,
+    # then a primary key's type altered under a foreign key (every referrer's column follows it),
+    # operations run on the database only, and a field put back into a rebuilt table.
+    "d/migrations/0001_initial.py": migration(
+        [("b", "0003_rename_field")],
+        [
+            "migrations.CreateModel(name='Shelf', fields=[('id', models.AutoField(primary_key=True, serialize=False)), "
+            "('code', models.CharField(max_length=10, unique=True))])",
+            "migrations.CreateModel(name='Ebook', fields=[('book_ptr', models.OneToOneField(auto_created=True, "
+            "on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, "
+            "to='b.book')), ('url', models.CharField(max_length=50))], bases=('b.book',))",
+            create(
+                "Placement",
+                f"('shelf', {FK.format('d.shelf')})",
+                f"('ebook', {FK.format('d.ebook')})",
+                "('position', models.IntegerField(default=0))",
+            ),
+            "migrations.AddField(model_name='shelf', name='items', "
+            "field=models.ManyToManyField(through='d.Placement', to='d.ebook'))",
+            create(
+                "Note",
+                f"('ebook', {FK.format('d.ebook')})",
+                "('text', models.TextField(default=''))",
+                "('shelf_code', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, "
+                "to='d.shelf', to_field='code', related_name='by_code'))",
+            ),
+        ],
+    ),
+    "d/migrations/0002_keys.py": migration(
+        [("d", "0001_initial")],
+        [
+            "migrations.AlterField(model_name='shelf', name='id', "
+            "field=models.BigAutoField(primary_key=True, serialize=False))",
+            "migrations.AlterField(model_name='ebook', name='url', field=models.CharField(max_length=80))",
+            "migrations.AlterField(model_name='shelf', name='code', field=models.CharField(max_length=30, unique=True))",
+            "migrations.AlterUniqueTogether(name='placement', unique_together={('shelf', 'ebook')})",
+            "migrations.SeparateDatabaseAndState(database_operations=[migrations.AddField(model_name='note', "
+            "name='extra', field=models.IntegerField(default=0))], state_operations=[migrations.AddField("
+            "model_name='note', name='extra', field=models.IntegerField(default=0))])",
+            "migrations.RemoveField(model_name='placement', name='position')",
+        ],
+    ),
 }
 
 # Runs in manage.py shell: every node, three orders, the kit's states against Django's full replay.
@@ -132,7 +176,7 @@ kit_unrendered, kit_restricted = _probe._unrendered, _probe._for_sql_restricted
 
 def as_sqlmigrate(migration, backwards, key):
     # The SQL the way sqlmigrate collects it: Django's own apply or unapply on a fresh, whole, unrendered state.
-    _probe._unrendered, _probe._for_sql_restricted = (lambda state: state), (lambda m, state: None)
+    _probe._unrendered, _probe._for_sql_restricted = (lambda state: state), (lambda *given: None)
     try:
         return _probe._sql(connection, migration, backwards, lambda: loader.project_state(key, at_end=False))
     finally:
@@ -149,11 +193,12 @@ for order, keys in orders.items():
         migration = loader.graph.nodes[key]
         if mine.models != django_s.models:
             differences.append([order, list(key), "state"])
-        after = states.state_after(key, mine)
+        states.around_operations(key, mine)
+        after = states.after[key]
         if after.models != migration.mutate_state(django_s, preserve=True).models:
             differences.append([order, list(key), "state after"])
         for backwards in (False, True):
-            ours = _probe._sql(connection, migration, backwards, lambda: mine)
+            ours = _probe._sql(connection, migration, backwards, lambda: mine, after)
             theirs = as_sqlmigrate(migration, backwards, key)
             if masked(ours) != masked(theirs):
                 differences.append([order, list(key), "sql", backwards, ours, theirs])
@@ -201,7 +246,7 @@ def tangled():
     from widgets import Sandbox
 
     sandbox = Sandbox.fresh("tangled-states")
-    for label in ("a", "b", "c"):
+    for label in ("a", "b", "c", "d"):
         sandbox.write(f"{label}/__init__.py", "")
         sandbox.write(f"{label}/models.py", "")
         sandbox.write(f"{label}/migrations/__init__.py", "")

@@ -58,14 +58,26 @@ def test_a_command_that_times_out_names_the_call_to_run_again(sandbox):
     assert column(sandbox.applied_migrations(), "app").count("boards") >= 2  # put back as it was
 
 
-def test_a_project_whose_migrations_live_in_installed_packages_counts_the_graph(sandbox):
+def test_a_project_whose_migrations_live_in_installed_packages_counts_the_graph(sandbox, monkeypatch):
     """Django's own apps (auth, admin, ...) keep their migrations in site-packages, as pretix keeps all of its."""
     from widgets.sandbox.readings import FEW_FILES, Readings
     from widgets.sandbox.workspace import Place
 
-    readings = Readings(Place(sandbox.name, sandbox.workspace))
     files = migration_files(sandbox.path)
     nodes = len(sandbox.migration_graph().nodes)
     assert files < FEW_FILES and nodes > files
+    # Before any reading, the limit counts the installed packages' migration files: no probe starts Django for it.
+    fresh = Readings(Place(sandbox.name, sandbox.workspace))
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("sizing a time limit should not start Django")
+
+    monkeypatch.setattr("widgets.sandbox.readings.run_probe", no_probe)
+    monkeypatch.setattr("widgets.read.state.run_probe", no_probe, raising=False)
+    assert fresh.limit(None) >= DEFAULT_TIMEOUT + nodes * PER_MIGRATION
+    # Once the graph is read, its nodes are counted.
+    monkeypatch.undo()
+    readings = Readings(Place(sandbox.name, sandbox.workspace))
+    readings.migration_graph()
     assert readings.limit(None) == DEFAULT_TIMEOUT + nodes * PER_MIGRATION
     assert readings.limit(9) == 9.0

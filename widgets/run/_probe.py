@@ -474,7 +474,7 @@ def _step(loader, connection, migration, backwards, tables, states, sql_on=None)
     }
     if tables is not None:
         # The project state does not depend on the database: the SQL of another vendor comes from the same one.
-        step["sql"] = _sql(sql_on or connection, migration, backwards, lambda: before)
+        step["sql"] = _sql(sql_on or connection, migration, backwards, lambda: before, states.after.get(key))
         for op in step["operations"]:
             for dropped in op["drops"]:
                 dropped["rows_lost"] = _rows(connection, tables, dropped["table"], dropped["column"])
@@ -504,23 +504,23 @@ def _rows_of_touched(connection, tables, migration, before, after):
     return found
 
 
-def _sql(connection, migration, backwards, state_before):
+def _sql(connection, migration, backwards, state_before, state_after=None):
     """Return the step's SQL exactly as sqlmigrate prints it, or the error that stops sqlmigrate.
 
     ``state_before`` returns the project state before the migration (built
-    inside the try: Django may fail there too, as sqlmigrate would).
+    inside the try: Django may fail there too, as sqlmigrate would);
+    ``state_after``, when given, is the state after it (else it is replayed).
     """
     try:
         # What loader.collect_sql does for one step, from a state given (apply and unapply change it: clone).
         given = state_before()
-        restricted = _for_sql_restricted(migration, given)
-        try:
-            statements = _collect(connection, migration, backwards, restricted or _unrendered(given))
-        except Exception:
-            if restricted is None:
-                raise
-            # Something the step reads was left out: read it as sqlmigrate does, from the whole state.
-            statements = _collect(connection, migration, backwards, _unrendered(given))
+        restricted = _for_sql_restricted(migration, given, state_after)
+        ways = [lambda: _collect(connection, migration, backwards, _unrendered(given))]  # sqlmigrate's own way
+        if restricted is not None:
+            ways.insert(0, lambda: _collect(connection, migration, backwards, _unrendered(restricted)))
+            if backwards:
+                ways.insert(0, lambda: _unapply_sql(connection, migration, _unrendered(restricted)))
+        statements = _first_answer(ways)
     except Exception as exc:  # IrreversibleError and friends: sqlmigrate fails the same way
         return {"error": {"type": type(exc).__name__, "message": str(exc), "module": type(exc).__module__}}
     text = "\n".join(statements)
@@ -528,6 +528,39 @@ def _sql(connection, migration, backwards, state_before):
     if text and migration.atomic and connection.features.can_rollback_ddl:
         text = f"{connection.ops.start_transaction_sql()}\n{text}\n{connection.ops.end_transaction_sql()}"
     return {"text": text}
+
+
+def _first_answer(ways):
+    """Return what the first of the ways that does not raise returns; raise what the last one raised.
+
+    The faster ways read less of the state: when one of them fails, something
+    it left out may have been read, and the next way reads more (the last, all
+    of it). A failure that does not depend on the state is the answer at once.
+    """
+    for way in ways[:-1]:
+        try:
+            return way()
+        except Exception as exc:
+            if not _state_may_be_short(exc):
+                raise
+    return ways[-1]()
+
+
+def _state_may_be_short(exc):
+    """Return False for a failure any state gives: an irreversible operation, or the database's own answer.
+
+    Django says an operation is irreversible before it reads any state, and a
+    schema editor's ValueError (a constraint it looked for in the database and
+    did not find) comes from the database, which is the same whatever is rendered.
+    """
+    from django.db import DatabaseError
+    from django.db.migrations.exceptions import IrreversibleError
+
+    if isinstance(exc, (IrreversibleError, DatabaseError)):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    in_editor = bool(frames) and f"{os.sep}django{os.sep}db{os.sep}backends{os.sep}" in frames[-1].filename
+    return not (type(exc) is ValueError and in_editor)
 
 
 def _unrendered(state):
@@ -544,24 +577,139 @@ def _unrendered(state):
     return ProjectState(models={k: v.clone() for k, v in state.models.items()}, real_apps=state.real_apps)
 
 
-def _for_sql_restricted(migration, state):
-    """Return an unrendered copy of the state holding only what the step's SQL reads, or None to use all of it.
+def _for_sql_restricted(migration, state, after=None):
+    """Return an unrendered state holding only what the step's SQL reads, or None to use all of it.
 
-    The models the step changes, the models that point at them, and every
-    model those point at: Django renders them (and only them) as sqlmigrate
-    renders its state, in the same order, so the SQL is the same text while
-    rendering a big project's hundred models for every step is avoided.
+    Django renders the state given to sqlmigrate whole, twice per operation
+    (before and after it); in a project where every model points at every
+    other that is the whole project, hundreds of times. What the schema editor
+    reads is less: the models the step changes (with their explicit
+    through models and bases), the models pointing at them when a primary
+    or unique key or a model's name changes (their foreign keys follow it),
+    and, of each model those point at, its table and keys only (a stub: what
+    a foreign key's column and REFERENCES read). The states are rendered in
+    the same order as sqlmigrate renders them, so the SQL is the same text:
+    SQLite orders a rebuilt table's columns by when each field was made.
     """
     from django.db.migrations.state import ProjectState
 
-    models = {k: v.clone() for k, v in state.models.items()}
-    after = migration.mutate_state(ProjectState(models=models, real_apps=state.real_apps), preserve=False)
-    touched = _touched(migration, state) | _touched(migration, after)
-    if touched >= set(state.models):  # an operation the kit does not know, or everything changes
+    if after is None:
+        models = {k: v.clone() for k, v in state.models.items()}
+        after = migration.mutate_state(ProjectState(models=models, real_apps=state.real_apps), preserve=False)
+    touched = _changed_models_of(migration.app_label, migration.operations, database=True)
+    if touched is None or touched >= set(state.models):  # an operation the kit does not know, or everything changes
         return None
-    needed = _pointed_at(state, _with_referrers(state, touched)) | _pointed_at(after, _with_referrers(after, touched))
-    kept = {k: v.clone() for k, v in state.models.items() if k in needed}
-    return ProjectState(models=kept, real_apps=state.real_apps)
+    if _reads_referrers(migration, state, after):
+        touched = _with_referrers(state, touched) | _with_referrers(after, touched)
+    whole = _with_parts(state, touched) | _with_parts(after, touched)
+    models = _whole_and_stubs(state, whole, _stub_keys(state, whole) | _stub_keys(after, whole), clone=True)
+    return ProjectState(models=models, real_apps=state.real_apps)
+
+
+# Operations whose SQL reads only the models they name (and what those point at), by Django's own schema editors.
+_LOCAL_OPERATIONS = {
+    "CreateModel", "DeleteModel", "AlterModelTable", "AlterModelTableComment", "AlterUniqueTogether",
+    "AlterIndexTogether", "AlterOrderWithRespectTo", "AlterModelOptions", "AlterModelManagers", "AddIndex",
+    "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterConstraint", "AddField",
+    "RemoveField", "AlterField", "RenameField", "RunPython", "RunSQL", "SeparateDatabaseAndState",
+}  # fmt: skip
+
+
+def _reads_referrers(migration, before, after):
+    """Return whether the step's SQL reads the models pointing at what it changes.
+
+    A schema editor follows foreign keys to a model only when a key they
+    point at changes (``_related_non_m2m_objects``: a primary or unique
+    field altered or renamed) or the model is renamed; an operation the kit
+    does not know may do anything.
+    """
+    pending = list(migration.operations)
+    while pending:
+        operation = pending.pop()
+        name = type(operation).__name__
+        if name not in _LOCAL_OPERATIONS or not type(operation).__module__.startswith("django.db.migrations"):
+            return True
+        pending.extend(getattr(operation, "state_operations", None) or [])
+        pending.extend(getattr(operation, "database_operations", None) or [])
+        if name in ("AlterField", "RenameField"):
+            key = (migration.app_label, operation.model_name_lower)
+            names = {getattr(operation, a, None) for a in ("name", "old_name", "new_name")} - {None}
+            for state in (before, after):
+                fields = state.models[key].fields if key in state.models else {}
+                if any(fields[n].unique for n in names if n in fields):  # a primary key is unique too
+                    return True
+            if getattr(operation, "field", None) is not None and operation.field.unique:
+                return True
+    return False
+
+
+def _with_parts(state, keys):
+    """Return the keys with what rendering them reads in full: their bases and explicit through models."""
+    found, pending = set(), list(keys)
+    while pending:
+        key = pending.pop()
+        if key in found:
+            continue
+        found.add(key)
+        model = state.models.get(key)
+        if model is None:
+            continue
+        pending.extend(_bases_of(model))
+        for field in model.fields.values():
+            through = getattr(field.remote_field, "through", None) if field.is_relation else None
+            if through is not None:
+                pending.append(_related_key(through, model.app_label))
+    return found
+
+
+def _stub_keys(state, whole, start=None):
+    """Return the models the whole ones (or ``start``) point at, not whole themselves, with what their stubs point at."""
+    stubs = set()
+    pending = (
+        list(start) if start is not None else [t for k in whole if k in state.models for t in _targets(state.models[k])]
+    )
+    while pending:
+        key = pending.pop()
+        if key in stubs or key in whole or key not in state.models:
+            continue
+        stubs.add(key)
+        model = state.models[key]
+        pending.extend(_bases_of(model))
+        for field in model.fields.values():
+            if field.unique and field.is_relation and field.remote_field.model != "self":
+                pending.append(_related_key(field.remote_field.model, model.app_label))
+    return stubs
+
+
+def _whole_and_stubs(state, whole, stubs, clone=False):
+    """Return the state's models, in its order: the whole ones as they are (or cloned), stubs for the others named."""
+    models = {}
+    for key, model in state.models.items():
+        if key in whole:
+            models[key] = model.clone() if clone else model
+        elif key in stubs:
+            models[key] = _stub(model)
+    return models
+
+
+def _bases_of(model_state):
+    """Return the models a model state inherits from (its bases named by label)."""
+    return [
+        _related_key(b, model_state.app_label) for b in model_state.bases if isinstance(b, str) and b.count(".") == 1
+    ]
+
+
+def _stub(model_state):
+    """Return a model state with only what a foreign key to it reads: its table, bases and unique keys."""
+    from django.db.migrations.state import ModelState
+
+    fields = [(name, field.clone()) for name, field in model_state.fields.items() if field.unique]
+    options = {k: v for k, v in model_state.options.items() if k in _STUB_OPTIONS}
+    return ModelState(model_state.app_label, model_state.name, fields, options, model_state.bases, [])
+
+
+# What a foreign key's column and REFERENCES read of its target, and whether the target has a table at all.
+_STUB_OPTIONS = ("db_table", "managed", "proxy", "swappable", "abstract", "db_tablespace", "default_related_name")
 
 
 def _collect(connection, migration, backwards, state):
@@ -572,6 +720,90 @@ def _collect(connection, migration, backwards, state):
         else:
             migration.apply(state, editor, collect_sql=True)
     return editor.collected_sql
+
+
+def _unapply_sql(connection, migration, state):
+    """Return the SQL of unapplying a migration as ``Migration.unapply`` collects it, each operation from its own states.
+
+    Django's unapply clones the whole state twice per operation and renders
+    both clones while it undoes that operation; the SQL reads only the models
+    the operation names (``_for_operation``). So each operation's two states
+    hold those models and stubs, rendered in the same order as Django renders
+    its clones (the operations in reverse, each clone when first read):
+    the same text, without rendering a hundred models per operation.
+    """
+    from django.db.migrations.exceptions import IrreversibleError
+    from django.db.transaction import atomic
+
+    to_run = []
+    for operation in migration.operations:  # phase 1 of Migration.unapply: the states around each operation
+        if not operation.reversible:
+            raise IrreversibleError(f"Operation {operation} in {migration} is not reversible")
+        old_state = _for_operation(migration.app_label, operation, state)
+        new_state = old_state.clone()
+        operation.state_forwards(migration.app_label, new_state)
+        operation.state_forwards(migration.app_label, state)
+        to_run.insert(0, (operation, old_state, new_state))
+    with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+        for operation, to_state, from_state in to_run:  # phase 2, as Django writes it
+            editor.collected_sql.extend(["--", f"-- {operation.describe()}", "--"])
+            if not operation.reduces_to_sql:
+                editor.collected_sql.append("-- THIS OPERATION CANNOT BE WRITTEN AS SQL")
+                continue
+            collected_before = len(editor.collected_sql)
+            if not editor.atomic_migration and (
+                operation.atomic or (migration.atomic and operation.atomic is not False)
+            ):
+                with atomic(editor.connection.alias):
+                    operation.database_backwards(migration.app_label, editor, from_state, to_state)
+            else:
+                operation.database_backwards(migration.app_label, editor, from_state, to_state)
+            if collected_before == len(editor.collected_sql):
+                editor.collected_sql.append("-- (no-op)")
+    return editor.collected_sql
+
+
+def _for_operation(app_label, operation, state):
+    """Return an unrendered copy of what one operation's SQL reads of the state: its models whole, stubs of the rest.
+
+    Raise LookupError for an operation the kit does not know (the caller then asks Django with the whole state).
+    """
+    from django.db.migrations.state import ProjectState
+
+    touched = _changed_models_of(app_label, [operation], database=True)
+    if touched is None:
+        raise LookupError(f"{type(operation).__name__} may read any model")
+    if _operation_reads_referrers(app_label, operation, state):
+        touched = _with_referrers(state, touched)
+    whole = _with_parts(state, touched)
+    stubs = _stub_keys(state, whole) | _stubs_of_new(app_label, operation, state, whole)
+    return ProjectState(models=_whole_and_stubs(state, whole, stubs, clone=True), real_apps=state.real_apps)
+
+
+def _stubs_of_new(app_label, operation, state, whole):
+    """Return stubs for what the fields and bases an operation brings point at (they are not in the state yet)."""
+    from django.db.migrations.state import ModelState
+
+    fields = [("field", operation.field)] if getattr(operation, "field", None) is not None else []
+    fields += list(getattr(operation, "fields", None) or [])
+    bases = [b for b in getattr(operation, "bases", None) or [] if isinstance(b, str)]
+    pending = getattr(operation, "database_operations", None) or []
+    found = set()
+    for inner in pending:
+        found |= _stubs_of_new(app_label, inner, state, whole)
+    if not fields and not bases:
+        return found
+    brought = ModelState(app_label, "_brought", fields=[], bases=tuple(bases) or (), managers=[])
+    brought.fields = dict(fields)  # not cloned: only read for the models they point at
+    return found | _stub_keys(state, whole, start=_targets(brought))
+
+
+def _operation_reads_referrers(app_label, operation, state):
+    """Return whether one operation's SQL reads the models pointing at what it changes (as ``_reads_referrers``)."""
+    from django.db.migrations.state import ProjectState
+
+    migration = type("Step", (), {"app_label": app_label, "operations": [operation]})
+    return _reads_referrers(migration, state, ProjectState())
 
 
 def _existing_tables(connection):
@@ -667,12 +899,13 @@ def _not_null_without_db_default(field, not_provided):
 
 
 def _rendered(state, app_label, model_name):
-    """Return one model of a state, rendered with only the models it points at (not the whole state)."""
+    """Return one model of a state, rendered with stubs of the models it points at (not the whole state)."""
     from django.db.migrations.state import StateApps
 
     key = (app_label, model_name.lower())
     try:
-        apps = StateApps(state.real_apps, {k: state.models[k] for k in _pointed_at(state, [key])})
+        whole = _with_parts(state, [key])
+        apps = StateApps(state.real_apps, _whole_and_stubs(state, whole, _stub_keys(state, whole)))
     except Exception:  # a reference the kit does not follow (a swapped model, say): render it all, as Django does
         apps = state.apps
     return apps.get_model(app_label, model_name)
@@ -939,8 +1172,13 @@ def _touched(migration, state):
 
 def _changed_models(migration):
     """Return the (app_label, model_name) keys a migration's operations name, or None for an unknown operation."""
+    return _changed_models_of(migration.app_label, migration.operations)
+
+
+def _changed_models_of(app_label, operations, database=False):
+    """Return the keys operations name (with ``database``, what SeparateDatabaseAndState runs too), or None."""
     keys = set()
-    pending = list(migration.operations)
+    pending = list(operations)
     while pending:
         operation = pending.pop()
         name = type(operation).__name__
@@ -948,6 +1186,8 @@ def _changed_models(migration):
             continue
         if name in ("RunSQL", "SeparateDatabaseAndState"):
             pending.extend(getattr(operation, "state_operations", None) or [])
+            if database:
+                pending.extend(getattr(operation, "database_operations", None) or [])
             continue
         if isinstance(getattr(operation, "model_name_lower", None), str):  # a field, index or constraint
             names = [operation.model_name_lower]
@@ -956,7 +1196,7 @@ def _changed_models(migration):
             names = [n for n in names if isinstance(n, str)]
         if not names:  # an operation the kit does not know: any model may have changed
             return None
-        keys.update((migration.app_label, n) for n in names)
+        keys.update((app_label, n) for n in names)
     return keys
 
 

@@ -114,18 +114,19 @@ class Readings:
         """Return a reading's time limit: the one given, or one that grows with the project's migrations.
 
         The files in the folder miss the migrations of apps installed as packages (all of pretix's live
-        in site-packages): when the folder holds few, the migration graph's nodes are counted instead
-        (read once per code and database, and kept).
+        in site-packages): when the folder holds few, the migration graph's nodes are counted if it was
+        read already, else the migration files of the interpreter's installed packages. Never a probe
+        of its own: on a big project starting Django to size a limit cost as much as the reading.
         """
         if timeout is not None:
             return float(timeout)
         files = timeouts.migration_files(self.place.path)
         nodes = 0
         if files < FEW_FILES:
-            try:
-                nodes = len(self.migration_graph().nodes)
-            except Exception:  # a project Django cannot load: the reading itself will say why
-                nodes = 0
+            if self.graph_cache is not None:
+                nodes = len(self.graph_cache[1].nodes)
+            else:
+                nodes = files + timeouts.installed_migration_files(self.backend().meta.get("python"))
         return timeouts.scaled(self.place.path, migrations=max(files, nodes))
 
     def _steps_key(self, backend: backends.Backend, sql_vendor: str) -> str:

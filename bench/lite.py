@@ -199,12 +199,17 @@ def measure(repeats: int) -> list[tuple[str, str, str, str]]:
             browser = playwright.chromium.launch(
                 executable_path=str(chromium_executable()), headless=True, args=[*CHROMIUM_ARGS, *LOCAL_ONLY_ARGS]
             )
-            context = new_context(browser, traffic)
-            page = context.new_page()
-            cold = setup_phases(page, site_url)
-            add(rows, "lesson 02 until its setup cell ran, cold cache", phases(cold), "<= 20 s", cold["total"] <= 20)
-            second = setup_phases(page, site_url)
-            add(rows, "the same, second visit", phases(second), "<= 8 s", second["total"] <= 8)
+            colds, seconds_, context = [], [], None
+            for _ in range(repeats):  # each a learner: a fresh browser profile, then a second visit
+                if context is not None:
+                    context.close()
+                context = new_context(browser, traffic)
+                page = context.new_page()
+                colds.append(setup_phases(page, site_url))
+                seconds_.append(setup_phases(page, site_url))
+            cold, second = median_opening(colds), median_opening(seconds_)
+            add(rows, "lesson 02 until its setup cell ran, cold cache", openings(colds), "<= 20 s", cold <= 20)
+            add(rows, "the same, second visit", openings(seconds_), "<= 8 s", second <= 8)
             for name, seconds in commands(page, site_url, repeats).items():
                 add(rows, f"kit command: {name}", f"{seconds * 1000:.0f} ms", "<= 0.5 s", seconds <= 0.5)
             taken = clicks(page, site_url, repeats)
@@ -219,6 +224,18 @@ def measure(repeats: int) -> list[tuple[str, str, str, str]]:
     if traffic.refused:
         raise RuntimeError(f"The site asked other hosts: {sorted(set(traffic.refused))[:5]}")
     return [(what, figure, budget, "yes" if met else "**no**") for what, figure, budget, met in rows]
+
+
+def median_opening(taken: list[dict[str, float]]) -> float:
+    """Return the median total of several openings."""
+    return statistics.median(t["total"] for t in taken)
+
+
+def openings(taken: list[dict[str, float]]) -> str:
+    """Say the median opening with its phases, and every total."""
+    middle = sorted(taken, key=lambda t: t["total"])[len(taken) // 2]
+    each = ", ".join(f"{t['total']:.1f}" for t in taken)
+    return f"median of {len(taken)}: {phases(middle)}; each: {each} s"
 
 
 def phases(taken: dict[str, float]) -> str:

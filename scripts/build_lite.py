@@ -63,6 +63,8 @@ KIT_BROWSER_REQUIRES = [
 ]  # fmt: skip
 KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
 KERNEL_WHEELS = {"piplite", "pyodide_kernel", "ipykernel"}
+JEDI_THIRD_PARTY_STUBS = "jedi/third_party/typeshed/third_party/"
+JEDI_STUBS_NOTE = b"make lite left out the stubs of third-party packages: the site does not ship them.\n"
 # Graphviz as WebAssembly: the npm file, and where in the kit's wheel widgets/lab/viz_widget.py looks for it.
 VIZ_NPM = Path("@viz-js") / "viz" / "dist" / "viz.js"
 VIZ_IN_WHEEL = "widgets/lab/static/vendor/viz.js"
@@ -400,7 +402,7 @@ def precompile(pyodide: Path, wheels: list[Path], work: Path) -> list[Path]:
 
     No wheel on PyPI ships bytecode, so without this the kernel compiles every module it imports, in
     WebAssembly, at every page load (IPython alone: 9.5 s -> 3.4 s in Node with it). Sources stay, for
-    tracebacks. Translators' files that nothing reads in the browser go: see unread_translation().
+    tracebacks. Files that nothing reads in the browser go: see never_read().
     """
     out = work / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -413,8 +415,10 @@ def precompile(pyodide: Path, wheels: list[Path], work: Path) -> list[Path]:
     for wheel in wheels:
         compiled = out / wheel.name
         extra = {p.relative_to(compiled).as_posix(): p.read_bytes() for p in sorted(compiled.rglob("*.pyc"))}
+        if wheel.name.startswith("jedi-"):
+            extra[JEDI_THIRD_PARTY_STUBS + "README.txt"] = JEDI_STUBS_NOTE  # jedi lists this folder: it must be
         rewritten = work / wheel.name
-        rewrite_wheel(wheel, rewritten, extra, None, drop=unread_translation)
+        rewrite_wheel(wheel, rewritten, extra, None, drop=never_read)
         shutil.move(rewritten, wheel)
     return wheels
 
@@ -441,14 +445,19 @@ def wheel_metadata(path: Path) -> tuple[str, str, list[str], list[str]]:
     return name, version, requires, imports
 
 
-def unread_translation(name: str) -> bool:
-    """Tell whether a wheel's file is a translation the site never reads.
+def never_read(name: str) -> bool:
+    """Tell whether a wheel's file is one the site never reads: some translations, stubs of absent packages.
 
     gettext reads only compiled .mo catalogues: Django's 1,226 .po files are 2.7 MB of download and
     8.8 MB to unpack. The contrib apps' catalogues (admin, auth, humanize...: 1.9 MB, 1,000 files)
     translate pages that no server renders here. Django's own (django/conf/locale) stay: with no
     catalogue at all for LANGUAGE_CODE, Django raises OSError at its first translated string.
+    jedi's typeshed stubs for third-party packages (requests, six, ...: 649 files) describe packages
+    the site does not ship; its stubs of the standard library and of Django stay, for completion.
+    Each file costs the kernel's start time to unpack, at every visit.
     """
+    if name.startswith(JEDI_THIRD_PARTY_STUBS):
+        return not name.endswith("/README.txt")
     if "/locale/" not in name:
         return False
     return name.endswith(".po") or (name.startswith("django/contrib/") and name.endswith(".mo"))

@@ -140,7 +140,11 @@ def test_precompile_adds_bytecode_pyodide_uses_and_drops_po_sources(build_lite, 
         ("django/contrib/admin/locale/fr/LC_MESSAGES/django.mo", True),
         ("django/contrib/admin/templates/admin/base.html", False),
         ("widgets/lab/static/vendor/viz.js", False),
+        ("jedi/third_party/typeshed/third_party/requests/api.pyi", True),
+        ("jedi/third_party/typeshed/third_party/README.txt", False),  # the folder jedi lists stays
+        ("jedi/third_party/typeshed/stdlib/os/__init__.pyi", False),  # completion of the standard library
+        ("jedi/third_party/django-stubs/django-stubs/db/models/base.pyi", False),  # and of Django
     ],
 )
-def test_only_translations_nothing_reads_are_dropped(build_lite, name: str, unread: bool):
-    assert build_lite.unread_translation(name) is unread
+def test_only_files_nothing_reads_are_dropped(build_lite, name: str, unread: bool):
+    assert build_lite.never_read(name) is unread

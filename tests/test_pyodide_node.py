@@ -171,3 +171,17 @@ def test_the_kernel_starts_without_looking_in_the_notebooks_folder(built, tmp_pa
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "HIDDEN True BACK True the notebook folder" in result.stdout, result.stdout
     assert "StartupImports" not in result.stdout.split("FINDERS")[1], result.stdout
+
+
+@pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
+def test_completion_works_with_the_stubs_the_site_keeps(built, tmp_path: Path):
+    """jedi (Tab in the notebook) still completes the standard library and Django once third-party stubs are gone."""
+    code = (
+        "import jedi\n"
+        "print('OS', [c.name for c in jedi.Interpreter('import os\\nos.pa', [{}]).complete()])\n"
+        "print('DJANGO', [c.name for c in jedi.Interpreter('from django.db import models\\nmodels.CharF', [{}]).complete()])\n"
+    )
+    result = pyodide_node(["--load", "jedi,django", "-c", code], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "'path'" in result.stdout.split("OS")[1].splitlines()[0], result.stdout
+    assert "DJANGO ['CharField']" in result.stdout, result.stdout

@@ -560,16 +560,7 @@ class Bench:
             "worker.shutdown()\n"
             "print(json.dumps({'import': imported - started, 'graph': took}))\n"
         )
-        done = subprocess.run(
-            [sys.executable, "-c", code, self.sandbox.name, str(self.workspace)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            stdin=subprocess.DEVNULL,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"cold migration_graph() failed: {done.stderr[-800:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return self._fresh(code, "migration_graph()", timeout=600)
 
     def cold(self, call: str) -> float:
         """Return the seconds of one call in a fresh interpreter (a new kernel), with no states kept on disk."""
@@ -585,15 +576,19 @@ class Bench:
             "worker.shutdown()\n"
             "print(json.dumps(took))\n"
         )
+        return self._fresh(code, call, timeout=1800)
+
+    def _fresh(self, code: str, what: str, timeout: float):
+        """Run ``code`` in a fresh interpreter on this sandbox; return the JSON its last line prints."""
         done = subprocess.run(
             [sys.executable, "-c", code, self.sandbox.name, str(self.workspace)],
             capture_output=True,
             text=True,
-            timeout=1800,
+            timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"cold {call} failed: {done.stderr[-800:]}")
+            raise RuntimeError(f"cold {what} failed: {done.stderr[-800:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def _drawing(self, what: str, options: dict, touch: Callable[[], None], target: bool = True) -> None:

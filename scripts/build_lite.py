@@ -360,11 +360,22 @@ def rewrite_wheel(
             wheel.writestr(info, files[name])
 
 
-# Inside Pyodide under Node: compile each module of the wheels in SOURCES (argv) to an unchecked-hash .pyc
-# (PEP 552: flags 1, used without reading the source, valid whatever the unpacked files' times), written
-# to OUT/<wheel>/<folder>/__pycache__/<module>.<cache tag>.pyc. PYTHONHASHSEED=0: same bytes every build.
-COMPILE_PY = r"""
-import importlib.util, marshal, os, sys, zipfile
+# Inside Pyodide, for the scripts below: a module's bytes as an unchecked-hash .pyc (PEP 552: flags 1, used
+# without reading the source, valid whatever the unpacked files' times).
+PYC_PY = r"""
+import importlib.util, marshal
+
+
+def pyc(code, source):
+    return importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + importlib.util.source_hash(source) + marshal.dumps(code)
+"""
+
+# Inside Pyodide under Node: compile each module of the wheels in SOURCES (argv) to a .pyc, written to
+# OUT/<wheel>/<folder>/__pycache__/<module>.<cache tag>.pyc. PYTHONHASHSEED=0: same bytes every build.
+COMPILE_PY = (
+    PYC_PY
+    + r"""
+import os, sys, zipfile
 out, wheels = sys.argv[1], sys.argv[2:]
 tag = sys.implementation.cache_tag
 for wheel in wheels:
@@ -380,10 +391,10 @@ for wheel in wheels:
             folder, _, module = name.rpartition("/")
             target = os.path.join(out, os.path.basename(wheel), folder, "__pycache__", f"{module[:-3]}.{tag}.pyc")
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            header = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + importlib.util.source_hash(source)
-            with open(target, "wb") as pyc:
-                pyc.write(header + marshal.dumps(code))
+            with open(target, "wb") as written:
+                written.write(pyc(code, source))
 """
+)
 COMPILE_JS = r"""
 const [indexURL, mount, code, ...args] = process.argv.slice(1);
 const { pathToFileURL } = await import("node:url");
@@ -494,9 +505,9 @@ def compile_stdlib(pyodide: Path) -> None:
     lite/sitecustomize.py, which Python imports when Pyodide starts, spares the kernel's start about a
     hundred requests to the page (see its docstring).
 
-    Pyodide's standard library is sources only, so each start compiled about 240 modules again (Node:
-    a kernel and a lesson's imports 10.5 -> 6.8 s with bytecode). Bytecode for all of it would add
-    4.5 MB; for what is imported, 2.6 MB. zipimport takes ``name.pyc`` beside ``name.py`` first, and
+    Pyodide's standard library is sources only, so each start compiled the 287 modules it imports
+    again (Node: a kernel and a lesson's imports 10.5 -> 6.8 s with bytecode). Bytecode for all of it
+    would add 4.5 MB; for what is imported, 3.0 MB. zipimport takes ``name.pyc`` beside ``name.py`` first, and
     an unchecked-hash .pyc (PEP 552) is used as it is.
     """
     kernel = json.loads((LITE / "jupyter-lite.json").read_text())["jupyter-config-data"]["litePluginSettings"]
@@ -517,8 +528,10 @@ def compile_stdlib(pyodide: Path) -> None:
 
 # Inside Pyodide: copy python_stdlib.zip with sitecustomize.py added, and NAME.pyc beside it and beside each
 # NAME.py listed in stdlib-imported.txt.
-STDLIB_PY = r"""
-import importlib.util, marshal, sys, zipfile
+STDLIB_PY = (
+    PYC_PY
+    + r"""
+import sys, zipfile
 wanted = set(open("stdlib-imported.txt").read().split())
 prefix = f"/lib/python{sys.version_info.major}{sys.version_info.minor}.zip/"
 with zipfile.ZipFile("python_stdlib.zip") as source, zipfile.ZipFile("stdlib-compiled.zip", "w") as target:
@@ -528,10 +541,10 @@ with zipfile.ZipFile("python_stdlib.zip") as source, zipfile.ZipFile("stdlib-com
         target.writestr(info, data, zipfile.ZIP_DEFLATED)
         if info.filename in wanted or info is added:
             code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
-            header = importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little") + importlib.util.source_hash(data)
             compiled = zipfile.ZipInfo(info.filename[:-3] + ".pyc", info.date_time)
-            target.writestr(compiled, header + marshal.dumps(code), zipfile.ZIP_DEFLATED)
+            target.writestr(compiled, pyc(code, data), zipfile.ZIP_DEFLATED)
 """
+)
 
 
 def kernel_wheels() -> list[Path]:

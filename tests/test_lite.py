@@ -246,22 +246,26 @@ KEPT_CELLS = [
 
 def test_sandbox_survives_a_reload(lite_context, site_url):
     """A sandbox made in one page is there after a reload (IndexedDB); a reset is kept across the next one."""
-    page = lite_context.new_page()
-    page.goto(f"{site_url}/lab/index.html")
-    for index, source in enumerate(KEPT_CELLS):
-        put_notebook(page, f"kept-{index}.ipynb", [source])
-    texts = []
-    for index in range(len(KEPT_CELLS)):
-        open_notebook(page, site_url, f"kept-{index}.ipynb")  # a new page load: a new kernel, memory empty
-        cells = run_all(page)
-        assert not error_outputs(cells), error_outputs(cells)
-        texts.append(output_text(cells[0]))
-    made, kept, after = texts
+    made, kept, after = outputs_across_reloads(lite_context.new_page(), site_url, "kept", KEPT_CELLS)
     assert "0003_topic_views.py" in made, made
     assert "migrations ['0001_initial.py', '0002_post.py', '0003_topic_views.py']" in kept, kept
     assert "[X] 0003_topic_views" in kept and "progress kept True" in kept, kept
     assert "after reset ['0001_initial.py', '0002_post.py']" in kept, kept
     assert "0003_topic_views" not in after and "[X] 0002_post" in after, after
+
+
+def outputs_across_reloads(page, site_url: str, prefix: str, sources: list[str]) -> list[str]:
+    """Run each source as its own notebook, each in a new page load (a new kernel, memory empty); return its output."""
+    page.goto(f"{site_url}/lab/index.html")
+    for index, source in enumerate(sources):
+        put_notebook(page, f"{prefix}-{index}.ipynb", [source])
+    texts = []
+    for index in range(len(sources)):
+        open_notebook(page, site_url, f"{prefix}-{index}.ipynb")
+        cells = run_all(page)
+        assert not error_outputs(cells), error_outputs(cells)
+        texts.append(output_text(cells[0]))
+    return texts
 
 
 WORKSPACE_CELLS = [
@@ -277,16 +281,7 @@ WORKSPACE_CELLS = [
 
 def test_workspace_is_kept_in_indexeddb(lite_context, site_url):
     """The workspace is /kit-workspace, not /drive; a file written there is read back after a reload."""
-    page = lite_context.new_page()
-    page.goto(f"{site_url}/lab/index.html")
-    for index, source in enumerate(WORKSPACE_CELLS):
-        put_notebook(page, f"workspace-{index}.ipynb", [source])
-    texts = []
-    for index in range(len(WORKSPACE_CELLS)):
-        open_notebook(page, site_url, f"workspace-{index}.ipynb")
-        cells = run_all(page)
-        assert not error_outputs(cells), error_outputs(cells)
-        texts.append(output_text(cells[0]))
+    texts = outputs_across_reloads(lite_context.new_page(), site_url, "workspace", WORKSPACE_CELLS)
     assert texts[0].strip() == "workspace /kit-workspace", texts[0]
     assert texts[1].strip() == "/kit-workspace written before the reload", texts[1]
 

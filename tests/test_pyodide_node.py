@@ -134,6 +134,13 @@ def test_the_kits_core_tests_pass_inside_pyodide(built):
     assert not unexpected, unexpected
 
 
+def succeeded(args: list[str], cwd: Path) -> str:
+    """Run Python in Pyodide under Node with the site's wheels; fail unless it exits 0; return what it printed."""
+    result = pyodide_node(args, cwd=cwd)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
 @pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
 def test_the_standard_library_runs_from_bytecode_built_with_the_site(built, tmp_path: Path):
     """Modules the kernel and a lesson import load from the site's .pyc; tracebacks still show their source."""
@@ -142,10 +149,9 @@ def test_the_standard_library_runs_from_bytecode_built_with_the_site(built, tmp_
         "print('FILES', asyncio.__file__, sqlite3.__file__)\n"
         "print('LINES', inspect.getsource(asyncio.run).splitlines()[0])\n"
     )
-    result = pyodide_node(["-c", code], cwd=tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "FILES /lib/python314.zip/asyncio/__init__.pyc /lib/python314.zip/sqlite3/__init__.pyc" in result.stdout
-    assert "LINES def run(main, *, debug=None, loop_factory=None):" in result.stdout, result.stdout
+    out = succeeded(["-c", code], tmp_path)
+    assert "FILES /lib/python314.zip/asyncio/__init__.pyc /lib/python314.zip/sqlite3/__init__.pyc" in out, out
+    assert "LINES def run(main, *, debug=None, loop_factory=None):" in out, out
 
 
 STARTUP = """\
@@ -167,10 +173,9 @@ def test_the_kernel_starts_without_looking_in_the_notebooks_folder(built, tmp_pa
     """While the kernel starts, the site's sitecustomize hides the working directory; then notebooks' modules import."""
     (tmp_path / "helper_next_to_the_notebook.py").write_text("WHERE = 'the notebook folder'\n")
     (tmp_path / "start.py").write_text(STARTUP)
-    result = pyodide_node(["--load", "pyodide-kernel,ipykernel,piplite", "start.py"], cwd=tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "HIDDEN True BACK True the notebook folder" in result.stdout, result.stdout
-    assert "StartupImports" not in result.stdout.split("FINDERS")[1], result.stdout
+    out = succeeded(["--load", "pyodide-kernel,ipykernel,piplite", "start.py"], tmp_path)
+    assert "HIDDEN True BACK True the notebook folder" in out, out
+    assert "StartupImports" not in out.split("FINDERS")[1], out
 
 
 @pytest.mark.processes("starts Node; what runs inside is the same under either runner here")
@@ -181,7 +186,6 @@ def test_completion_works_with_the_stubs_the_site_keeps(built, tmp_path: Path):
         "print('OS', [c.name for c in jedi.Interpreter('import os\\nos.pa', [{}]).complete()])\n"
         "print('DJANGO', [c.name for c in jedi.Interpreter('from django.db import models\\nmodels.CharF', [{}]).complete()])\n"
     )
-    result = pyodide_node(["--load", "jedi,django", "-c", code], cwd=tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "'path'" in result.stdout.split("OS")[1].splitlines()[0], result.stdout
-    assert "DJANGO ['CharField']" in result.stdout, result.stdout
+    out = succeeded(["--load", "jedi,django", "-c", code], tmp_path)
+    assert "'path'" in out.split("OS")[1].splitlines()[0], out
+    assert "DJANGO ['CharField']" in out, out

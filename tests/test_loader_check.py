@@ -97,3 +97,19 @@ def test_showmigrations_parse_agrees_with_djangos_loader(fresh_sandbox: Sandbox)
     assert listed == {tuple(key) for key in loader["nodes"]}
     assert ticked == {tuple(key) for key in loader["applied"]} & listed
     assert ("boards", "0001_initial") in ticked and ("boards", "0002_post") in listed - ticked
+
+
+def block(key: str, when: str) -> str:
+    """Return a project's block of the real-projects section, as project_section writes it."""
+    return f"### {key}: a title\n\n{when}\n\n| what | cold |\n|---|---|\n| a row | 1.00 s |\n\n"
+
+
+def test_measuring_one_project_again_keeps_the_others_blocks():
+    head = f"{real_projects.START}\n## Real projects\n\nMedians of 3 runs.\n\n"
+    old = head + block("wagtail", "old") + block("oscar", "old") + block("pretix", "old") + real_projects.END + "\n"
+    new = head + block("pretix", "new") + real_projects.END + "\n"
+    result = real_projects.merged(old, new)
+    assert result == head + block("wagtail", "old") + block("oscar", "old") + block("pretix", "new").rstrip("\n") + (
+        "\n" + real_projects.END + "\n"
+    )
+    assert result.count(real_projects.END) == 1 and "### pretix: a title\n\nold" not in result

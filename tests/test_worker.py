@@ -350,3 +350,33 @@ def test_a_new_migration_file_keeps_the_warm_zygote_an_edited_one_does_not():
     assert not worker.still_valid(then, then | {"/p/boards/models.py": (1, 9, 1)})
     assert not worker.still_valid(then, then | {"/p/boards/admin.py": (4, 4, 4)})
     assert not worker.still_valid(then, then | {"/p/boards/migrations/__init__.py": (5, 5, 5)})
+
+
+def wait_for_warm_zygote(seconds: float = 120.0) -> list[int]:
+    """Return the warm zygotes' pids once there is one (a set-up in the background), or [] after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not worker.warm_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return worker.warm_pids()
+
+
+@pytest.mark.parametrize("zygote_kind", ["warm"])
+def test_opening_a_copied_project_sets_its_django_up_before_the_first_reading(sandbox, zygote_kind):
+    KIND["now"] = zygote_kind
+    copy = Sandbox.copy_of(sandbox.path, "opened-in-a-new-kernel")
+    try:
+        worker.shutdown()  # what a new kernel starts from: no zygote at all
+        opened = Sandbox.open(copy.name)
+        started = wait_for_warm_zygote()
+        assert len(started) == 1, "no warm zygote was set up after Sandbox.open"
+        assert warm_pid(opened) == started[0]  # the first command forks from it: Django's start is behind it
+        assert ("boards", "0002_post") in opened.migration_graph().keys()
+        assert worker.warm_pids() == started
+    finally:
+        copy.delete()
+
+
+def test_opening_a_sandbox_of_the_kit_s_own_project_starts_nothing(sandbox):
+    worker.shutdown()
+    Sandbox.open(sandbox.name)
+    assert worker.zygote_pid() is None and worker.warm_pids() == []

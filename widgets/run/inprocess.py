@@ -66,6 +66,9 @@ class InProcessRunner:
     def prepare(self) -> None:
         """Do nothing: Django is imported by the first command, in this interpreter."""
 
+    def prepare_project(self, project: Path, settings_module: str, *, python: str | None = None) -> None:
+        """Do nothing: the project's Django starts in this interpreter, at its first command."""
+
     def manage(
         self,
         project: Path,

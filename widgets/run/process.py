@@ -38,6 +38,10 @@ class ProcessRunner:
         """Start the zygote now, so Django's imports overlap whatever the kernel does next."""
         worker.prewarm()
 
+    def prepare_project(self, project: Path, settings_module: str, *, python: str | None = None) -> None:
+        """Start, in the background, a warm zygote with the project's Django set up, as its first probe would."""
+        worker.prewarm_project(Path(project), settings_module, self._probe_env(settings_module), python)
+
     def manage(self, project: Path, args: Sequence[str], **options) -> CommandResult:
         """Run ``python manage.py *args`` in ``project`` in a child process; never hang."""
         return run_manage(Path(project), args, **options)
@@ -57,7 +61,7 @@ class ProcessRunner:
         Raise StateError on failure.
         """
         project = Path(project)
-        env = child_env() | {"DJANGO_SETTINGS_MODULE": settings_module, "PGAPPNAME": "migration kit (read-only)"}
+        env = self._probe_env(settings_module)
         argv = [python or sys.executable, str(PROBE), *args]
         stdout, stderr, exit_code, timed_out = run_process(
             argv, project, input, timeout, env, settings=settings_module, limit=PROBE_OUTPUT_LIMIT
@@ -80,3 +84,8 @@ class ProcessRunner:
                 "Fix: run sandbox.manage('check') to see the whole error."
             )
         return probe_answer(json.loads(line[len(MARKER) :]), project, args)
+
+    @staticmethod
+    def _probe_env(settings_module: str) -> dict[str, str]:
+        """Return a probe's environment: the kit's, the project's settings and a read-only session name."""
+        return child_env() | {"DJANGO_SETTINGS_MODULE": settings_module, "PGAPPNAME": "migration kit (read-only)"}

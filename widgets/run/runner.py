@@ -45,6 +45,10 @@ class Runner(Protocol):
         """Start, without waiting, whatever makes the first command fast (the process runner's zygote)."""
         ...
 
+    def prepare_project(self, project: Path, settings_module: str, *, python: str | None = None) -> None:
+        """Start, without waiting, Django set up for one project, so its first probe or command skips the start."""
+        ...
+
     def manage(
         self,
         project: Path,

@@ -77,9 +77,10 @@ class Sandbox:
 
     @classmethod
     def open(cls, name: str, *, workspace: Path | str | None = None) -> Sandbox:
-        """Return an existing sandbox; raise KitError if there is none by that name."""
+        """Return an existing sandbox (a copied project's Django starting in the background); KitError if none."""
         sandbox = cls(name, workspace_root_of(workspace))
         lifecycle.must_exist(Place(sandbox.name, sandbox.workspace))
+        sandbox._readings.warm_up()
         return sandbox
 
     @classmethod

@@ -12,10 +12,11 @@ and interpreter to use and, on PostgreSQL, writes the settings override first.
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 from widgets.read import state as _state
 from widgets.run import timeouts
-from widgets.run.runner import run_probe
+from widgets.run.runner import run_probe, runner
 from widgets.sandbox import backends, state_cache
 from widgets.sandbox.fingerprint import code_fingerprint
 from widgets.sandbox.workspace import Place
@@ -56,6 +57,24 @@ class Readings:
             graph = _state.migration_graph(self.place.path, backend.settings(), python=backend.meta.get("python"))
             self.graph_cache = (key, graph)
         return self.graph_cache[1]
+
+    def warm_up(self) -> threading.Thread | None:
+        """Start a copied project's Django in the background, so the first reading of a new kernel skips its start.
+
+        Return the thread, or None for a sandbox of the kit's own project (it starts in a fraction of a second).
+        """
+        if self.place.meta().get("origin") == "template":
+            return None
+        thread = threading.Thread(target=self._warm_up, name="migration-kit-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm_up(self) -> None:
+        try:
+            backend = self.prepared()  # on PostgreSQL this may start the server: never in the caller's thread
+        except Exception:  # noqa: BLE001 - only a head start: the first real reading says what is wrong, in full
+            return
+        runner().prepare_project(self.place.path, backend.settings(), python=backend.meta.get("python"))
 
     def fingerprint(self) -> tuple:
         """Return the code's fingerprint and the database's (its file's size and time, or PostgreSQL's)."""

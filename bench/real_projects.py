@@ -578,10 +578,52 @@ class Bench:
         )
         return self._fresh(code, call, timeout=1800)
 
-    def _fresh(self, code: str, what: str, timeout: float):
+    def reopened_after_warm_up(self, call: str) -> dict:
+        """Time one call in a fresh interpreter once Sandbox.open's background warm-up is done (a learner reading)."""
+        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
+        code = (
+            "import json, sys, time\n"
+            "from widgets import Sandbox, rollback_preview\n"
+            "from widgets.run import worker\n"
+            "opened = time.perf_counter()\n"
+            "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
+            "while not worker.warm_pids() and time.perf_counter() - opened < 600:\n"
+            "    time.sleep(0.05)\n"
+            "started = time.perf_counter()\n"
+            f"{call}\n"
+            "took = time.perf_counter() - started\n"
+            "worker.shutdown()\n"
+            "print(json.dumps({'warm_up': started - opened, 'call': took}))\n"
+        )
+        return self._fresh(code, call, timeout=1800)
+
+    def first_look(self, call: str) -> dict:
+        """Time a new user's first two calls in a fresh interpreter: copy_of of the migrated project, then ``call``.
+
+        The source is this sandbox, migrated: a real project with its database, as a developer copies theirs.
+        """
+        code = (
+            "import json, sys, time\n"
+            "from widgets import Sandbox, rollback_preview\n"
+            "from widgets.run import worker\n"
+            "started = time.perf_counter()\n"
+            "sandbox = Sandbox.copy_of(sys.argv[3], 'first-look', workspace=sys.argv[4])\n"
+            "if sandbox.outside_paths():\n"
+            "    sandbox.rewrite_outside_paths()\n"
+            "copied = time.perf_counter()\n"
+            f"{call}\n"
+            "took = time.perf_counter() - copied\n"
+            "sandbox.delete()\n"
+            "worker.shutdown()\n"
+            "print(json.dumps({'copy_of': copied - started, 'call': took}))\n"
+        )
+        with tempfile.TemporaryDirectory(prefix="kit-first-look-") as elsewhere:
+            return self._fresh(code, call, timeout=1800, extra=(str(self.sandbox.path), elsewhere))
+
+    def _fresh(self, code: str, what: str, timeout: float, extra: tuple[str, ...] = ()):
         """Run ``code`` in a fresh interpreter on this sandbox; return the JSON its last line prints."""
         done = subprocess.run(
-            [sys.executable, "-c", code, self.sandbox.name, str(self.workspace)],
+            [sys.executable, "-c", code, self.sandbox.name, str(self.workspace), *extra],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -590,6 +632,36 @@ class Bench:
         if done.returncode != 0:
             raise RuntimeError(f"cold {what} failed: {done.stderr[-800:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def time_timeline(self, loader: dict) -> None:
+        """Time the time machine as a new kernel meets it (nothing kept on disk), then 20 slider steps."""
+        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
+        code = (
+            "import json, sys, time\n"
+            "from widgets import Sandbox\n"
+            "from widgets.read.timeline import read_timeline\n"
+            "from widgets.run import worker\n"
+            "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
+            "started = time.perf_counter()\n"
+            "timeline = read_timeline(sandbox)\n"
+            "first = time.perf_counter() - started\n"
+            "steps = []\n"
+            "for index in range(0, len(timeline.steps), max(1, len(timeline.steps) // 20)):\n"
+            "    begun = time.perf_counter()\n"
+            "    timeline.state_at(index)\n"
+            "    timeline.compare(index - 1, index)\n"
+            "    steps.append(time.perf_counter() - begun)\n"
+            "worker.shutdown()\n"
+            "print(json.dumps({'first': first, 'step': max(steps), 'steps': len(timeline.steps)}))\n"
+        )
+        run = self._fresh(code, "read_timeline()", timeout=1800)
+        note = f"{run['steps']} steps; 1 run; a fresh interpreter opening the sandbox, no states kept on disk"
+        self.rows.append(
+            Row("time machine (read_timeline)", None, None, "<= 5 s", run["first"] <= 5.0, note, run["first"])
+        )
+        self.rows.append(
+            Row("time machine, one slider step (worst of 20)", run["step"], None, "<= 0.2 s", run["step"] <= 0.2)
+        )
 
     def _drawing(self, what: str, options: dict, touch: Callable[[], None], target: bool = True) -> None:
         """Time read -> DOT -> SVG of one drawing and report the picture's size."""
@@ -700,7 +772,9 @@ class Bench:
             app_label, target = self._target(loader, app_label, spec)
             print(f"  timing rollback_preview {app_label} {target}", flush=True)
             steps = [s for s in self.dump("plan", app_label, target)["steps"] if s[2]]
-            cold = self.cold(f"rollback_preview(sandbox, {app_label!r}, {target!r}, rehearse=False)")
+            call = f"rollback_preview(sandbox, {app_label!r}, {target!r}, rehearse=False)"
+            cold = self.cold(call)
+            self._first_calls(app_label, target, call, spec if isinstance(spec, int) else len(steps))
             previews: list = []
             kit, runs = timed(
                 lambda a=app_label, t=target, p=previews: p.append(
@@ -720,6 +794,33 @@ class Bench:
             if kit_steps != len(steps):
                 note += f"; the kit's plan has {kit_steps} steps"
             self.rows.append(Row(f"rollback_preview({app_label}, {target})", kit, bare, "< 1 s", kit < 1.0, note, cold))
+
+    def _first_calls(self, app_label: str, target: str, call: str, steps: int) -> None:
+        """Add the rows of a preview as the user meets it: right after copy_of, and in a kernel reopened a while ago.
+
+        ``steps`` counts the app's migrations back (the issue's "preview of <= 25 steps").
+        """
+        first = self.first_look(call)
+        budget = 10.0 if target == "zero" else 2.0 if steps <= 25 else None
+        self.rows.append(
+            Row(
+                f"rollback_preview({app_label}, {target}): the first call after Sandbox.copy_of in a fresh kernel",
+                None,
+                target=f"<= {budget:g} s" if budget else "",
+                met=first["call"] <= budget if budget else None,
+                note=f"cold 1 run; copy_of (with rewrite_outside_paths) took {first['copy_of']:.2f} s before it",
+                cold=first["call"],
+            )
+        )
+        later = self.reopened_after_warm_up(call)
+        self.rows.append(
+            Row(
+                f"rollback_preview({app_label}, {target}): a kernel that opened the sandbox once its warm-up ended",
+                None,
+                note=f"cold 1 run; Sandbox.open's background set-up of the project's Django took {later['warm_up']:.2f} s",
+                cold=later["call"],
+            )
+        )
 
     def _compare_sql(self, what: str, preview, bare_sql: dict[tuple[str, str], str]) -> None:
         """Check each step's SQL in the preview is text-identical to bare `sqlmigrate --backwards`."""
@@ -797,12 +898,23 @@ class Bench:
 
     def run(self) -> None:
         """Check the graph in three states, then time everything; record a failing step and go on."""
+        started, load = time.perf_counter(), os.getloadavg()[0]
+        try:
+            self._run()
+        finally:
+            self.facts["measured"] = (
+                f"Measured {datetime.date.today().isoformat()} in {(time.perf_counter() - started) / 60:.0f} min, "
+                f"load average {load:.1f} before and {os.getloadavg()[0]:.1f} after; {versions()}."
+            )
+
+    def _run(self) -> None:
         loader = self._step("graph check", self.check_states)
         if loader is None:
             return
         for name, step in [
             ("graph timings", self.time_graph),
             ("command timings", self.time_commands),
+            ("time machine", self.time_timeline),
             ("rollback previews", self.time_rollbacks),
             ("panel refresh", self.time_panel),
         ]:
@@ -894,7 +1006,7 @@ def project_section(bench: Bench) -> str:
         f"### {project.key}: {project.title}",
         "",
         f"{bench.facts.get('apps', '?')} apps with migrations, {len(graph.get('nodes', []))} nodes in Django's graph "
-        f"when migrated, {squashes} squashed migration(s).",
+        f"when migrated, {squashes} squashed migration(s). {bench.facts.get('measured', '')}",
         "",
         "| what | cold | warm | bare | warm/bare | target | met | note |",
         "|---|---|---|---|---|---|---|---|",
@@ -941,16 +1053,15 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def report(parts: list[dict], repeats: int, load: tuple[float, float], took: float) -> str:
+def report(parts: list[dict], repeats: int) -> str:
     """Return the whole real-projects section, between its markers, from each environment's part."""
     head = [
         START,
         "## Real projects (`bench/real_projects.py`, `make bench-real`)",
         "",
-        f"Measured {datetime.date.today().isoformat()} in {took / 60:.0f} min: medians of {repeats} runs "
-        f"(a step slower than {SLOW:g} s is run once); {os.cpu_count()} CPUs, {platform.system()} "
-        f"{platform.machine()}, Python {platform.python_version()}; load average {load[0]:.1f} before and "
-        f"{load[1]:.1f} after. Packages: {'; '.join(part['versions'] for part in parts)}. "
+        f"Medians of {repeats} runs (a step slower than {SLOW:g} s is run once); {os.cpu_count()} CPUs, "
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}. Each project says when it "
+        "was measured, the load around it and its packages (`--projects` measures some again and keeps the others). "
         '"warm" is the kit\'s Python API in a virtual environment outside the repository that has the projects '
         'installed from PyPI and the kit installed editable, called again in the same kernel; "cold" is the first '
         "call in a fresh interpreter (a new kernel: `import widgets`, the worker started, no states kept on disk); "
@@ -965,12 +1076,38 @@ def report(parts: list[dict], repeats: int, load: tuple[float, float], took: flo
     return "\n".join(head + body + [END]) + "\n"
 
 
+def project_blocks(section: str) -> tuple[str, dict[str, str]]:
+    """Split the real-projects section into its head and each project's block, by the project's heading."""
+    head, blocks, key = [], {}, None
+    for line in section.splitlines(keepends=True):
+        named = line.startswith("### ") and line[4:].split(":", 1)[0] in PROJECTS
+        if named:
+            key = line[4:].split(":", 1)[0]
+            blocks[key] = ""
+        if key is None:
+            head.append(line)
+        else:
+            blocks[key] += line
+    return "".join(head), blocks
+
+
+def merged(old_section: str, new_section: str) -> str:
+    """Return the new section with the old one's blocks of projects it did not measure, in PROJECTS order."""
+    head, new_blocks = project_blocks(new_section.replace(END, "").rstrip("\n") + "\n\n")
+    _, old_blocks = project_blocks(old_section.replace(END, "").rstrip("\n") + "\n\n")
+    blocks = {**old_blocks, **new_blocks}
+    body = "".join(blocks[key] for key in PROJECTS if key in blocks)
+    return (head + body).rstrip("\n") + "\n" + END + "\n"
+
+
 def write_section(text: str, path: Path) -> None:
-    """Put the section into the results file, replacing the previous one and keeping the rest."""
+    """Put the section into the results file, replacing the projects measured and keeping the rest."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     if START in old and END in old:
         before, rest = old.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+        old_section, after = rest.split(END, 1)
+        after = after.lstrip("\n")
+        text = merged(START + old_section + END, text)
         new = before + text + (("\n" + after) if after else "")
     else:
         new = old.rstrip("\n") + ("\n\n" if old else "") + text
@@ -992,7 +1129,7 @@ def inside(args: argparse.Namespace) -> int:
             benches.append(bench)
             bench.sandbox.delete()
         worker.shutdown()
-    part = {"sections": [project_section(bench) for bench in benches], "versions": versions()}
+    part = {"sections": [project_section(bench) for bench in benches]}
     args.part.write_text(json.dumps(part), encoding="utf-8")
     differences = sum(len(c.differences) for b in benches for c in b.checks) + sum(b.sql_differences for b in benches)
     failed = any(r.what.endswith(": failed") for b in benches for r in b.rows)
@@ -1021,7 +1158,6 @@ def main() -> int:
         args.output = None
     if args.inside:
         return inside(args)
-    load_before, started = os.getloadavg()[0], time.perf_counter()
     parts, code = [], 0
     environments = dict.fromkeys(PROJECTS[key].environment for key in args.projects)
     with tempfile.TemporaryDirectory(prefix="kit-real-parts-") as tmp:
@@ -1034,7 +1170,7 @@ def main() -> int:
             code = max(code, subprocess.run([str(python), str(Path(__file__).resolve()), *forwarded]).returncode)
             if part.is_file():
                 parts.append(json.loads(part.read_text(encoding="utf-8")))
-    text = report(parts, args.repeats, (load_before, os.getloadavg()[0]), time.perf_counter() - started)
+    text = report(parts, args.repeats)
     print("\n" + text)
     if args.output is not None:
         write_section(text, args.output)

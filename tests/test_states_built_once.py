@@ -20,6 +20,7 @@ import shutil
 
 import pytest
 
+from widgets.read.table import column
 from widgets.read.timeline import read_timeline
 from widgets.run.process import PROBE
 from widgets.sandbox import state_cache
@@ -313,3 +314,33 @@ def test_a_slider_step_compares_as_diff_does_and_hands_out_the_usual_tables(tang
                 assert got == expected, f.name
     changed = timeline.compare(-1, len(timeline.steps) - 1)
     assert changed.tables_added and len(changed.columns_added) > 0
+
+
+def test_the_time_machine_reads_a_project_whose_user_model_is_swapped():
+    """auth.User swapped out (pretix's ``AUTH_USER_MODEL``) has no many-to-many through models: no table, no crash."""
+    from widgets import Sandbox
+
+    sandbox = Sandbox.fresh("swapped-user", migrated=False)
+    try:
+        sandbox.write("accounts/__init__.py", "")
+        sandbox.write("accounts/migrations/__init__.py", "")
+        sandbox.write(
+            "accounts/models.py",
+            "from django.contrib.auth.models import AbstractUser\n\n\nclass User(AbstractUser):\n    pass\n",
+        )
+        sandbox.add_installed_app("accounts")
+        settings = "djsandbox/settings.py"
+        sandbox.write(settings, sandbox.read(settings) + '\nAUTH_USER_MODEL = "accounts.User"\n')
+        # Written out, not made: the template's models point at auth.User, which system checks refuse once swapped.
+        user = create("User", "('password', models.CharField(max_length=128))")
+        sandbox.write(
+            "accounts/migrations/0001_initial.py",
+            migration([("auth", "0012_alter_user_first_name_max_length")], [user]),
+        )
+        timeline = read_timeline(sandbox)
+        last = timeline.state_at(len(timeline.steps) - 1, include_contrib=True)
+        tables = set(column(last.tables, "table"))
+        assert {"accounts_user", "auth_group", "boards_topic"} <= tables
+        assert not tables & {"auth_user", "auth_user_groups", "auth_user_user_permissions"}
+    finally:
+        sandbox.delete()

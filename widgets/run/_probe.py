@@ -1135,7 +1135,10 @@ def states():
             by_model.pop(model_key, None)
         present = sorted(k for k in touched if k in state.models)
         if present:
-            apps = StateApps(state.real_apps, {k: state.models[k] for k in _pointed_at(state, present)})
+            # What a column reads of a model it points at is its table and keys: a stub of it, not all of it
+            # and everything it points at in turn (on pretix that closure was 13 models per render, 6 s in all).
+            whole = _with_parts(state, present)
+            apps = StateApps(state.real_apps, _whole_and_stubs(state, whole, _stub_keys(state, whole)))
             for model_key in present:
                 by_model[model_key] = _tables_of_model(apps.get_model(*model_key), connection, contrib)
         after = {table: value for tables in by_model.values() for table, value in tables.items()}
@@ -1237,26 +1240,12 @@ def _with_referrers(state, touched):
     return result
 
 
-def _pointed_at(state, keys):
-    """Return the keys and every model they point at, on and on: what rendering them needs."""
-    needed, pending = set(), list(keys)
-    while pending:
-        key = pending.pop()
-        if key in needed or key not in state.models:
-            continue
-        needed.add(key)
-        pending.extend(_targets(state.models[key]))
-    return needed
-
-
 def _tables_of_model(model, connection, contrib):
     """Return the tables of one rendered model: its own and its auto-created many-to-many join tables."""
     found = {}
-    models = [model] + [
-        f.remote_field.through
-        for f in model._meta.local_many_to_many
-        if not isinstance(f.remote_field.through, str) and f.remote_field.through._meta.auto_created
-    ]
+    # A swapped model (auth.User under AUTH_USER_MODEL) gets no through models: its ``through`` stays None.
+    throughs = [f.remote_field.through for f in model._meta.local_many_to_many]
+    models = [model] + [t for t in throughs if t is not None and not isinstance(t, str) and t._meta.auto_created]
     for each in models:
         meta = each._meta
         if meta.managed and not meta.proxy and not meta.swapped:

@@ -380,3 +380,34 @@ def test_opening_a_sandbox_of_the_kit_s_own_project_starts_nothing(sandbox):
     worker.shutdown()
     Sandbox.open(sandbox.name)
     assert worker.zygote_pid() is None and worker.warm_pids() == []
+
+
+# A system check that notes which process ran it.
+CHECK_NOTE = '''
+
+from django.core.checks import register
+
+
+@register()
+def note_the_process(app_configs, **kwargs):
+    import os
+
+    with open(os.path.join(os.path.dirname(__file__), "checks-ran.txt"), "a") as notes:
+        notes.write(f"{os.getpid()}\\n")
+    return []
+'''
+
+
+@pytest.mark.parametrize("zygote_kind", ["warm"])
+def test_a_warm_zygote_runs_the_system_checks_at_the_first_command_never_for_a_reading(sandbox, zygote_kind):
+    KIND["now"] = zygote_kind
+    sandbox.write("boards/models.py", sandbox.read("boards/models.py") + CHECK_NOTE)
+    notes = sandbox.path / "boards" / "checks-ran.txt"
+    assert ("boards", "0002_post") in sandbox.migration_graph().keys()
+    assert not notes.exists(), "a reading ran the system checks"
+    assert fast(sandbox, "check")[2] == 0
+    assert fast(sandbox, "check")[2] == 0
+    ran = notes.read_text().split()
+    zygote = str(warm_pid(sandbox))
+    # Warmed once in the zygote, before the first command's child; then each command's own checks.
+    assert ran[0] == zygote and ran.count(zygote) == 1 and len(ran) == 3

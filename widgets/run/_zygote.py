@@ -183,7 +183,7 @@ class Zygote:
         try:
             request = json.loads(data)
             if self.before_fork is not None:
-                self.before_fork()
+                self.before_fork(request)
             pid = os.fork()
         except Exception as exc:
             for fd in fds[:-1]:
@@ -271,7 +271,7 @@ class Zygote:
                 pass
             os._exit(0)
         try:
-            Zygote(control, before_fork=_close_connections, replay=replay, extra_env=extra_env).serve()
+            Zygote(control, before_fork=_before_command, replay=replay, extra_env=extra_env).serve()
         finally:
             os._exit(0)
 
@@ -321,7 +321,6 @@ def warm_up(cwd: str, env: dict) -> tuple[tuple[bytes, bytes], dict]:
         get_commands()
         MigrationLoader(None, ignore_no_migrations=True)  # imports every migration file
         _import_backend()
-        _warm_checks()
         _close_connections()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -355,14 +354,51 @@ def _import_backend() -> None:
         pass
 
 
+_CHECKS_WARM = []  # one True once this warm zygote has run the system checks
+
+
+def _before_command(request: dict) -> None:
+    """Before forking a command's child: warm the system checks at the first manage.py command; close connections.
+
+    The kit's probes run no checks, and on a big project the checks cost as much
+    as Django's start (pretix: 1.4 s), so a warm zygote set up for a reading
+    does not pay them; the first command that runs them warms them here, once,
+    and every later child finds their imports and caches (URLconf, templates) ready.
+    """
+    argv = request.get("argv") or []  # the script first, as run_script takes it
+    script = os.path.abspath(os.path.join(request.get("cwd", ""), argv[0])) if argv else ""
+    if not _CHECKS_WARM and request.get("kind") != "warm" and script != _PROBE:
+        _CHECKS_WARM.append(True)
+        _warm_checks()
+    _close_connections()
+
+
+_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_probe.py")
+
+
 def _warm_checks() -> None:
     """Run the system checks once, so their imports and caches (URLconf, templates) are ready in every child."""
+    saved = (os.dup(1), os.dup(2))
+    quiet = os.open(os.devnull, os.O_WRONLY)
     try:
+        for fd in (1, 2):  # the child's own checks say whatever the checks have to say
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(quiet, fd)
         from django.core import checks
 
         checks.run_checks()
     except Exception:  # a failing check fails again, and visibly, in the command that runs it
         pass
+    finally:
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(quiet)
+    if threading.active_count() != 1:
+        raise RuntimeError("the project started a thread in its system checks; forking it would be unsafe")
+    gc.collect()
+    gc.freeze()
 
 
 def _close_connections() -> None:

@@ -13,8 +13,9 @@ from widgets import EditError, KitError, Sandbox, SandboxNameError, SandboxPathE
 from widgets.lessons.scenarios import add_views_field
 from widgets.read.table import keyed
 from widgets.sandbox.paths import TEMPLATE_DIR
+from widgets.sandbox.readings import Readings
 from widgets.sandbox.templates import CACHE_ENV
-from widgets.sandbox.workspace import validate_name
+from widgets.sandbox.workspace import Place, validate_name
 
 BOARD_COUNT = "SELECT COUNT(*) AS n FROM boards_board"
 CREATE_BOARD = "from boards.models import Board\nBoard.objects.create(name='Kit', description='made by a test')"
@@ -392,6 +393,21 @@ def test_copy_of_takes_a_name(project):
     copy = Sandbox.copy_of(project, "explore")
     try:
         assert copy.path.name == "explore" and Sandbox.open("explore").path == copy.path
+    finally:
+        copy.delete()
+
+
+def test_a_copy_s_django_starts_in_the_background_only_where_commands_run_in_processes(project, sandbox, kit_runner):
+    copy = Sandbox.copy_of(project, "warmed-up")
+    try:
+        started = Readings(Place(copy.name, copy.workspace)).warm_up()
+        if kit_runner == "process":
+            started.join(timeout=120)
+            assert not started.is_alive()
+        else:  # Django runs in this interpreter (a browser's has no threads at all)
+            assert started is None
+        assert Readings(Place(sandbox.name, sandbox.workspace)).warm_up() is None  # the kit's own project
+        assert ("boards", "0002_post") in copy.migration_graph().keys()
     finally:
         copy.delete()
 

@@ -63,8 +63,8 @@ class Readings:
 
         Return the thread, or None for a sandbox of the kit's own project (it starts in a fraction of a second).
         """
-        if self.place.meta().get("origin") == "template":
-            return None
+        if self.place.meta().get("origin") == "template" or runner().name != "process":
+            return None  # in this interpreter Django starts with the first command (and a browser has no threads)
         thread = threading.Thread(target=self._warm_up, name="migration-kit-warm-up", daemon=True)
         thread.start()
         return thread

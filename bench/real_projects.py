@@ -385,6 +385,24 @@ def _runs(count: int) -> str:
     return f"{count} run{'s' if count != 1 else ''}"
 
 
+# A call timed in a fresh interpreter (a new kernel): what comes before it, and what prints its times.
+FRESH_HEAD = "import json, sys, time\nfrom widgets import Sandbox, rollback_preview\nfrom widgets.run import worker\ntimes = {}\n"
+FRESH_TAIL = "times['call'] = time.perf_counter() - started\nworker.shutdown()\nprint(json.dumps(times))\n"
+OPENED = "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
+OPENED_AND_WARM = (
+    "opened = time.perf_counter()\n" + OPENED + "while not worker.warm_pids() and time.perf_counter() - opened < 600:\n"
+    "    time.sleep(0.05)\n"
+    "times['warm_up'] = time.perf_counter() - opened\n"
+)
+COPIED = (
+    "copying = time.perf_counter()\n"
+    "sandbox = Sandbox.copy_of(sys.argv[3], 'first-look', workspace=sys.argv[4])\n"
+    "if sandbox.outside_paths():\n"
+    "    sandbox.rewrite_outside_paths()\n"
+    "times['copy_of'] = time.perf_counter() - copying\n"
+)
+
+
 class Bench:
     """The measurements on one project's sandbox."""
 
@@ -564,61 +582,25 @@ class Bench:
 
     def cold(self, call: str) -> float:
         """Return the seconds of one call in a fresh interpreter (a new kernel), with no states kept on disk."""
-        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
-        code = (
-            "import json, sys, time\n"
-            "from widgets import Sandbox, rollback_preview\n"
-            "from widgets.run import worker\n"
-            "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
-            "started = time.perf_counter()\n"
-            f"{call}\n"
-            "took = time.perf_counter() - started\n"
-            "worker.shutdown()\n"
-            "print(json.dumps(took))\n"
-        )
-        return self._fresh(code, call, timeout=1800)
+        return self._call_after(OPENED, call)["call"]
 
     def reopened_after_warm_up(self, call: str) -> dict:
         """Time one call in a fresh interpreter once Sandbox.open's background warm-up is done (a learner reading)."""
-        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
-        code = (
-            "import json, sys, time\n"
-            "from widgets import Sandbox, rollback_preview\n"
-            "from widgets.run import worker\n"
-            "opened = time.perf_counter()\n"
-            "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
-            "while not worker.warm_pids() and time.perf_counter() - opened < 600:\n"
-            "    time.sleep(0.05)\n"
-            "started = time.perf_counter()\n"
-            f"{call}\n"
-            "took = time.perf_counter() - started\n"
-            "worker.shutdown()\n"
-            "print(json.dumps({'warm_up': started - opened, 'call': took}))\n"
-        )
-        return self._fresh(code, call, timeout=1800)
+        return self._call_after(OPENED_AND_WARM, call)
 
     def first_look(self, call: str) -> dict:
         """Time a new user's first two calls in a fresh interpreter: copy_of of the migrated project, then ``call``.
 
         The source is this sandbox, migrated: a real project with its database, as a developer copies theirs.
         """
-        code = (
-            "import json, sys, time\n"
-            "from widgets import Sandbox, rollback_preview\n"
-            "from widgets.run import worker\n"
-            "started = time.perf_counter()\n"
-            "sandbox = Sandbox.copy_of(sys.argv[3], 'first-look', workspace=sys.argv[4])\n"
-            "if sandbox.outside_paths():\n"
-            "    sandbox.rewrite_outside_paths()\n"
-            "copied = time.perf_counter()\n"
-            f"{call}\n"
-            "took = time.perf_counter() - copied\n"
-            "sandbox.delete()\n"
-            "worker.shutdown()\n"
-            "print(json.dumps({'copy_of': copied - started, 'call': took}))\n"
-        )
         with tempfile.TemporaryDirectory(prefix="kit-first-look-") as elsewhere:
-            return self._fresh(code, call, timeout=1800, extra=(str(self.sandbox.path), elsewhere))
+            return self._call_after(COPIED, call, extra=(str(self.sandbox.path), elsewhere))
+
+    def _call_after(self, prelude: str, call: str, extra: tuple[str, ...] = ()) -> dict:
+        """Time ``call`` in a fresh interpreter after ``prelude`` made ``sandbox``; return its times, in seconds."""
+        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
+        code = FRESH_HEAD + prelude + f"started = time.perf_counter()\n{call}\n" + FRESH_TAIL
+        return self._fresh(code, call, timeout=1800, extra=extra)
 
     def _fresh(self, code: str, what: str, timeout: float, extra: tuple[str, ...] = ()):
         """Run ``code`` in a fresh interpreter on this sandbox; return the JSON its last line prints."""
@@ -644,6 +626,8 @@ class Bench:
             "sandbox = Sandbox.open(sys.argv[1], workspace=sys.argv[2])\n"
             "started = time.perf_counter()\n"
             "timeline = read_timeline(sandbox)\n"
+            "from widgets.read.table import pandas_or_none\n"
+            "pandas_or_none()  # the panel shows its tables as it opens: counted here, not in the first step\n"
             "first = time.perf_counter() - started\n"
             "steps = []\n"
             "for index in range(0, len(timeline.steps), max(1, len(timeline.steps) // 20)):\n"

@@ -1189,6 +1189,12 @@ def _looks_like_a_path(text):
 
 
 def states():
+    """Describe the schema after each migration of the whole plan (``_states``), the installed swappable names kept."""
+    with _swappable_names_kept():
+        return _states()
+
+
+def _states():
     """Describe the schema Django's migration state holds after each migration of the whole plan, in order.
 
     The plan is what ``migrate`` with no arguments would apply on an empty

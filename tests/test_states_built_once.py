@@ -8,7 +8,8 @@ model, a model renamed under another app's foreign key, a squash across two
 apps, removed and deleted models, a foreign key to a unique field that
 is altered later, a child model under a foreign key and a many-to-many
 through a model, and a primary key whose type changes under a foreign key
-(the probe renders only what each operation reads), every node's state and SQL (both
+(the probe renders only what each operation reads), every node's state, the states
+around each of its operations (copied, not cloned whole) and its SQL (both
 directions) are compared with ``loader.project_state(key, at_end=False)``,
 what ``sqlmigrate`` uses, in several orders.
 """

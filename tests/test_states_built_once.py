@@ -8,7 +8,8 @@ model, a model renamed under another app's foreign key, a squash across two
 apps, removed and deleted models, a foreign key to a unique field that
 is altered later, a child model under a foreign key and a many-to-many
 through a model, and a primary key whose type changes under a foreign key
-(the probe renders only what each operation reads), every node's state and SQL (both
+(the probe renders only what each operation reads), every node's state, the states
+around each of its operations (copied, not cloned whole) and its SQL (both
 directions) are compared with ``loader.project_state(key, at_end=False)``,
 what ``sqlmigrate`` uses, in several orders.
 """
@@ -194,7 +195,17 @@ for order, keys in orders.items():
         migration = loader.graph.nodes[key]
         if mine.models != django_s.models:
             differences.append([order, list(key), "state"])
-        states.around_operations(key, mine)
+        around = states.around_operations(key, mine)
+        if mine.models != django_s.models:
+            differences.append([order, list(key), "state changed by reading its operations"])
+        # Django's own states around each operation: a clone of the whole state per operation.
+        state = django_s
+        for operation, (ours_before, ours_after) in zip(migration.operations, around, strict=True):
+            following = state.clone()
+            operation.state_forwards(migration.app_label, following)
+            if ours_before.models != state.models or ours_after.models != following.models:
+                differences.append([order, list(key), "around", operation.describe()])
+            state = following
         after = states.after[key]
         if after.models != migration.mutate_state(django_s, preserve=True).models:
             differences.append([order, list(key), "state after"])
@@ -234,6 +245,27 @@ for step in answer["steps"]:
 print("@@" + json.dumps({"same": replayed == full, "steps": len(full)}))
 """
 
+# The installed registry's swappable setting names, kept for a probe's call while state apps come and go.
+SWAPPABLE = """
+import json, sys
+sys.path.insert(0, %(probe)r)
+import _probe
+from django.apps import apps
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+names = ["auth.User", "AUTH.USER", "auth.Group", "a.Author", "b.book", "nowhere.Thing"]
+django_s = [apps.get_swappable_settings_name(name) for name in names]
+with _probe._swappable_names_kept():
+    first = [apps.get_swappable_settings_name(name) for name in names]
+    MigrationLoader(connection).project_state().apps  # registers every model of a state: Django's cache is cleared
+    hits = apps.get_swappable_settings_name.cache_info().hits
+    again = [apps.get_swappable_settings_name(name) for name in names]
+    hits = apps.get_swappable_settings_name.cache_info().hits - hits
+undone = "get_swappable_settings_name" not in vars(apps)
+print("@@" + json.dumps({"django": django_s, "kept": [first, again], "hits": hits, "undone": undone}))
+"""
+
 
 def answer(result) -> dict:
     assert result.ok, result.terminal()
@@ -265,6 +297,14 @@ def test_each_state_and_its_sql_is_django_s_in_any_order(tangled):
     found = answer(tangled.shell(COMPARE % {"probe": str(PROBE.parent)}))
     assert found["differences"] == []
     assert found["compared"] == 3 * found["nodes"] and found["nodes"] > 20
+
+
+@pytest.mark.processes("runs the probe's own functions in a shell, which seal Django's connection")
+def test_swappable_setting_names_are_django_s_and_survive_state_apps(tangled):
+    found = answer(tangled.shell(SWAPPABLE % {"probe": str(PROBE.parent)}))
+    assert "AUTH_USER_MODEL" in found["django"] and None in found["django"]
+    assert found["kept"] == [found["django"], found["django"]]
+    assert found["hits"] == 6 and found["undone"]
 
 
 @pytest.mark.processes("runs the probe's own functions in a shell, which seal Django's connection")

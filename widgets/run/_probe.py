@@ -7,6 +7,7 @@ read-only transactions) and Django's own connection is never opened, except
 read-only for a preview.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -348,7 +349,37 @@ def _migration(loader, app_label, name):
     return loader.disk_migrations[(app_label, matches[0])]
 
 
+@contextlib.contextmanager
+def _swappable_names_kept():
+    """Keep the installed apps' swappable setting names for the call, whatever state apps are made meanwhile.
+
+    Django caches Apps.get_swappable_settings_name on the method, one cache
+    for every registry, and each model a state registers clears it; every
+    related field a state renders then walks every installed model again. The
+    same function, cached on the installed registry alone, gives the same
+    names: they depend on the settings and the installed models only, which a
+    call never changes (the installed registry's own clear_cache still clears it).
+    """
+    from django.apps import apps
+
+    unwrapped = getattr(type(apps).get_swappable_settings_name, "__wrapped__", None)
+    if unwrapped is None or "get_swappable_settings_name" in vars(apps):  # another Django, or kept already
+        yield
+        return
+    apps.get_swappable_settings_name = functools.cache(unwrapped.__get__(apps))
+    try:
+        yield
+    finally:
+        del apps.get_swappable_settings_name
+
+
 def _plan(app_label, target, with_sql, sql_vendor=None, kept=None):
+    """Describe the plan of ``migrate app_label target``, with each step's SQL when ``with_sql``."""
+    with _swappable_names_kept():
+        return _plan_steps(app_label, target, with_sql, sql_vendor, kept)
+
+
+def _plan_steps(app_label, target, with_sql, sql_vendor=None, kept=None):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -395,7 +426,8 @@ class _StatesBefore:
     rendered: mutating model states costs microseconds, while rendering (or
     reloading a model that a hundred others point at) costs seconds on a big
     project. What a step reads is rendered on its own, and only the models it
-    needs (``_rendered``).
+    needs (``_rendered``). Nor is a state cloned whole: each copy clones only
+    the model states its operations change (``_copy_for``).
     """
 
     def __init__(self, loader):
@@ -424,7 +456,11 @@ class _StatesBefore:
     def state_after(self, key, before):
         """Return the state after ``key`` from the state before it, and keep it for the keys that follow."""
         if key not in self.after:
-            self.after[key] = self.graph.nodes[key].mutate_state(before, preserve=True)
+            migration = self.graph.nodes[key]
+            if _own_mutate_state(migration):
+                self.after[key] = migration.mutate_state(before, preserve=True)
+            else:
+                self.after[key] = migration.mutate_state(_copy_for(before, [migration]), preserve=False)
         return self.after[key]
 
     def around_operations(self, key, before):
@@ -439,7 +475,7 @@ class _StatesBefore:
             return [(before, self.state_after(key, before))] * len(migration.operations)
         around, state = [], before
         for operation in migration.operations:
-            following = state.clone()
+            following = _copy_for(state, [migration], [operation])
             operation.state_forwards(migration.app_label, following)
             around.append((state, following))
             state = following
@@ -452,10 +488,74 @@ class _StatesBefore:
 
         if base is not None and not nodes:
             return base
-        state = base.clone() if base is not None else ProjectState(real_apps=self.loader.unmigrated_apps)
+        if base is None:
+            state = ProjectState(real_apps=self.loader.unmigrated_apps)
+        else:
+            state = _copy_for(base, [self.graph.nodes[node] for node in nodes])
         for node in nodes:
             state = self.graph.nodes[node].mutate_state(state, preserve=False)
         return state
+
+
+def _copy_for(state, migrations, operations=None):
+    """Return a copy of a state for the migrations' operations (or ``operations`` of the one migration) to change.
+
+    What ProjectState.clone returns, without cloning every model state (a
+    big project's migration of many operations cloned them all per operation):
+    Django's own operations change the fields, options and managers of only
+    the model states they name (a RenameModel also those pointing at it: then,
+    as for an operation the kit does not know, all are cloned), and the Field
+    objects they change in place (RenameField's references) are shared by a
+    clone too. The copy holds the same models in the same order, and no
+    relations yet, as a clone; the model states nothing changes are shared.
+    """
+    from django.db.migrations.state import ProjectState
+
+    keys = set()
+    for migration in migrations:
+        found = _state_changes(migration.app_label, operations or migration.operations)
+        rendered = "apps" in state.__dict__  # a rendered state is cloned with its apps, as Django does
+        if found is None or rendered or _own_mutate_state(migration):
+            return state.clone()
+        keys |= found
+    copy = ProjectState(
+        models={k: v.clone() if k in keys else v for k, v in state.models.items()}, real_apps=state.real_apps
+    )
+    copy.is_delayed = state.is_delayed
+    return copy
+
+
+def _own_mutate_state(migration):
+    """Return whether a migration's class changes the state its own way (not Django's Migration.mutate_state)."""
+    from django.db.migrations import Migration
+
+    return type(migration).mutate_state is not Migration.mutate_state
+
+
+# Django's operations whose state_forwards changes only the model state they name (name or model_name).
+_NAMED_STATE_CHANGES = {
+    "CreateModel", "DeleteModel", "AlterModelTable", "AlterModelTableComment", "AlterUniqueTogether",
+    "AlterIndexTogether", "AlterOrderWithRespectTo", "AlterModelOptions", "AlterModelManagers", "AddIndex",
+    "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterConstraint", "AddField",
+    "RemoveField", "AlterField", "RenameField",
+}  # fmt: skip
+
+
+def _state_changes(app_label, operations):
+    """Return the keys of the model states operations' state_forwards change in place, or None if it may be any."""
+    keys, pending = set(), list(operations)
+    while pending:
+        operation = pending.pop()
+        name = type(operation).__name__
+        if not type(operation).__module__.startswith("django.db.migrations."):
+            return None
+        if name in ("RunSQL", "SeparateDatabaseAndState"):
+            pending.extend(operation.state_operations)
+        elif name in _NAMED_STATE_CHANGES:
+            keys.add((app_label, getattr(operation, "model_name_lower", None) or operation.name_lower))
+        elif name != "RunPython":
+            return None
+    return keys
 
 
 def _step(loader, connection, migration, backwards, tables, states, sql_on=None):
@@ -1089,6 +1189,12 @@ def _looks_like_a_path(text):
 
 
 def states():
+    """Describe the schema after each migration of the whole plan (``_states``), the installed swappable names kept."""
+    with _swappable_names_kept():
+        return _states()
+
+
+def _states():
     """Describe the schema Django's migration state holds after each migration of the whole plan, in order.
 
     The plan is what ``migrate`` with no arguments would apply on an empty

@@ -325,7 +325,7 @@ def warm_up(cwd: str, env: dict) -> tuple[tuple[bytes, bytes], dict]:
         sys.stdout.flush()
         sys.stderr.flush()
         # Keep the collector away from what set-up built: a child that scanned it would copy every page.
-        gc.collect()
+        # No collection first: set-up leaves little garbage (pretix: 903 objects), and one cost 0.14 s.
         gc.freeze()
     finally:
         for fd, copy in zip((1, 2), saved, strict=True):
@@ -397,7 +397,6 @@ def _warm_checks() -> None:
         os.close(quiet)
     if threading.active_count() != 1:
         raise RuntimeError("the project started a thread in its system checks; forking it would be unsafe")
-    gc.collect()
     gc.freeze()
 
 

@@ -109,7 +109,7 @@ def test_measuring_one_project_again_keeps_the_others_blocks():
     old = head + block("wagtail", "old") + block("oscar", "old") + block("pretix", "old") + real_projects.END + "\n"
     new = head + block("pretix", "new") + real_projects.END + "\n"
     result = real_projects.merged(old, new)
-    assert result == head + block("wagtail", "old") + block("oscar", "old") + block("pretix", "new").rstrip("\n") + (
-        "\n" + real_projects.END + "\n"
+    assert result == head + block("wagtail", "old") + block("oscar", "old") + block("pretix", "new") + (
+        real_projects.END + "\n"
     )
     assert result.count(real_projects.END) == 1 and "### pretix: a title\n\nold" not in result

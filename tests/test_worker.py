@@ -383,7 +383,7 @@ def test_opening_a_sandbox_of_the_kit_s_own_project_starts_nothing(sandbox):
 
 
 # A system check that notes which process ran it.
-CHECK_NOTE = '''
+CHECK_NOTE = """
 
 from django.core.checks import register
 
@@ -395,7 +395,7 @@ def note_the_process(app_configs, **kwargs):
     with open(os.path.join(os.path.dirname(__file__), "checks-ran.txt"), "a") as notes:
         notes.write(f"{os.getpid()}\\n")
     return []
-'''
+"""
 
 
 @pytest.mark.parametrize("zygote_kind", ["warm"])

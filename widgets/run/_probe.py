@@ -532,15 +532,6 @@ def _own_mutate_state(migration):
     return type(migration).mutate_state is not Migration.mutate_state
 
 
-# Django's operations whose state_forwards changes only the model state they name (name or model_name).
-_NAMED_STATE_CHANGES = {
-    "CreateModel", "DeleteModel", "AlterModelTable", "AlterModelTableComment", "AlterUniqueTogether",
-    "AlterIndexTogether", "AlterOrderWithRespectTo", "AlterModelOptions", "AlterModelManagers", "AddIndex",
-    "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterConstraint", "AddField",
-    "RemoveField", "AlterField", "RenameField",
-}  # fmt: skip
-
-
 def _state_changes(app_label, operations):
     """Return the keys of the model states operations' state_forwards change in place, or None if it may be any."""
     keys, pending = set(), list(operations)
@@ -713,6 +704,8 @@ _LOCAL_OPERATIONS = {
     "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterConstraint", "AddField",
     "RemoveField", "AlterField", "RenameField", "RunPython", "RunSQL", "SeparateDatabaseAndState",
 }  # fmt: skip
+# Django's operations whose state_forwards changes only the model state they name (name or model_name).
+_NAMED_STATE_CHANGES = _LOCAL_OPERATIONS - {"RunPython", "RunSQL", "SeparateDatabaseAndState"}
 
 
 def _reads_referrers(migration, before, after):

@@ -617,7 +617,6 @@ class Bench:
 
     def time_timeline(self, loader: dict) -> None:
         """Time the time machine as a new kernel meets it (nothing kept on disk), then 20 slider steps."""
-        shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
         code = (
             "import json, sys, time\n"
             "from widgets import Sandbox\n"
@@ -638,13 +637,20 @@ class Bench:
             "worker.shutdown()\n"
             "print(json.dumps({'first': first, 'step': max(steps), 'steps': len(timeline.steps)}))\n"
         )
-        run = self._fresh(code, "read_timeline()", timeout=1800)
-        note = f"{run['steps']} steps; 1 run; a fresh interpreter opening the sandbox, no states kept on disk"
+        runs = []
+        for _ in range(self.repeats):
+            shutil.rmtree(self.workspace / ".kit" / "sandboxes" / self.sandbox.name / "states", ignore_errors=True)
+            runs.append(self._fresh(code, "read_timeline()", timeout=1800))
+        first = statistics.median(run["first"] for run in runs)
+        step = statistics.median(run["step"] for run in runs)
+        each = ", ".join(f"{run['first']:.2f}" for run in runs)
+        note = f"{runs[0]['steps']} steps; median of {_runs(len(runs))} ({each} s), each a fresh interpreter "
+        note += "opening the sandbox, no states kept on disk"
+        self.rows.append(Row("time machine (read_timeline)", None, None, "<= 5 s", first <= 5.0, note, first))
         self.rows.append(
-            Row("time machine (read_timeline)", None, None, "<= 5 s", run["first"] <= 5.0, note, run["first"])
-        )
-        self.rows.append(
-            Row("time machine, one slider step (worst of 20)", run["step"], None, "<= 0.2 s", run["step"] <= 0.2)
+            Row(
+                "time machine, one slider step (worst of 20)", step, None, "<= 0.2 s", step <= 0.2, "median of the runs"
+            )
         )
 
     def _drawing(self, what: str, options: dict, touch: Callable[[], None], target: bool = True) -> None:

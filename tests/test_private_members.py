@@ -25,7 +25,6 @@ ALLOWED = {
     ("run/_probe.py", "MigrationRecorder.Migration._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "model._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "each._meta"): "Django's public Model _meta API",
-    ("run/_probe.py", "f.remote_field.through._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "through._meta"): "Django's public Model _meta API",
     ("run/_probe.py", "field.remote_field.model._meta"): "Django's public Model _meta API",
     # os._exit is public (documented); a forked child must leave without running the parent's cleanup.

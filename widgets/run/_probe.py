@@ -1344,7 +1344,11 @@ def _tables_of_model(model, connection, contrib):
     found = {}
     # A swapped model (auth.User under AUTH_USER_MODEL) gets no through models: its ``through`` stays None.
     throughs = [f.remote_field.through for f in model._meta.local_many_to_many]
-    models = [model] + [t for t in throughs if t is not None and not isinstance(t, str) and t._meta.auto_created]
+    models = [model] + [
+        through
+        for through in throughs
+        if through is not None and not isinstance(through, str) and through._meta.auto_created
+    ]
     for each in models:
         meta = each._meta
         if meta.managed and not meta.proxy and not meta.swapped:

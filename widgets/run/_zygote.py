@@ -354,7 +354,8 @@ def _import_backend() -> None:
         pass
 
 
-_CHECKS_WARM = []  # one True once this warm zygote has run the system checks
+_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_probe.py")
+_checks_warm = False  # True once this warm zygote has run the system checks
 
 
 def _before_command(request: dict) -> None:
@@ -365,15 +366,13 @@ def _before_command(request: dict) -> None:
     does not pay them; the first command that runs them warms them here, once,
     and every later child finds their imports and caches (URLconf, templates) ready.
     """
+    global _checks_warm
     argv = request.get("argv") or []  # the script first, as run_script takes it
     script = os.path.abspath(os.path.join(request.get("cwd", ""), argv[0])) if argv else ""
-    if not _CHECKS_WARM and request.get("kind") != "warm" and script != _PROBE:
-        _CHECKS_WARM.append(True)
+    if not _checks_warm and request.get("kind") != "warm" and script != _PROBE:
+        _checks_warm = True
         _warm_checks()
     _close_connections()
-
-
-_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_probe.py")
 
 
 def _warm_checks() -> None:

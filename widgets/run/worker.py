@@ -418,17 +418,15 @@ def prewarm() -> None:
         worker(child_env(), wait=False)
 
 
-def prewarm_project(
-    cwd: Path, settings: str, env: dict[str, str], python: str | None = None
-) -> threading.Thread | None:
-    """Start making the warm zygote of one project in the background; return the thread, or None if switched off.
+def prewarm_project(cwd: Path, settings: str, env: dict[str, str], python: str | None = None) -> None:
+    """Start making the warm zygote of one project in the background, unless the fast path is switched off.
 
     A real project's Django takes seconds to start (pretix: 2.5 s, and 1 s more
     to import its migrations): started when a sandbox is opened, it is set up
     while the learner reads the next cell, and the first reading forks from it.
     """
     if not enabled():
-        return None
+        return
     python = python or sys.executable
 
     def warm_up() -> None:
@@ -436,9 +434,7 @@ def prewarm_project(
         if fast is not None and Path(cwd).is_dir():
             _warm_for(fast, Path(cwd), settings, env)
 
-    thread = threading.Thread(target=warm_up, name="migration-kit-prewarm", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=warm_up, name="migration-kit-prewarm", daemon=True).start()
 
 
 def run(

@@ -72,7 +72,7 @@ class Readings:
     def _warm_up(self) -> None:
         try:
             backend = self.prepared()  # on PostgreSQL this may start the server: never in the caller's thread
-        except Exception:  # noqa: BLE001 - only a head start: the first real reading says what is wrong, in full
+        except Exception:  # only a head start: the first real reading says what is wrong, in full
             return
         runner().prepare_project(self.place.path, backend.settings(), python=backend.meta.get("python"))
 
